@@ -1,0 +1,3 @@
+from openfse.cli import main
+
+main()

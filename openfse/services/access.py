@@ -1,0 +1,164 @@
+"""Who may do what: the role policy, one table for the UI and the API alike.
+
+Issue 8: « titulaire, remplaçant, secrétaire, admin … signing needs the CPS … a remplaçant only
+on their days … the API enforces the same rules as the UI ». Seeds 001/003: the secrétariat
+prepares (patients, payments) but never signs; the admin keeps the settings.
+
+A request is mapped to one :class:`Permission` by :data:`ROUTE_RULES` (first match wins; a
+route no rule names needs only a logged-in user), then :func:`check` says yes or raises
+:class:`Forbidden` with a French message. Pure apart from :func:`replaces_on`, which reads the
+remplaçant's calendar in an open unit of work.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+
+from sqlalchemy import exists, select
+
+from openfse.errors import OpenFSEError
+from openfse.services.session_login import SessionUser
+from openfse.store.models import ReplacementDay, UserRole
+from openfse.store.uow import UnitOfWork
+
+__all__ = [
+    "ROLE_PERMISSIONS",
+    "ROUTE_RULES",
+    "Forbidden",
+    "Permission",
+    "RouteRule",
+    "check",
+    "permission_for",
+    "replaces_on",
+]
+
+
+class Permission(StrEnum):
+    LOGGED_IN = "logged_in"  # any logged-in user (home, own preferences, referentials)
+    PATIENTS = "patients"  # patient files, prescribers, favourites: read and edit
+    PAYMENTS = "payments"  # record/change a payment
+    BILL = "bill"  # validate, cancel, delete invoices; lots
+    SIGN = "sign"  # sign/secure invoices: a professional logged in with his CPS
+    SETTINGS = "settings"  # organisms, cabinet preferences, professionals, secretariat
+    JOURNAL = "journal"  # read the audit journal
+
+
+_CARE = frozenset({Permission.LOGGED_IN, Permission.PATIENTS, Permission.PAYMENTS})
+
+# The policy. A remplaçant's BILL/SIGN is further limited to his calendar days (check()).
+ROLE_PERMISSIONS: dict[UserRole, frozenset[Permission]] = {
+    UserRole.TITULAIRE: frozenset(Permission),
+    UserRole.REMPLACANT: _CARE | {Permission.BILL, Permission.SIGN},
+    UserRole.SECRETAIRE: _CARE,  # prepares, never validates nor signs
+    UserRole.ADMIN: frozenset({Permission.LOGGED_IN, Permission.SETTINGS, Permission.JOURNAL}),
+}
+
+_UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+_ANY = frozenset({"GET", "HEAD", "OPTIONS"}) | _UNSAFE
+
+
+@dataclass(frozen=True, slots=True)
+class RouteRule:
+    methods: frozenset[str]
+    pattern: re.Pattern[str]
+    permission: Permission
+
+
+def _rule(methods: frozenset[str], pattern: str, permission: Permission) -> RouteRule:
+    return RouteRule(methods, re.compile(pattern), permission)
+
+
+ROUTE_RULES: tuple[RouteRule, ...] = (
+    # signing and securing: the CPS
+    _rule(_UNSAFE, r"^/api/invoices/(sign|secure)$", Permission.SIGN),
+    # payments (before the generic invoice rules)
+    _rule(_UNSAFE, r"^/api/invoices/\d+/payments(/\d+)?$", Permission.PAYMENTS),
+    # billing: preview is preparation (allowed to the secrétariat), the rest is billing
+    _rule(_UNSAFE, r"^/api/invoices/preview$", Permission.PATIENTS),
+    _rule(_UNSAFE, r"^/api/invoices(/.*)?$", Permission.BILL),
+    _rule(_ANY, r"^/api/invoices(/.*)?$", Permission.PATIENTS),
+    # the « Factures » screens: same split as the invoice API
+    _rule(_UNSAFE, r"^/factures/(signer|securiser)$", Permission.SIGN),
+    _rule(_UNSAFE, r"^/factures/\d+/paiements(/.*)?$", Permission.PAYMENTS),
+    _rule(_UNSAFE, r"^/factures(/.*)?$", Permission.BILL),
+    _rule(_ANY, r"^/factures(/.*)?$", Permission.PATIENTS),
+    # télétransmission: building, sending, fetching and handling rejects is billing work
+    _rule(_UNSAFE, r"^(/api/transmission|/teletransmission)(/.*)?$", Permission.BILL),
+    _rule(_ANY, r"^(/api/transmission|/teletransmission)(/.*)?$", Permission.PATIENTS),
+    # settings and people of the cabinet
+    _rule(_ANY, r"^/parametres(/.*)?$", Permission.SETTINGS),
+    _rule(_UNSAFE, r"^/api/organisms(/.*)?$", Permission.SETTINGS),
+    _rule(_UNSAFE, r"^/professionnels(/.*)?$", Permission.SETTINGS),
+    _rule(_UNSAFE, r"^/api/preferences/users/.*$", Permission.SETTINGS),
+    # the journal
+    _rule(_ANY, r"^/journal(/.*)?$", Permission.JOURNAL),
+    # patient data
+    _rule(_ANY, r"^(/api)?/patients(/.*)?$", Permission.PATIENTS),
+    _rule(_UNSAFE, r"^/facture/\d+/paiement$", Permission.PAYMENTS),
+    _rule(_UNSAFE, r"^/facture$", Permission.BILL),  # « Valider »: numbers the invoice
+    _rule(_ANY, r"^/facture(/.*)?$", Permission.PATIENTS),
+    _rule(_ANY, r"^(/api/prescribers|/prescripteurs)(/.*)?$", Permission.PATIENTS),
+    _rule(_ANY, r"^(/api/favourites|/favoris)(/.*)?$", Permission.PATIENTS),
+)
+
+
+class Forbidden(OpenFSEError):
+    """The logged-in user's role does not allow this (HTTP 403)."""
+
+    code = "forbidden"
+
+
+_REFUSALS = {
+    Permission.PATIENTS: "Votre profil n'a pas accès aux dossiers des patients.",
+    Permission.PAYMENTS: "Votre profil ne permet pas d'enregistrer des règlements.",
+    Permission.BILL: "Votre profil ne permet pas de valider ni de modifier des factures.",
+    Permission.SIGN: "La signature des factures demande un professionnel connecté avec sa CPS.",
+    Permission.SETTINGS: "Seuls le titulaire et l'administrateur modifient les paramètres.",
+    Permission.JOURNAL: "Seuls le titulaire et l'administrateur consultent le journal.",
+}
+
+
+def permission_for(method: str, path: str) -> Permission:
+    """The permission a request needs (``LOGGED_IN`` when no rule names the route)."""
+    for rule in ROUTE_RULES:
+        if method.upper() in rule.methods and rule.pattern.match(path):
+            return rule.permission
+    return Permission.LOGGED_IN
+
+
+def replaces_on(uow: UnitOfWork, remplacant_id: int, day: date) -> bool:
+    """Does the remplaçant's calendar hold ``day`` (for any titulaire of the cabinet)?"""
+    stmt = select(
+        exists().where(
+            ReplacementDay.cabinet_id == uow.cabinet_id,
+            ReplacementDay.remplacant_id == remplacant_id,
+            ReplacementDay.day == day,
+        )
+    )
+    return bool(uow.session.scalar(stmt))
+
+
+def check(
+    user: SessionUser, permission: Permission, *, on_calendar_day: bool | None = None
+) -> None:
+    """Raise :class:`Forbidden` unless ``user`` holds ``permission``.
+
+    ``on_calendar_day`` is :func:`replaces_on` for today — asked only of a remplaçant billing
+    or signing (issue 5/8: « a remplaçant can bill only on their calendar days »).
+    """
+    if permission not in ROLE_PERMISSIONS[user.role]:
+        raise Forbidden(_REFUSALS.get(permission, "Accès refusé."))
+    if permission is Permission.SIGN and not user.can_sign:
+        raise Forbidden(_REFUSALS[Permission.SIGN])
+    if (
+        user.role is UserRole.REMPLACANT
+        and permission in (Permission.BILL, Permission.SIGN)
+        and not on_calendar_day
+    ):
+        raise Forbidden(
+            "Vous ne pouvez facturer que les jours de remplacement inscrits à votre calendrier.",
+            code="not_a_replacement_day",
+        )

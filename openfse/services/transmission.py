@@ -1,0 +1,818 @@
+"""Télétransmission use cases: build lots, send them, fetch ARL and payment returns.
+
+Every step is **idempotent**, so a sender, a fetcher or the insurer killed at any moment loses
+nothing and duplicates nothing:
+
+- ``build_lots`` stores the lots (the exact file bytes) in one transaction, then moves their
+  invoices to « en lot » (``invoicing.put_in_lot``). ``_catch_up`` finishes that second step
+  when a crash came in between, before anything else is built or sent.
+- ``send_lots`` sends the lots not sent yet; after each acceptance by the SMTP server the lot is
+  marked sent (and a ``SentMessage`` kept) before the next one. A lot killed mid-send is sent
+  again with the same bytes and the same Message-ID: the insurer acknowledges it once
+  (docs/formats/caisse-sim.md §3). « Renvoyer » (``resend_lot``) sends a sent lot again.
+- ``fetch_returns`` applies each ARL / payment return, then records it by (Message-ID,
+  reference) in the same transaction as the lot / return lines it stores. Invoice transitions
+  are applied first and skipped when already done, so a document fetched again after a crash
+  changes nothing twice. A corrupt file is quarantined by the POP3 receiver: nothing changes.
+
+The invoice state changes go through ``openfse.services.invoicing`` (journaled there); the
+``uow_factory`` gives a fresh, not yet entered ``UnitOfWork`` each call (``ctx.uow``).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from hashlib import sha256
+from pathlib import Path
+
+from sqlalchemy import select
+
+from openfse.adapters.transmission.lot_file import LotFile
+from openfse.adapters.transmission.pop3_receiver import Pop3Config, Received, fetch
+from openfse.adapters.transmission.quarantine import Quarantine
+from openfse.adapters.transmission.smtp_sender import OutgoingLot, SmtpConfig, send_lots
+from openfse.config import Settings
+from openfse.domain.invoice import InvoiceKind, InvoiceStatus
+from openfse.domain.payment import Payer, Payment, PaymentKind
+from openfse.domain.pricing.codes import Nomenclature
+from openfse.domain.transmission import (
+    ActLine,
+    Arl,
+    Destination,
+    DestinationKind,
+    InvoiceRecord,
+    LotContent,
+    LotKind,
+    PaymentReturn,
+    PendingItem,
+    ReturnStatement,
+    plan_lots,
+    sending_deadline,
+    working_days_left,
+)
+from openfse.errors import InvalidInput, NotFound, OpenFSEError
+from openfse.money import format_eur
+from openfse.services import invoicing
+from openfse.services.returns import Reconciliation, SentInvoice, reconcile
+from openfse.store.journal import JournalAction
+from openfse.store.models import (
+    AmcGestion,
+    Invoice,
+    InvoicePayment,
+    Lot,
+    LotInvoice,
+    LotStatus,
+    PaymentReturnLine,
+    Professional,
+    ReceivedDocument,
+    ReturnLineStatus,
+    SentMessage,
+)
+from openfse.store.models.types import utc_now
+from openfse.store.uow import UnitOfWork
+
+__all__ = [
+    "ARL_WAIT_DAYS",
+    "PAYMENT_WAIT_DAYS",
+    "BuildReport",
+    "apply_document",
+    "Dashboard",
+    "FetchOutcome",
+    "ReadyInvoice",
+    "SendOutcome",
+    "UnpaidInvoice",
+    "UowFactory",
+    "build_lots",
+    "dashboard",
+    "fetch_returns",
+    "handle_reject",
+    "lots_overview",
+    "payments_csv",
+    "ready_to_send",
+    "record_of",
+    "resend_lot",
+    "send_lots_now",
+    "unpaid_invoices",
+]
+
+UowFactory = Callable[[], UnitOfWork]
+
+# A lot sent without ARL after this many days is flagged « sans ARL » and can be resent
+# (the caisse answers within 1–2 days, PROTOCOLS §1.7).
+ARL_WAIT_DAYS = 2
+# An invoice in tiers payant unpaid this many days after sending is « en retard »: the caisse
+# pays within 7 days a FSE sent securely (art. L.161-36-3 and R.161-43-1 CSS, garantie de délai
+# de paiement — the figure to verify against the convention in force).
+PAYMENT_WAIT_DAYS = 7
+# The simulated insurer accepts any recipient; a real cabinet sends to its caisse's frontal
+# (or its OCT's) address, which will come from the organisms' settings.
+RECIPIENT_DOMAIN = "teletransmission.openfse.localhost"
+_SENDABLE = (InvoiceStatus.SIGNED,)
+_WAITING_FOR_MONEY = (InvoiceStatus.SENT, InvoiceStatus.ACKNOWLEDGED)
+
+
+class TransmissionProblem(InvalidInput):
+    code = "transmission.problem"
+
+
+# --------------------------------------------------------------------------------------------
+# What is ready to send
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ReadyInvoice:
+    invoice_id: int
+    number: int
+    patient_id: int
+    care_date: date
+    tiers_payant: bool
+    deadline: date  # R.161-47 CSS: 3 working days (patient paid) or 8 (tiers payant)
+    days_left: int  # working days; negative once past
+    amount: Decimal  # due by the AMO
+
+
+def _ps_number(professional: Professional) -> str | None:
+    if professional.billing_number is None or professional.billing_key is None:
+        return None
+    return f"{professional.billing_number}{professional.billing_key}"
+
+
+def _signed_invoices(uow: UnitOfWork, professional_id: int | None) -> list[Invoice]:
+    stmt = select(Invoice).where(
+        Invoice.cabinet_id == uow.require_cabinet(), Invoice.status.in_(_SENDABLE),
+        Invoice.kind == InvoiceKind.INVOICE, Invoice.hors_teletransmission.is_(False))
+    if professional_id is not None:
+        stmt = stmt.where(Invoice.billing_professional_id == professional_id)
+    rows = uow.session.scalars(stmt.order_by(Invoice.id)).all()
+    # A désynchronisée waits for the carte Vitale before it may go (invoice.put_in_lot).
+    return [row for row in rows if not invoicing.state_of(row).awaits_vitale]
+
+
+def ready_to_send(uow: UnitOfWork, today: date) -> list[ReadyInvoice]:
+    """Signed invoices not in a lot yet, most urgent first."""
+    ready = []
+    for row in _signed_invoices(uow, None):
+        assert row.number is not None
+        tiers_payant = row.tiers_payant_amo or row.tiers_payant_amc
+        deadline = sending_deadline(row.date_soins, tiers_payant=tiers_payant)
+        ready.append(ReadyInvoice(row.id, row.number, row.patient_id, row.date_soins,
+                                  tiers_payant, deadline, working_days_left(today, deadline),
+                                  row.due_amo))
+    return sorted(ready, key=lambda item: (item.deadline, item.number))
+
+
+# --------------------------------------------------------------------------------------------
+# Invoice → what the insurer receives
+# --------------------------------------------------------------------------------------------
+
+
+def record_of(row: Invoice, organisme: str, kind: LotKind = LotKind.FSE) -> InvoiceRecord:
+    """The ``InvoiceRecord`` of a stored, signed invoice (acts loaded)."""
+    if row.number is None or row.assure_nir is None or row.beneficiary_birth_date_text is None:
+        raise TransmissionProblem(
+            f"Facture {row.id} : numéro, NIR ou date de naissance manquant : non transmissible.")
+    acts = tuple(
+        ActLine(date=act.act_date, nomenclature=Nomenclature(act.nomenclature), code=act.code,
+                quantity=act.quantity, coefficient=act.coefficient, honoraires=act.honoraires,
+                base=act.br, rate=act.taux_amo, amo=act.amo, amc=act.amc,
+                modifiers="".join(str(m) for m in act.applied_modifiers),
+                activity=act.activity, phase=act.phase, exo=act.applied_exo or "")
+        for act in row.acts)
+    # FSE: the AMO pays its part in tiers payant; DRE: the AMC in gestion séparée.
+    requested = row.due_amo if kind is LotKind.FSE else row.due_amc
+    return InvoiceRecord(
+        number=f"{row.number:09d}", nir=row.assure_nir, birth_date=row.beneficiary_birth_date_text,
+        rang=row.beneficiary_rank or 1, organisme=organisme, care_date=row.date_soins,
+        invoiced_on=(row.validated_at or utc_now()).date(), secure_mode=row.secure_mode.value,
+        tiers_payant_amo=row.tiers_payant_amo, tiers_payant_amc=row.tiers_payant_amc,
+        acts=acts, total=row.total, amo=row.amo, amc=row.amc, patient=row.patient_share,
+        participations=row.participation_forfaitaire + row.franchise, requested=requested,
+        cps_signature=bytes.fromhex(row.cps_signature or ""),
+        amc_number=row.amc_number or "")
+
+
+def _organisme_of(uow: UnitOfWork, row: Invoice, professional: Professional) -> str | None:
+    """The patient's AMO on the date of care (régime + caisse + centre); the professional's
+    caisse de rattachement when the patient's is unknown."""
+    coverage = uow.amo_coverages.on(row.patient_id, row.date_soins)
+    if coverage is not None:
+        return f"{coverage.regime}{coverage.caisse}{coverage.centre}"
+    if professional.regime and professional.caisse and professional.centre:
+        return f"{professional.regime}{professional.caisse}{professional.centre}"
+    return None
+
+
+def _pending_of(uow: UnitOfWork, row: Invoice, professional: Professional, ps_number: str
+                ) -> list[PendingItem]:
+    organisme = _organisme_of(uow, row, professional)
+    if organisme is None:
+        raise TransmissionProblem(f"Facture n° {row.number} : caisse du patient inconnue.")
+    items = [PendingItem(ps_number, LotKind.FSE, Destination(DestinationKind.AMO, organisme),
+                         record_of(row, organisme))]
+    # Gestion séparée in tiers payant AMC: a DRE goes to the AMC itself (seed 004).
+    if (row.amc_gestion == AmcGestion.SEPAREE.value and row.tiers_payant_amc
+            and row.amc_number and row.due_amc > 0):
+        items.append(PendingItem(ps_number, LotKind.DRE,
+                                 Destination(DestinationKind.AMC, row.amc_number),
+                                 record_of(row, organisme, LotKind.DRE)))
+    return items
+
+
+# --------------------------------------------------------------------------------------------
+# Building lots
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class BuildReport:
+    lots: tuple[str, ...]  # lot ids built
+    invoices: int
+    refused: tuple[tuple[int, str], ...] = ()  # (invoice id, French reason)
+
+
+def recipient_for(destination: Destination) -> str:
+    return f"{destination.kind.value.lower()}{destination.code}@{RECIPIENT_DOMAIN}"
+
+
+def build_lots(uow_factory: UowFactory, today: date, *, professional_id: int | None = None,
+               now: datetime | None = None) -> BuildReport:
+    """Group the signed invoices (of one professional, or all) into numbered lots and store
+    them; their invoices become « en lot »."""
+    _catch_up(uow_factory, now)
+    refused: list[tuple[int, str]] = []
+    with uow_factory() as uow:
+        pending: list[PendingItem] = []
+        invoice_ids: dict[str, int] = {}
+        professionals = {p.id: p for p in uow.professionals.list(limit=1000)}
+        for row in _signed_invoices(uow, professional_id):
+            professional = professionals[row.billing_professional_id]
+            ps_number = _ps_number(professional)
+            if ps_number is None:
+                refused.append((row.id, "Numéro de facturation du professionnel manquant."))
+                continue
+            try:
+                pending.extend(_pending_of(uow, row, professional, ps_number))
+            except OpenFSEError as problem:
+                refused.append((row.id, problem.message))
+                continue
+            invoice_ids[f"{ps_number}/{row.number:09d}"] = row.id
+        by_ps = {_ps_number(p): p.id for p in professionals.values()}
+        lots = plan_lots(pending, created_on=today, last_numbers=uow.lots.last_numbers())
+        for content in lots:
+            _store_lot(uow, content, by_ps[content.ref.ps_number], invoice_ids)
+        uow.commit()
+    _catch_up(uow_factory, now)
+    return BuildReport(tuple(lot.lot_id for lot in lots),
+                       sum(lot.size for lot in lots if lot.kind is LotKind.FSE), tuple(refused))
+
+
+def _store_lot(uow: UnitOfWork, content: LotContent, professional_id: int,
+               invoice_ids: dict[str, int]) -> Lot:
+    lot_file = LotFile.build(content)
+    outgoing = OutgoingLot(lot_file, recipient_for(content.destination))
+    deadline = min(sending_deadline(invoice.care_date,
+                                    tiers_payant=invoice.tiers_payant_amo
+                                    or invoice.tiers_payant_amc)
+                   for invoice in content.invoices)
+    row = Lot(lot_id=content.lot_id, professional_id=professional_id,
+              ps_number=content.ref.ps_number, number=content.ref.number,
+              created_on=content.ref.created_on, kind=content.kind.value,
+              destination_kind=content.destination.kind.value,
+              destination_code=content.destination.code, recipient=outgoing.recipient,
+              status=LotStatus.PREPARED, invoice_count=content.size,
+              amount=sum((invoice.requested for invoice in content.invoices), Decimal("0.00")),
+              deadline=deadline, sha256=lot_file.sha256, message_id=outgoing.message_id,
+              data=lot_file.data, send_count=0, arl_reasons=[])
+    row.invoices = [
+        LotInvoice(invoice_id=invoice_ids[f"{content.ref.ps_number}/{invoice.number}"],
+                   invoice_number=invoice.number, cabinet_id=uow.require_cabinet())
+        for invoice in content.invoices]
+    uow.lots.add(row)
+    # Journaled without its file bytes (the journal holds text values; the SHA-256 names them).
+    uow.journal(JournalAction.CREATE, Lot.__tablename__, row.id,
+                changes={"sha256": {"before": None, "after": row.sha256},
+                         "status": {"before": None, "after": row.status.value}},
+                summary=f"Lot {content.lot_id} ({content.kind.value}, {content.size} factures) "
+                        "préparé")
+    return row
+
+
+def _catch_up(uow_factory: UowFactory, now: datetime | None) -> None:
+    """Finish invoice transitions a crash left behind: invoices of a stored FSE lot still
+    « signée » go « en lot », those of a sent lot still « en lot » go « transmise »."""
+    with uow_factory() as uow:
+        to_lot: dict[str, list[int]] = {}
+        to_send: list[int] = []
+        rows = uow.session.execute(
+            select(Lot.lot_id, Lot.status, Invoice.id, Invoice.status)
+            .join(LotInvoice, LotInvoice.lot_row_id == Lot.id)
+            .join(Invoice, Invoice.id == LotInvoice.invoice_id)
+            .where(Lot.cabinet_id == uow.require_cabinet(), Lot.kind == LotKind.FSE.value,
+                   Invoice.status.in_((InvoiceStatus.SIGNED, InvoiceStatus.IN_LOT)))).all()
+        for lot_id, lot_status, invoice_id, invoice_status in rows:
+            if invoice_status is InvoiceStatus.SIGNED:
+                to_lot.setdefault(lot_id, []).append(invoice_id)
+            elif lot_status is not LotStatus.PREPARED:
+                to_send.append(invoice_id)
+    for lot_id, ids in to_lot.items():
+        invoicing.put_in_lot(uow_factory(), ids, lot_id)
+    if to_send:
+        invoicing.mark_sent(uow_factory(), to_send, now=now)
+
+
+# --------------------------------------------------------------------------------------------
+# Sending
+# --------------------------------------------------------------------------------------------
+
+
+def smtp_config(settings: Settings) -> SmtpConfig:
+    host, port = _host_port(settings.smtp, "OPENFSE_SMTP")
+    return SmtpConfig(sender=settings.mail_from, host=host, port=port, timeout=20.0)
+
+
+def pop3_config(settings: Settings) -> Pop3Config:
+    host, port = _host_port(settings.pop3, "OPENFSE_POP3")
+    return Pop3Config(user=settings.pop3_user, password=settings.pop3_password, host=host,
+                      port=port, timeout=20.0)
+
+
+def _host_port(value: str, name: str) -> tuple[str, int]:
+    host, _, port = value.rpartition(":")
+    if not host or not port.isascii() or not port.isdigit():
+        raise InvalidInput(f"{name} : « hôte:port » attendu, reçu « {value} ».", field=name)
+    return host, int(port)
+
+
+@dataclass(frozen=True, slots=True)
+class SendOutcome:
+    sent: tuple[str, ...]
+    total: int
+    error: str = ""  # French message when the batch stopped; sending again is safe
+
+    @property
+    def complete(self) -> bool:
+        return not self.error
+
+
+def send_lots_now(uow_factory: UowFactory, settings: Settings, *,
+                  lot_ids: Sequence[str] | None = None, now: datetime | None = None,
+                  progress: Callable[[int, int], None] | None = None) -> SendOutcome:
+    """Send every prepared lot (or the prepared/sent/rejected ``lot_ids`` — a resend) over one
+    SMTP connection; ``progress(done, total)`` after each lot accepted."""
+    _catch_up(uow_factory, now)
+    with uow_factory() as uow:
+        if lot_ids is None:
+            rows = list(uow.lots.with_status(LotStatus.PREPARED))
+        else:
+            rows = [_lot(uow, lot_id) for lot_id in lot_ids]
+        outgoing = [OutgoingLot(LotFile(_content_of(row), row.data, row.sha256), row.recipient)
+                    for row in rows]
+    total = len(outgoing)
+    done = 0
+
+    def on_sent(lot: OutgoingLot, message_id: str) -> None:
+        nonlocal done
+        _record_sent(uow_factory, lot, message_id, now)
+        done += 1
+        if progress is not None:
+            progress(done, total)
+
+    report = send_lots(smtp_config(settings), outgoing, on_sent)
+    _catch_up(uow_factory, now)
+    return SendOutcome(report.sent, total, "" if report.error is None else report.error.message)
+
+
+def resend_lot(uow_factory: UowFactory, settings: Settings, lot_id: str, *, today: date,
+               now: datetime | None = None) -> SendOutcome:
+    """« Renvoyer »: a lot without ARL goes again as it was (same Message-ID: the caisse
+    acknowledges it once). A lot refused by a negative ARL is dead for the caisse: its invoices
+    go in a new lot (next number), built from them as they are now — after the user fixed what
+    the ARL said (the patient's caisse, the professional's number…) — and that one is sent."""
+    with uow_factory() as uow:
+        row = _lot(uow, lot_id)
+        if row.replaced_by is not None:
+            raise TransmissionProblem(f"Lot {lot_id} déjà remplacé par le lot {row.replaced_by}.")
+        lot_ids = [lot_id]
+        if row.status is LotStatus.REJECTED:
+            lot_ids = [new.lot_id for new in _replace(uow, row, today)]
+            uow.commit()
+    return send_lots_now(uow_factory, settings, lot_ids=lot_ids, now=now)
+
+
+def _replace(uow: UnitOfWork, row: Lot, today: date) -> list[Lot]:
+    professional = uow.professionals.get(row.professional_id)
+    invoices = uow.invoices.many(link.invoice_id for link in row.invoices)
+    pending = [item for invoice in invoices
+               for item in _pending_of(uow, invoice, professional, row.ps_number)
+               if item.kind.value == row.kind]
+    numbers = {f"{row.ps_number}/{invoice.number:09d}": invoice.id for invoice in invoices}
+    # One new lot, or several when the fix sent invoices to different caisses.
+    new = [_store_lot(uow, content, row.professional_id, numbers)
+           for content in plan_lots(pending, created_on=today,
+                                    last_numbers=uow.lots.last_numbers())]
+    row.replaced_by = new[0].lot_id
+    uow.journal_change(row, JournalAction.UPDATE,
+                       summary=f"Lot {row.lot_id} refusé, remplacé par le(s) lot(s) "
+                               + ", ".join(lot.lot_id for lot in new))
+    return new
+
+
+def _content_of(row: Lot) -> LotContent:
+    # The stored bytes are what goes out; parsing checks they are intact (SHA-256 trailer).
+    return LotFile.parse(row.data).content
+
+
+def _lot(uow: UnitOfWork, lot_id: str) -> Lot:
+    row = uow.lots.by_lot_id(lot_id)
+    if row is None:
+        raise NotFound(f"Lot {lot_id} introuvable.")
+    return row
+
+
+def _record_sent(uow_factory: UowFactory, lot: OutgoingLot, message_id: str,
+                 now: datetime | None) -> None:
+    moment = now or utc_now()
+    with uow_factory() as uow:
+        row = _lot(uow, lot.lot_id)
+        if row.status is LotStatus.PREPARED or row.status is LotStatus.REJECTED:
+            row.status = LotStatus.SENT
+        row.sent_at = moment
+        row.send_count += 1
+        uow.journal_change(row, JournalAction.UPDATE,
+                           summary=f"Lot {row.lot_id} envoyé ({row.send_count}e envoi)")
+        uow.sent_messages.add(SentMessage(lot_row_id=row.id, message_id=message_id,
+                                          recipient=lot.recipient, sent_at=moment))
+        uow.commit()
+        ids = [link.invoice_id for link in row.invoices] if row.kind == LotKind.FSE else []
+    # Invoices « en lot » → « transmise »; already done on a resend.
+    with uow_factory() as uow:
+        waiting = [r.id for r in uow.invoices.many(ids) if r.status is InvoiceStatus.IN_LOT]
+    if waiting:
+        invoicing.mark_sent(uow_factory(), waiting, now=moment)
+
+
+# --------------------------------------------------------------------------------------------
+# Receiving ARL and payment returns
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class FetchOutcome:
+    arl_positive: int = 0
+    arl_negative: int = 0
+    statements: int = 0
+    lines: int = 0
+    unmatched: int = 0
+    duplicates: int = 0
+    quarantined: int = 0
+    quarantine_reasons: list[str] = field(default_factory=list)
+
+
+def quarantine_of(settings: Settings) -> Quarantine:
+    return Quarantine(Path(settings.home) / "transmission" / "quarantine")
+
+
+def fetch_returns(uow_factory: UowFactory, settings: Settings, *,
+                  now: datetime | None = None) -> FetchOutcome:
+    """Fetch the mailbox and apply every ARL and payment return (see the module docstring)."""
+    outcome = FetchOutcome()
+    quarantine = quarantine_of(settings)
+    before = {entry.name for entry in quarantine.entries()}
+
+    def handle(received: Received) -> None:
+        apply_document(uow_factory, received, outcome, now=now)
+
+    report = fetch(pop3_config(settings), handle, quarantine)
+    outcome.quarantined = report.quarantined
+    outcome.quarantine_reasons = [entry.reason for entry in quarantine.entries()
+                                  if entry.name not in before]
+    return outcome
+
+
+def apply_document(uow_factory: UowFactory, received: Received, outcome: FetchOutcome, *,
+                   now: datetime | None = None) -> None:
+    """Apply one fetched ARL or payment return, once: a document already recorded under the
+    same (Message-ID, reference) — fetched again after a crash — only counts as a duplicate."""
+    document = received.document
+    with uow_factory() as uow:
+        if uow.received_documents.exists(received.message_id[:250], document.reference):
+            outcome.duplicates += 1
+            return
+    if isinstance(document, Arl):
+        _apply_arl(uow_factory, received, document, outcome, now)
+    else:
+        _apply_statement(uow_factory, received, document, outcome, now)
+
+
+def _document_row(received: Received, kind: str, issuer: str, summary: str,
+                  moment: datetime) -> ReceivedDocument:
+    return ReceivedDocument(message_id=received.message_id[:250],
+                            reference=received.document.reference, kind=kind, issuer=issuer,
+                            received_at=moment, sha256=sha256(received.data).hexdigest(),
+                            summary=summary[:500])
+
+
+def _find_lot(uow: UnitOfWork, arl: Arl) -> Lot | None:
+    if arl.lot is not None:
+        return uow.lots.by_lot_id(arl.lot.lot_id)
+    stmt = select(Lot).where(Lot.cabinet_id == uow.require_cabinet(),
+                             Lot.message_id == arl.message_ref)
+    return uow.session.scalars(stmt).first()
+
+
+def _apply_arl(uow_factory: UowFactory, received: Received, arl: Arl, outcome: FetchOutcome,
+               now: datetime | None) -> None:
+    moment = now or utc_now()
+    with uow_factory() as uow:
+        lot = _find_lot(uow, arl)
+        ids = ([] if lot is None or lot.kind != LotKind.FSE.value
+               else [link.invoice_id for link in lot.invoices])
+        waiting = [r.id for r in uow.invoices.many(ids) if r.status is InvoiceStatus.SENT]
+    if arl.positive and waiting:
+        invoicing.acknowledge(uow_factory(), waiting, now=moment)
+    with uow_factory() as uow:
+        lot = _find_lot(uow, arl)
+        if lot is None:
+            summary = f"ARL {arl.status.value} pour un lot inconnu ({arl.message_ref})"
+        else:
+            lot.status = LotStatus.ACKNOWLEDGED if arl.positive else LotStatus.REJECTED
+            lot.arl_at = moment
+            lot.arl_reference = arl.reference
+            lot.arl_reasons = [{"code": r.code, "label": r.label, "invoice": r.invoice_number}
+                               for r in arl.reasons]
+            uow.journal_change(lot, JournalAction.UPDATE,
+                               summary=f"ARL {arl.status.value.lower()} du lot {lot.lot_id}")
+            summary = f"ARL {arl.status.value.lower()} du lot {lot.lot_id}"
+        uow.received_documents.add(_document_row(received, "ARL", arl.issuer, summary, moment))
+        uow.commit()
+    if arl.positive:
+        outcome.arl_positive += 1
+    else:
+        outcome.arl_negative += 1
+
+
+def _sent_index(uow: UnitOfWork, ps_number: str) -> dict[tuple[str, str], SentInvoice]:
+    """Every invoice sent by ``ps_number`` in an FSE lot, by (ps number, invoice number)."""
+    rows = uow.session.execute(
+        select(LotInvoice.invoice_id, LotInvoice.invoice_number, Lot.lot_id, Invoice.due_amo)
+        .join(Lot, Lot.id == LotInvoice.lot_row_id)
+        .join(Invoice, Invoice.id == LotInvoice.invoice_id)
+        .where(Lot.cabinet_id == uow.require_cabinet(), Lot.ps_number == ps_number,
+               Lot.kind == LotKind.FSE.value)).all()
+    return {(ps_number, number): SentInvoice(invoice_id, ps_number, number, amount, lot_id)
+            for invoice_id, number, lot_id, amount in rows}
+
+
+def _apply_statement(uow_factory: UowFactory, received: Received, statement: ReturnStatement,
+                     outcome: FetchOutcome, now: datetime | None) -> None:
+    moment = now or utc_now()
+    with uow_factory() as uow:
+        result = reconcile(statement.lines, _sent_index(uow, statement.ps_number))
+        matched_ids = [m.invoice.invoice_id for m in result.matched]
+        invoices = {r.id: r for r in uow.invoices.many(matched_ids)}
+        states = {i: r.status for i, r in invoices.items()}
+        paid_refs = set(uow.session.scalars(
+            select(InvoicePayment.reference).where(
+                InvoicePayment.cabinet_id == uow.require_cabinet(),
+                InvoicePayment.invoice_id.in_(matched_ids))).all())
+    _apply_payments(uow_factory, statement, result, states, paid_refs, moment)
+    with uow_factory() as uow:
+        document = uow.received_documents.add(_document_row(
+            received, "RSP", statement.issuer,
+            f"Relevé {statement.reference} : {len(statement.lines)} lignes, "
+            f"{format_eur(statement.total_paid)} payés", moment))
+        invoice_of = {(m.line.lot.ps_number, m.line.invoice_number): m.invoice.invoice_id
+                      for m in result.matched}
+        uow.return_lines.add_all(
+            _line_row(statement, line, document.id,
+                      invoice_of.get((line.lot.ps_number, line.invoice_number)))
+            for line in statement.lines)
+        uow.journal("receive_returns", ReceivedDocument.__tablename__, document.id,
+                    summary=document.summary)
+        uow.commit()
+    outcome.statements += 1
+    outcome.lines += len(statement.lines)
+    outcome.unmatched += len(result.unmatched)
+
+
+def _payment_reference(statement: ReturnStatement, invoice_number: str) -> str:
+    return f"{statement.reference}/{invoice_number}"[:60]
+
+
+def _apply_payments(uow_factory: UowFactory, statement: ReturnStatement,
+                    result: Reconciliation, states: dict[int, InvoiceStatus],
+                    paid_refs: set[str], moment: datetime) -> None:
+    """Record what the caisse paid and move the invoices; each step skipped when done."""
+    for match in result.paid + result.partial:
+        reference = _payment_reference(statement, match.line.invoice_number)
+        if reference not in paid_refs and match.line.paid > 0:
+            assert match.line.payment_date is not None
+            invoicing.record_payment(uow_factory(), match.invoice.invoice_id, Payment(
+                kind=PaymentKind.VIREMENT, amount=match.line.paid,
+                paid_on=match.line.payment_date, payer=Payer.AMO, reference=reference,
+                payer_name=f"Organisme {statement.issuer}"))
+    to_pay = [m.invoice.invoice_id for m in result.paid + result.partial
+              if states.get(m.invoice.invoice_id) in _WAITING_FOR_MONEY]
+    if to_pay:
+        invoicing.mark_paid(uow_factory(), to_pay, now=moment)
+    for match in result.rejected:
+        if states.get(match.invoice.invoice_id) in _WAITING_FOR_MONEY:
+            reason = match.line.reason
+            label = "" if reason is None else f"{reason.code} {reason.label}"
+            invoicing.reject(uow_factory(), match.invoice.invoice_id, label, now=moment)
+
+
+def _line_row(statement: ReturnStatement, line: PaymentReturn, document_id: int,
+              invoice_id: int | None) -> PaymentReturnLine:
+    return PaymentReturnLine(
+        document_id=document_id, statement_reference=statement.reference,
+        transfer_reference=statement.transfer_reference or None, issuer=statement.issuer,
+        ps_number=statement.ps_number, lot_id=line.lot.lot_id,
+        invoice_number=line.invoice_number, invoice_id=invoice_id,
+        status=ReturnLineStatus(line.status.value), requested=line.requested, paid=line.paid,
+        payment_date=line.payment_date, issued_on=statement.issued_on,
+        reason_code=None if line.reason is None else line.reason.code,
+        reason_label=None if line.reason is None else line.reason.label[:200])
+
+
+# --------------------------------------------------------------------------------------------
+# Rejects
+# --------------------------------------------------------------------------------------------
+
+
+def handle_reject(uow_factory: UowFactory, line_id: int, resolution: str, *,
+                  now: datetime | None = None) -> None:
+    """Deal with a rejected invoice: ``reinvoice`` cancels it (the user makes a corrected one,
+    a rejected invoice may be cancelled) or ``patient`` leaves its AMO part to the patient."""
+    if resolution not in ("reinvoice", "patient"):
+        raise InvalidInput("Choisissez « refacturer » ou « facturer au patient ».",
+                           field="resolution")
+    with uow_factory() as uow:
+        line = uow.return_lines.get(line_id)
+        if line.status is not ReturnLineStatus.REJECTED or line.handled:
+            raise InvalidInput("Ce rejet est déjà traité.", field="line")
+        invoice_id, label = line.invoice_id, f"{line.reason_code} {line.reason_label}"
+    if resolution == "reinvoice" and invoice_id is not None:
+        with uow_factory() as uow:
+            status = uow.invoices.get(invoice_id).status
+        if status is InvoiceStatus.REJECTED:
+            invoicing.cancel_invoice(uow_factory(), invoice_id,
+                                     f"Rejet de la caisse {label} : à refacturer", now=now)
+    with uow_factory() as uow:
+        line = uow.return_lines.get(line_id)
+        line.handled = True
+        uow.journal_change(line, JournalAction.UPDATE,
+                           summary=f"Rejet de la facture n° {line.invoice_number} traité : "
+                                   + ("refacturée" if resolution == "reinvoice"
+                                      else "facturée au patient"))
+        uow.commit()
+
+
+# --------------------------------------------------------------------------------------------
+# Screens: lots, unpaid invoices, dashboard, export
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LotView:
+    lot_id: str
+    kind: str
+    destination: str
+    status: LotStatus
+    invoice_count: int
+    amount: Decimal
+    deadline: date
+    days_left: int
+    sent_at: datetime | None
+    send_count: int
+    reasons: tuple[str, ...]
+    without_arl: bool  # sent, no ARL after ARL_WAIT_DAYS: may be resent
+    replaced_by: str | None  # a refused lot whose invoices went in a new lot
+
+    @property
+    def resendable(self) -> bool:
+        return self.status is LotStatus.SENT or (
+            self.status is LotStatus.REJECTED and self.replaced_by is None)
+
+
+def lots_overview(uow: UnitOfWork, today: date, *, limit: int = 100) -> list[LotView]:
+    views = []
+    for row in uow.lots.recent(limit=limit):
+        sent_on = None if row.sent_at is None else row.sent_at.date()
+        views.append(LotView(
+            row.lot_id, row.kind, f"{row.destination_kind} {row.destination_code}", row.status,
+            row.invoice_count, row.amount, row.deadline, working_days_left(today, row.deadline),
+            row.sent_at, row.send_count,
+            tuple(f"{r['code']} {r['label']}"
+                  + (f" (facture n° {r['invoice']})" if r.get("invoice") else "")
+                  for r in row.arl_reasons),
+            row.status is LotStatus.SENT and sent_on is not None
+            and (today - sent_on).days >= ARL_WAIT_DAYS, row.replaced_by))
+    return views
+
+
+@dataclass(frozen=True, slots=True)
+class UnpaidInvoice:
+    invoice_id: int
+    number: int
+    care_date: date
+    status: InvoiceStatus
+    due: Decimal
+    sent_on: date | None
+    overdue: bool  # PAYMENT_WAIT_DAYS passed since sending
+
+
+def unpaid_invoices(uow: UnitOfWork, today: date, *, limit: int = 500) -> list[UnpaidInvoice]:
+    """Invoices sent in tiers payant whose AMO part is not paid yet."""
+    stmt = (select(Invoice).where(Invoice.cabinet_id == uow.require_cabinet(),
+                                  Invoice.status.in_(_WAITING_FOR_MONEY), Invoice.due_amo > 0)
+            .order_by(Invoice.sent_at, Invoice.id).limit(limit))
+    views = []
+    for row in uow.session.scalars(stmt).all():
+        assert row.number is not None
+        sent_on = None if row.sent_at is None else row.sent_at.date()
+        overdue = sent_on is not None and today - sent_on > timedelta(days=PAYMENT_WAIT_DAYS)
+        views.append(UnpaidInvoice(row.id, row.number, row.date_soins, row.status,
+                                   row.due_amo, sent_on, overdue))
+    return views
+
+
+@dataclass(frozen=True, slots=True)
+class Flows:
+    lots_sent: int
+    invoices_sent: int
+    amount_requested: Decimal
+    amount_paid: Decimal
+    rejects: int
+
+
+@dataclass(frozen=True, slots=True)
+class Dashboard:
+    day: Flows
+    month: Flows
+    ready: int
+    open_rejects: int
+
+
+def _flows(uow: UnitOfWork, start: datetime, end: datetime) -> Flows:
+    cabinet = uow.require_cabinet()
+    lots = uow.session.scalars(select(Lot).where(
+        Lot.cabinet_id == cabinet, Lot.sent_at >= start, Lot.sent_at < end)).all()
+    lines = uow.session.scalars(select(PaymentReturnLine).where(
+        PaymentReturnLine.cabinet_id == cabinet, PaymentReturnLine.issued_on >= start.date(),
+        PaymentReturnLine.issued_on < end.date())).all()
+    return Flows(
+        len(lots), sum(lot.invoice_count for lot in lots if lot.kind == LotKind.FSE.value),
+        sum((lot.amount for lot in lots), Decimal("0.00")),
+        sum((line.paid for line in lines), Decimal("0.00")),
+        sum(1 for line in lines if line.status is ReturnLineStatus.REJECTED))
+
+
+def dashboard(uow: UnitOfWork, today: date) -> Dashboard:
+    """Flows of the day and of the month: lots and invoices sent, amounts asked and paid."""
+    day_start = datetime(today.year, today.month, today.day, tzinfo=UTC)
+    month_start = datetime(today.year, today.month, 1, tzinfo=UTC)
+    tomorrow = day_start + timedelta(days=1)
+    return Dashboard(_flows(uow, day_start, tomorrow), _flows(uow, month_start, tomorrow),
+                     len(_signed_invoices(uow, None)), len(uow.return_lines.open_rejects()))
+
+
+_STATUS_LABELS = {ReturnLineStatus.PAID: "Payée", ReturnLineStatus.PARTIAL: "Payée en partie",
+                  ReturnLineStatus.REJECTED: "Rejetée"}
+CSV_HEADER = ("Date de paiement", "Organisme", "Relevé", "Virement", "N° facturation PS",
+              "Lot", "N° facture", "Statut", "Montant demandé", "Montant payé", "Motif")
+
+
+def _french(amount: Decimal) -> str:
+    return f"{amount:.2f}".replace(".", ",")
+
+
+def payments_csv(uow: UnitOfWork, start: date, end: date) -> bytes:
+    """The payment-return lines of [start, end] for the accountant: ``;``-separated, decimal
+    comma, UTF-8 with a BOM (what a French spreadsheet opens as is)."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow(CSV_HEADER)
+    for line in _lines_issued(uow, start, end):
+        writer.writerow((
+            "" if line.payment_date is None else line.payment_date.strftime("%d/%m/%Y"),
+            line.issuer, line.statement_reference, line.transfer_reference or "",
+            line.ps_number, line.lot_id, line.invoice_number, _STATUS_LABELS[line.status],
+            _french(line.requested), _french(line.paid),
+            "" if line.reason_code is None else f"{line.reason_code} {line.reason_label}"))
+    return "\ufeff".encode() + out.getvalue().encode("utf-8")
+
+
+def _lines_issued(uow: UnitOfWork, start: date, end: date) -> Iterable[PaymentReturnLine]:
+    stmt = (select(PaymentReturnLine)
+            .where(PaymentReturnLine.cabinet_id == uow.require_cabinet(),
+                   PaymentReturnLine.issued_on >= start, PaymentReturnLine.issued_on <= end)
+            .order_by(PaymentReturnLine.issued_on, PaymentReturnLine.id))
+    return uow.session.scalars(stmt).all()
+

@@ -1,0 +1,154 @@
+"""Database location, engines and sessions.
+
+- SQLite is the embedded default: one file, ``$OPENFSE_HOME/openfse.db`` (or
+  ``~/.local/share/openfse/openfse.db``), in WAL mode so the web server can read while a
+  writer commits.
+- PostgreSQL serves several workstations: ``OPENFSE_DATABASE_URL=postgresql+psycopg://…``.
+
+SQLite connections are set up on every connect (``_configure_sqlite``):
+``foreign_keys=ON`` (off by default in SQLite!), ``journal_mode=WAL``,
+``synchronous=NORMAL`` (durable in WAL mode except for the last transactions on power loss,
+https://www.sqlite.org/pragma.html#pragma_synchronous), ``busy_timeout`` so a writer waits
+for another instead of failing at once. The driver's own transaction handling is replaced by
+an explicit ``BEGIN`` at the start of each SQLAlchemy transaction (the recipe of the
+SQLAlchemy SQLite dialect docs, "Serializable isolation / Savepoints / Transactional DDL"):
+reads then belong to the transaction, SAVEPOINT works and DDL is transactional.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Protocol
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.orm import Session, sessionmaker
+
+from openfse.errors import OpenFSEError
+
+ENV_DATABASE_URL = "OPENFSE_DATABASE_URL"
+ENV_HOME = "OPENFSE_HOME"
+DB_FILENAME = "openfse.db"
+SQLITE_BUSY_TIMEOUT_MS = 5000
+
+# PostgreSQL pool: a desk server has a handful of workstations; pre-ping survives server
+# restarts, recycle stays under common idle-connection timeouts of proxies/firewalls.
+POSTGRES_POOL = {
+    "pool_size": 5,
+    "max_overflow": 10,
+    "pool_timeout": 30,
+    "pool_recycle": 1800,
+    "pool_pre_ping": True,
+}
+POSTGRES_CONNECT_TIMEOUT_S = 10
+
+
+class DatabaseConfigError(OpenFSEError):
+    code = "database_config"
+
+
+class HasDatabaseUrl(Protocol):
+    """A settings object (the lead's config) exposing an optional database URL."""
+
+    @property
+    def database_url(self) -> str | None: ...
+
+
+def data_dir(env: Mapping[str, str] | None = None) -> Path:
+    """Directory of the local data: ``$OPENFSE_HOME``, else ``$XDG_DATA_HOME/openfse``,
+    else ``~/.local/share/openfse`` (the XDG base directory default)."""
+    env = os.environ if env is None else env
+    home = env.get(ENV_HOME)
+    if home:
+        return Path(home).expanduser()
+    xdg = env.get("XDG_DATA_HOME")
+    base = Path(xdg).expanduser() if xdg else Path.home() / ".local" / "share"
+    return base / "openfse"
+
+
+def default_sqlite_url(env: Mapping[str, str] | None = None) -> str:
+    """URL of the default SQLite file, ``<data_dir>/openfse.db`` (absolute path)."""
+    path = (data_dir(env) / DB_FILENAME).resolve()
+    return URL.create("sqlite", database=str(path)).render_as_string()
+
+
+def database_url(settings_or_env: HasDatabaseUrl | Mapping[str, str] | None = None) -> str:
+    """The database URL: from settings (``.database_url``), else ``$OPENFSE_DATABASE_URL``,
+    else the default SQLite file. The URL is checked (SQLite or PostgreSQL only)."""
+    if settings_or_env is None or isinstance(settings_or_env, Mapping):
+        env = os.environ if settings_or_env is None else settings_or_env
+        url = env.get(ENV_DATABASE_URL) or default_sqlite_url(env)
+    else:
+        url = settings_or_env.database_url or database_url(None)
+    return check_url(url).render_as_string(hide_password=False)
+
+
+def check_url(url: str | URL) -> URL:
+    """Parse a database URL and refuse backends openfse does not support."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise DatabaseConfigError(
+            "Adresse de base de données illisible (attendu : sqlite:///chemin/openfse.db ou "
+            "postgresql+psycopg://utilisateur@hôte/base).", field=ENV_DATABASE_URL) from None
+    if parsed.drivername in ("postgres", "postgresql"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+        raise DatabaseConfigError(
+            f"Base de données non prise en charge : {parsed.get_backend_name()} "
+            "(SQLite ou PostgreSQL).", field=ENV_DATABASE_URL)
+    return parsed
+
+
+def make_engine(url: str | URL, **kwargs: Any) -> Engine:
+    """An engine configured for openfse (pragmas on SQLite, pool on PostgreSQL).
+
+    Extra keyword arguments go to ``create_engine`` (e.g. ``echo=True``).
+    """
+    parsed = check_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        _ensure_sqlite_dir(parsed)
+        engine = create_engine(parsed, **kwargs)
+        event.listen(engine, "connect", _configure_sqlite)
+        event.listen(engine, "begin", _begin_sqlite)
+        return engine
+    options: dict[str, Any] = {**POSTGRES_POOL, **kwargs}
+    if "connect_timeout" not in parsed.query:
+        options.setdefault("connect_args", {}).setdefault("connect_timeout",
+                                                          POSTGRES_CONNECT_TIMEOUT_S)
+    return create_engine(parsed, **options)
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions for units of work.
+
+    ``expire_on_commit=False``: objects a service returns stay readable after its unit of
+    work has committed and closed (the web layer renders them); they are not refreshed.
+    """
+    return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+def _ensure_sqlite_dir(url: URL) -> None:
+    database = url.database
+    if database and database != ":memory:" and not database.startswith("file:"):
+        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+
+
+def _configure_sqlite(dbapi_connection: Any, _connection_record: Any) -> None:
+    # Autocommit at the driver level; SQLAlchemy's "begin" event emits BEGIN itself.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode=WAL")  # persistent; a no-op for :memory:
+        cursor.execute("PRAGMA synchronous=NORMAL")
+    finally:
+        cursor.close()
+
+
+def _begin_sqlite(connection: Any) -> None:
+    connection.exec_driver_sql("BEGIN")

@@ -1,0 +1,74 @@
+"""SQLAlchemy models of the cabinet's data (SQLAlchemy 2 typed mappings on ``Base``).
+
+Every table except ``cabinet`` carries ``cabinet_id`` (``CabinetScoped``). Importing this
+package registers all the tables in ``Base.metadata``.
+"""
+
+from openfse.store.models.cabinet import AppUser, Cabinet, Preference
+from openfse.store.models.common import (
+    AmcGestion,
+    DataSource,
+    ProfessionalKind,
+    Sex,
+    UserRole,
+)
+from openfse.store.models.coverage import Ald, AmcCoverage, AmoCoverage
+from openfse.store.models.family import FamilyLink, FamilyRelation
+from openfse.store.models.favourite import Favourite, FavouriteAct
+from openfse.store.models.invoice import (
+    Invoice,
+    InvoiceAct,
+    InvoiceAttachment,
+    InvoiceNumberCounter,
+    InvoicePayment,
+)
+from openfse.store.models.organism import AmcOrganism, AmoOrganism
+from openfse.store.models.patient import InvalidBirthDate, Patient, birth_date_from_text
+from openfse.store.models.professional import Prescriber, Professional, ReplacementDay
+from openfse.store.models.transmission import (
+    Lot,
+    LotInvoice,
+    LotStatus,
+    PaymentReturnLine,
+    ReceivedDocument,
+    ReturnLineStatus,
+    SentMessage,
+)
+
+__all__ = [
+    "Ald",
+    "AmcCoverage",
+    "AmcGestion",
+    "AmcOrganism",
+    "AmoCoverage",
+    "AmoOrganism",
+    "AppUser",
+    "Cabinet",
+    "DataSource",
+    "FamilyLink",
+    "FamilyRelation",
+    "Favourite",
+    "FavouriteAct",
+    "InvalidBirthDate",
+    "Invoice",
+    "InvoiceAct",
+    "InvoiceAttachment",
+    "InvoiceNumberCounter",
+    "InvoicePayment",
+    "Lot",
+    "LotInvoice",
+    "LotStatus",
+    "Patient",
+    "PaymentReturnLine",
+    "Preference",
+    "Prescriber",
+    "Professional",
+    "ProfessionalKind",
+    "ReceivedDocument",
+    "ReplacementDay",
+    "ReturnLineStatus",
+    "SentMessage",
+    "Sex",
+    "UserRole",
+    "birth_date_from_text",
+]

@@ -1,0 +1,77 @@
+"""The FastAPI application: JSON API under ``/api`` (OpenAPI at ``/openapi.json``) and the French
+server-rendered UI (Jinja2 + htmx). ``create_app`` is the composition root of the web edge."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+
+from openfse import __version__
+from openfse.config import Settings
+from openfse.errors import Conflict, InvalidInput, NotFound, OpenFSEError
+from openfse.services.context import AppContext
+from openfse.web import api, security, session, ui
+
+WEB_DIR = Path(__file__).parent
+
+_STATUS = {NotFound: 404, Conflict: 409, InvalidInput: 422}
+
+
+def _status_for(exc: OpenFSEError) -> int:
+    for kind, status in _STATUS.items():
+        if isinstance(exc, kind):
+            return status
+    return 422
+
+
+def create_app(settings: Settings | None = None, *, context: AppContext | None = None) -> FastAPI:
+    """Build the application; ``context`` lets tests inject an already-initialised one."""
+    ctx = context or AppContext.open(settings or Settings.from_env())
+    app = FastAPI(
+        title="openfse",
+        version=__version__,
+        description="API de openfse, logiciel de facturation SESAM-Vitale libre.",
+        responses={400: {"description": "Malformed request body"}},
+    )
+    app.state.ctx = ctx
+    # The guard first: the middleware added last is the outermost, and the guard reads the session.
+    security.install_security(app)  # log-in required, roles, CSRF, journal of patient reads
+    session.install_session(app, ctx.settings)  # signed session cookie, log-in throttle
+    app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
+    for router in api.ROUTERS:
+        app.include_router(router, prefix="/api")
+    for router in ui.ROUTERS:
+        app.include_router(router)
+
+    @app.exception_handler(OpenFSEError)
+    async def _domain_error(request: Request, exc: OpenFSEError) -> JSONResponse:
+        return JSONResponse({"error": exc.as_dict()}, status_code=_status_for(exc))
+
+    @app.exception_handler(OverflowError)
+    async def _out_of_range(request: Request, exc: OverflowError) -> JSONResponse:
+        # An integer beyond the databases' 64 bits (an id no row can have) reached the driver.
+        return JSONResponse(
+            {"error": {"code": "out_of_range", "message": "a number is out of range"}},
+            status_code=422,
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {}
+        field = ".".join(str(p) for p in first.get("loc", ()) if p not in ("body", "query"))
+        return JSONResponse(
+            {
+                "error": {
+                    "code": "invalid_input",
+                    "field": field,
+                    "message": first.get("msg", "invalid request"),
+                }
+            },
+            status_code=422,
+        )
+
+    return app

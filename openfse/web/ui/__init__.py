@@ -1,0 +1,36 @@
+"""The French web UI: one router module per menu; ``ROUTERS`` is their inclusion order.
+
+``home`` comes last: it answers the menus not built yet with its ``/{menu}`` catch-all.
+"""
+
+from openfse.web.ui import (
+    audit,
+    favourites,
+    home,
+    invoice,
+    invoices,
+    patient_amc,
+    patients,
+    prescribers,
+    professionals,
+    profiles,
+    settings_sv,
+    start,
+    teletransmission,
+)
+
+ROUTERS = (
+    patients.router,
+    patient_amc.router,
+    invoice.router,
+    invoices.router,
+    start.router,
+    professionals.router,
+    prescribers.router,
+    favourites.router,
+    profiles.router,
+    settings_sv.router,
+    teletransmission.router,
+    audit.router,
+    home.router,
+)

@@ -1,0 +1,244 @@
+"""The « Réaliser une facture » form ↔ the invoice draft document.
+
+The screen posts flat fields (``acts-0-code``…); this module turns them into the documented
+draft document (docs/formats/invoice.md: the pricing contract of price.md plus the invoice's
+header keys), so the screen and the API share one parser (``parse_invoice_document``) and one
+set of error messages. ``profession``, ``ps`` and ``patient`` are left out: the service reads
+them from the professional's record and the patient file (``desk_context``). Empty act rows
+are skipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date
+from typing import Any
+
+ACT_ROWS = 6
+PARCOURS_CHOICES = (
+    ("medecin_traitant", "Médecin traitant"),
+    ("adresse_par_mt", "Orienté par le médecin traitant"),
+    ("acces_direct", "Accès direct spécifique"),
+    ("urgence", "Urgence"),
+    ("hors_residence", "Hors résidence habituelle"),
+    ("moins_16_ans", "Patient de moins de 16 ans"),
+    ("generaliste_recemment_installe", "Généraliste récemment installé"),
+    ("zone_sous_medicalisee", "Zone sous-médicalisée"),
+    ("non_concerne", "Non concerné"),
+    ("hors_parcours", "Hors parcours de soins"),
+)
+NATURE_CHOICES = (
+    ("maladie", "Maladie"),
+    ("maternite", "Maternité"),
+    ("at", "Accident du travail / maladie professionnelle"),
+    ("smg", "Soins médicaux gratuits"),
+)
+FORMULA_CHOICES = (
+    ("", "Pas de complémentaire"),
+    ("052", "052 — 100 % TM"),
+    ("050", "050 — % TM"),
+    ("020", "020 — 100 % TR"),
+    ("021", "021 — % TR"),
+    ("029", "029 — 100 % TR − MRO"),
+    ("02A", "02A — % TR − MRO"),
+    ("012", "012 — % DR"),
+)
+EXO_CHOICES = (
+    ("", "Aucune"),
+    ("3", "3 — Stérilité, prévention…"),
+    ("4", "4 — ALD"),
+    ("5", "5 — Pension d'invalidité, rente AT ≥ 66,66 %"),
+    ("7", "7 — Prévention"),
+    ("9", "9 — FSV, FSI"),
+)
+SECURE_MODE_CHOICES = (
+    ("securise", "Sécurisé (carte Vitale)"),
+    ("desynchronise", "Désynchronisé (carte Vitale plus tard)"),
+    ("degrade", "Dégradé (feuille papier)"),
+    ("sesam_sans_vitale", "SESAM sans Vitale"),
+)
+DECLARATION_CHOICES = (("", "—"), ("oui", "Oui"), ("non", "Non"), ("ne_sait_pas", "Ne sait pas"))
+ENTENTE_CHOICES = (
+    ("", "Aucune"),
+    ("9", "9 — Pas de demande"),
+    ("0", "0 — Pas de réponse"),
+    ("4", "4 — Accord"),
+    ("5", "5 — Urgence"),
+    ("D", "D — Refus"),
+)
+NOMENCLATURES = (("NGAP", "NGAP"), ("CCAM", "CCAM"), ("COX", "COx"))
+# Act fields copied as typed (text) into the act object of the contract.
+ACT_TEXT_KEYS = (
+    "code",
+    "coefficient",
+    "quantity",
+    "distance_km",
+    "activity",
+    "phase",
+    "association_code",
+    "qualificatif",
+    "depassement",
+    "exo",
+    "complement",
+    "indemnite_forfaitaire",
+    "amo_override",
+    "amc_override",
+)
+ACT_KEYS = ("nomenclature", *ACT_TEXT_KEYS, "modifiers", "entente_prealable")
+# Amount-like fields: a French decimal comma becomes a point.
+_DECIMAL_KEYS = frozenset({"coefficient", "distance_km", "depassement", "amo_override",
+                           "amc_override"})
+_CHECKBOXES = ("a_domicile", "accident_droit_commun", "forcage_ald", "soins_en_rapport_ald",
+               "victime_attentat", "sante_sexuelle", "anonymous_minor", "exo_per_act",
+               "hors_teletransmission", "tp_amo", "tp_amc", "prescription")
+
+
+def blank_act() -> dict[str, str]:
+    return {key: "" for key in ACT_KEYS} | {"nomenclature": "NGAP"}
+
+
+def default_form(today: date, *, home_visit: bool = False) -> dict[str, Any]:
+    """A new invoice: today, maladie, médecin traitant, mode sécurisé (seed 001 defaults)."""
+    return {
+        "date_soins": today.isoformat(),
+        "nature_assurance": "maladie",
+        "parcours": "medecin_traitant",
+        "secure_mode": "securise",
+        "a_domicile": "on" if home_visit else "",
+        "acts": [blank_act() for _ in range(ACT_ROWS)],
+    }
+
+
+def form_state(form: Mapping[str, str]) -> dict[str, Any]:
+    """The submitted form as a template context (so nothing typed is lost on an error)."""
+    state: dict[str, Any] = {k: v for k, v in form.items() if not k.startswith("acts-")}
+    state["acts"] = [{key: form.get(f"acts-{i}-{key}", "") for key in ACT_KEYS}
+                     for i in range(_row_count(form))]
+    return state
+
+
+def _row_count(form: Mapping[str, str]) -> int:
+    indexes = [int(k.split("-")[1]) for k in form if k.startswith("acts-")
+               and k.split("-")[1].isdigit()]
+    return max(ACT_ROWS, max(indexes, default=-1) + 1)
+
+
+def with_acts(state: dict[str, Any], acts: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """``state`` with contract act objects (a favourite's) put after the rows already typed."""
+    typed = [a for a in state["acts"] if a.get("code", "").strip()]
+    added = [_row_of(act) for act in acts]
+    rows = typed + added
+    rows += [blank_act() for _ in range(max(ACT_ROWS - len(rows), 1))]
+    return {**state, "acts": rows}
+
+
+def _row_of(act: Mapping[str, Any]) -> dict[str, str]:
+    row = blank_act()
+    for key, value in act.items():
+        if key == "modifiers":
+            row[key] = " ".join(str(m) for m in value)
+        elif key in row and value is not None:
+            row[key] = str(value).replace(".", ",") if key in _DECIMAL_KEYS else str(value)
+    return row
+
+
+def _clean(key: str, value: str) -> str:
+    value = value.strip()
+    return value.replace(",", ".") if key in _DECIMAL_KEYS else value
+
+
+def _acts(form: Mapping[str, str]) -> list[dict[str, Any]]:
+    acts = []
+    for i in range(_row_count(form)):
+        code = form.get(f"acts-{i}-code", "").strip()
+        if not code:
+            continue
+        act: dict[str, Any] = {"code": code.upper(),
+                               "nomenclature": form.get(f"acts-{i}-nomenclature") or "NGAP"}
+        for key in ACT_TEXT_KEYS[1:]:
+            value = _clean(key, form.get(f"acts-{i}-{key}", ""))
+            if value:
+                act[key] = value.upper() if key in ("complement", "indemnite_forfaitaire",
+                                                    "qualificatif") else value
+        modifiers = form.get(f"acts-{i}-modifiers", "").replace(",", " ").split()
+        if modifiers:
+            act["modifiers"] = [m.upper() for m in modifiers]
+        if form.get(f"acts-{i}-entente_prealable") == "on":
+            act["entente_prealable"] = True
+        acts.append(act)
+    return acts
+
+
+def _optional(form: Mapping[str, str], key: str) -> str | None:
+    value = form.get(key, "").strip()
+    return value or None
+
+
+def to_document(form: Mapping[str, str]) -> dict[str, Any]:
+    """The invoice draft document of the form; values stay strings, the parsers check them."""
+    on = {key: form.get(key) == "on" for key in _CHECKBOXES}
+    nature = form.get("nature_assurance") or "maladie"
+    doc: dict[str, Any] = {
+        "professional_id": form.get("professional_id", ""),
+        "patient_id": form.get("patient_id", ""),
+        "date_soins": form.get("date_soins", ""),
+        "nature_assurance": nature,
+        "parcours": form.get("parcours") or None,
+        "acts": _acts(form),
+        "tiers_payant": {"amo": on["tp_amo"], "amc": on["tp_amc"]},
+        "secure_mode": form.get("secure_mode") or "securise",
+        "declaration_medecin_traitant": _optional(form, "declaration_medecin_traitant"),
+    }
+    for flag in ("a_domicile", "forcage_ald", "soins_en_rapport_ald", "victime_attentat",
+                 "sante_sexuelle", "anonymous_minor", "exo_per_act", "hors_teletransmission"):
+        doc[flag] = on[flag]
+    if _optional(form, "exo"):
+        doc["exo"] = form["exo"].strip()
+    # Nature d'assurance details (seed 001 « Nature d'assurance »).
+    if nature == "maladie" and on["accident_droit_commun"]:
+        doc["accident_droit_commun"] = True
+        doc["accident_date"] = _optional(form, "accident_date")
+    if nature == "maternite":
+        doc["maternite_date"] = _optional(form, "maternite_date")
+    if nature == "at":
+        doc["accident_travail"] = {key: form.get(f"at_{key}", "").strip() or None
+                                   for key in ("identifiant", "code", "organisme", "date")}
+    if nature == "smg" and _optional(form, "smg_amount"):
+        doc["smg_amount"] = _clean("depassement", form["smg_amount"])
+    if on["prescription"]:
+        doc["prescription"] = {"date": _optional(form, "prescription_date"),
+                               "prescriber_id": _optional(form, "prescriber_id")}
+    # The mutuelle: chosen among the patient's (its formula comes from the file) or typed.
+    coverage = _optional(form, "amc_coverage")
+    if coverage:
+        doc["amc_choice"] = {"coverage_id": coverage}
+    elif _optional(form, "formula"):
+        doc["amc"] = {"formula": form["formula"],
+                      "parameter": _clean("depassement", form.get("parameter", "")) or "100",
+                      "gestion": form.get("gestion") or "separee"}
+    entente = _optional(form, "entente_code")
+    if entente:
+        doc["entente_prealable"] = {"code": entente, "date": _optional(form, "entente_date")}
+    if on["hors_teletransmission"] and _optional(form, "bill_to_name"):
+        doc["bill_to"] = {"name": form["bill_to_name"], "siret": form.get("bill_to_siret", ""),
+                          "address": form.get("bill_to_address", "")}
+    return doc
+
+
+def form_field_of(path: str) -> str:
+    """The form field showing a document error: ``acts[2].coefficient`` → ``acts-2-coefficient``,
+    ``accident_travail.organisme`` → ``at_organisme``."""
+    if path.startswith("acts[") and "]" in path:
+        index, _, rest = path[5:].partition("]")
+        key = rest.lstrip(".").split(".")[0].split("[")[0]
+        return f"acts-{index}-{key or 'code'}"
+    head, _, tail = path.partition(".")
+    tail = tail.split("[")[0].split(".")[0]
+    special = {"accident_travail": f"at_{tail}", "prescription": f"prescription_{tail}",
+               "bill_to": f"bill_to_{tail}", "entente_prealable": f"entente_{tail}",
+               "amc_choice": "amc_coverage", "tiers_payant": "tp_amo"}
+    if head == "prescription" and tail == "prescriber_id":
+        return "prescriber_id"
+    if head == "amc":
+        return "formula" if tail in ("", "formula") else tail
+    return special.get(head, head.split("[")[0])

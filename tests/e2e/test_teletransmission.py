@@ -1,0 +1,27 @@
+"""Télétransmission in a real Chromium on a 1024×768 tablet: the menu opens the screen with its
+flows, what is ready to send, lots, rejects, unpaid invoices and the export; « Relever les
+retours » with the keyboard (Alt+R) against a mailbox that does not answer says so in French
+and changes nothing. (The shared database is left alone: nothing is built or sent here; the
+whole loop runs in tests/integration/test_transmission_loop.py.)"""
+
+from __future__ import annotations
+
+from playwright.sync_api import Page, expect
+
+
+def test_the_screen_and_a_fetch_that_cannot_reach_the_mailbox(
+        page: Page, live_server: str, screenshot) -> None:  # type: ignore[no-untyped-def]
+    page.set_viewport_size({"width": 1024, "height": 768})
+    page.goto(f"{live_server}/")
+    page.get_by_role("link", name="Télétransmission").first.click()
+    expect(page.get_by_role("heading", name="Télétransmission", level=1)).to_be_visible()
+    for section in ("Aujourd'hui", "Ce mois-ci", "Lots", "Export des paiements (comptable)"):
+        expect(page.get_by_role("heading", name=section, exact=True)).to_be_visible()
+    expect(page.get_by_role("heading", name="À transmettre")).to_be_visible()
+
+    page.get_by_role("button", name="Relever les retours").click()
+
+    status = page.get_by_role("alert").filter(has_text="Relève impossible")
+    expect(status).to_be_visible()
+    expect(status).to_contain_text("injoignable")
+    screenshot("teletransmission")

@@ -1,0 +1,149 @@
+"""Invoices on PostgreSQL (several workstations on one server):
+
+- two clients validate 500 invoices each for the same professional at the same time: the
+  numbers are exactly 1..1000 — unique and without gaps (the counter row is locked by the
+  validating transaction's first statement, openfse.services.numbering);
+- the database refuses any change to a validated invoice (the frozen-rows triggers, as on
+  SQLite in tests/services/test_invoicing.py).
+
+Runs on a fresh database of ``$OPENFSE_TEST_PG_URL`` (default
+``postgresql+psycopg://postgres@127.0.0.1:5432/test``), dropped at the end; skipped, with the
+reason, when the server does not answer.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import uuid
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from openfse.config import Settings
+from openfse.domain.invoice import InvoiceDraft, InvoiceStatus
+from openfse.domain.pricing import parse_draft
+from openfse.services import invoicing
+from openfse.services.context import AppContext
+from openfse.services.demo import load_demo
+from openfse.services.numbering import last_number
+from openfse.store.db import make_engine, session_factory
+from openfse.store.models import ProfessionalKind
+from openfse.store.uow import UnitOfWork
+
+pytestmark = pytest.mark.postgres
+
+PG_ADMIN_URL = os.environ.get("OPENFSE_TEST_PG_URL",
+                              "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+TODAY = date(2026, 3, 2)
+PER_CLIENT = 500
+
+
+@pytest.fixture(scope="module")
+def ctx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppContext]:
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT",
+                          connect_args={"connect_timeout": 3})
+    try:
+        with admin.connect() as connection:
+            connection.exec_driver_sql("SELECT 1")
+    except OperationalError as error:
+        admin.dispose()
+        reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+        pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN_URL}: {reason}")
+    name = f"openfse_invoices_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f"CREATE DATABASE {name}")
+        connection.exec_driver_sql(f"ALTER DATABASE {name} SET synchronous_commit TO off")
+    url = make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    home: Path = tmp_path_factory.mktemp("invoices-pg")
+    settings = Settings.from_env({"OPENFSE_HOME": str(home), "OPENFSE_DATABASE_URL": url})
+    try:
+        load_demo(settings, today=TODAY)
+        context = AppContext.open(settings)
+        yield context
+        context.engine.dispose()
+    finally:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.dispose()
+
+
+def _draft(ctx: AppContext) -> tuple[InvoiceDraft, int]:
+    with ctx.uow() as uow:
+        titulaire = next(p for p in uow.professionals.list()
+                         if p.kind is ProfessionalKind.TITULAIRE)
+        patient = uow.patients.search("BERNARD JEAN", limit=1)[0]
+    pricing = parse_draft({"date_soins": TODAY.isoformat(), "profession": "medecin",
+                           "patient": {"age": 75, "parcours": "medecin_traitant"},
+                           "acts": [{"code": "G"}, {"code": "MEG"}],
+                           "tiers_payant": {"amo": True}})
+    return InvoiceDraft(titulaire.id, patient.id, pricing), titulaire.id
+
+
+def test_two_clients_validate_500_invoices_each_gapless_and_unique(ctx: AppContext) -> None:
+    draft, professional_id = _draft(ctx)
+    refs = invoicing.InvoiceReferentials.of(ctx)
+    numbers: dict[str, list[int]] = {"poste1": [], "poste2": []}
+    errors: list[BaseException] = []
+    start = threading.Barrier(2)
+
+    def client(name: str) -> None:
+        # Each client has its own engine and connection pool, like another workstation.
+        engine = make_engine(ctx.engine.url)
+        sessions = session_factory(engine)
+        try:
+            start.wait()
+            for _ in range(PER_CLIENT):
+                uow = UnitOfWork(sessions, cabinet_id=ctx.cabinet_id, actor=name)
+                result = invoicing.validate_invoice(uow, draft, refs=refs, today=TODAY)
+                numbers[name].append(result.number.value)
+        except BaseException as error:  # noqa: BLE001 - reported by the assertion below
+            errors.append(error)
+        finally:
+            engine.dispose()
+
+    threads = [threading.Thread(target=client, args=(name,)) for name in numbers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=600)
+
+    assert errors == []
+    every = numbers["poste1"] + numbers["poste2"]
+    assert sorted(every) == list(range(1, 2 * PER_CLIENT + 1))
+    # Both clients really ran at the same time: their numbers interleave.
+    assert numbers["poste1"] != list(range(1, PER_CLIENT + 1))
+    with ctx.uow() as uow:
+        assert last_number(uow, professional_id) == 2 * PER_CLIENT
+    with ctx.engine.connect() as connection:
+        stored = connection.execute(text(
+            "SELECT count(*), count(DISTINCT number), min(number), max(number) FROM invoice "
+            "WHERE billing_professional_id = :p"), {"p": professional_id}).one()
+    assert tuple(stored) == (2 * PER_CLIENT, 2 * PER_CLIENT, 1, 2 * PER_CLIENT)
+
+
+@pytest.mark.parametrize("sql", [
+    "UPDATE invoice SET total = 1 WHERE id = :id",
+    "UPDATE invoice SET status = 'draft' WHERE id = :id",
+    "DELETE FROM invoice WHERE id = :id",
+    "UPDATE invoice_act SET amo = 0 WHERE invoice_id = :id",
+    "DELETE FROM invoice_act WHERE invoice_id = :id",
+])
+def test_postgresql_refuses_any_change_of_a_validated_invoice(ctx: AppContext,
+                                                              sql: str) -> None:
+    draft, _ = _draft(ctx)
+    row = invoicing.validate_invoice(ctx.uow(), draft, refs=invoicing.InvoiceReferentials.of(
+        ctx), today=TODAY).invoice
+    with pytest.raises(IntegrityError, match="frozen row"), ctx.engine.begin() as connection:
+        connection.execute(text(sql), {"id": row.id})
+    with ctx.engine.begin() as connection:  # the lifecycle still moves
+        connection.execute(text("UPDATE invoice SET lot_ref = 'LOT-1' WHERE id = :id"),
+                           {"id": row.id})
+    again = invoicing.get_invoice(ctx.uow(), row.id)
+    assert (again.status, again.total, len(again.acts), again.lot_ref) == (
+        InvoiceStatus.VALIDATED, row.total, 2, "LOT-1")

@@ -1,0 +1,353 @@
+"""« Réaliser une facture » screen (openfse/web/ui/invoice.py) through HTTP: the form ↔ draft
+document mapping, the récapitulatif, « Valider » with its controls, the résumé and the
+payments. Browser flows are in tests/e2e/test_invoice.py.
+
+The desk helpers (``register_nurse``, ``cabinet_favourite``) are shared with the browser tests.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+from openfse.adapters.cards.simulated import SimulatedReader
+from openfse.config import Settings
+from openfse.services import favourites, professionals
+from openfse.services.cards import authenticate_cps
+from openfse.services.context import AppContext
+from openfse.web.ui import pricing_form
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", DeprecationWarning)
+    from fastapi.testclient import TestClient
+
+TODAY = date.today()
+NURSE_RPPS = "99900034564"  # cps_infirmier.yaml (Claire ROUSSEAU)
+FAVOURITE = "Consultation G"
+
+
+# -- desk helpers (also used by tests/e2e/test_invoice.py) -----------------------------------
+
+def register_nurse(ctx: AppContext) -> int:
+    """The infirmière of the test card cps_infirmier, registered like the start screen does."""
+    existing = professionals.registered_professional(ctx.uow(), NURSE_RPPS)
+    if existing is not None:
+        return existing.id
+    reader = SimulatedReader()
+    reader.insert("cps_infirmier")
+    review = professionals.review_card(authenticate_cps(reader, "2468"))
+    convention = professionals.parse_convention(review, "1", False)
+    nurse, _ = professionals.register_titulaire(ctx.uow(actor="tests"), review, convention)
+    return nurse.id
+
+
+def cabinet_favourite(ctx: AppContext, label: str = FAVOURITE) -> int:
+    """A favourite of the whole cabinet holding one G consultation."""
+    found = [f for f in favourites.search(ctx.uow(), label) if f.label == label]
+    if found:
+        return found[0].id
+    view = favourites.create(ctx.uow(actor="tests"),
+                             {"label": label, "professional_id": None,
+                              "acts": [{"code": "G", "quantity": "1", "coefficient": "1"}]},
+                             on=TODAY, ccam=ctx.ccam_catalog())
+    return view.id
+
+
+# -- fixtures ----------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from openfse.services.demo import load_demo
+
+    path: Path = tmp_path_factory.mktemp("invoice-screen")
+    load_demo(Settings.from_env({"OPENFSE_HOME": str(path)}), today=TODAY)
+    return path
+
+
+@pytest.fixture(scope="module")
+def client(home: Path) -> Iterator[TestClient]:
+    from security.sessions import login_for
+
+    from openfse.web.app import create_app
+
+    settings = Settings.from_env({"OPENFSE_HOME": str(home)})
+    login = login_for(settings)
+    with TestClient(create_app(settings), headers=login.headers) as test_client:
+        test_client.cookies.set(login.cookie_name, login.cookie_value)
+        yield test_client
+
+
+@pytest.fixture(scope="module")
+def ctx(client: TestClient) -> AppContext:
+    context: AppContext = client.app.state.ctx  # type: ignore[attr-defined]
+    return context
+
+
+@pytest.fixture(scope="module")
+def patient_id(client: TestClient) -> int:
+    page = client.get("/facture", params={"q": "m"})
+    found = re.search(r"/facture\?patient=(\d+)", page.text)
+    assert found, "the demo cabinet has patients whose name starts with M"
+    return int(found.group(1))
+
+
+@pytest.fixture(scope="module")
+def doctor_id(ctx: AppContext) -> int:
+    with ctx.uow() as uow:
+        return uow.professionals.list(limit=10)[0].id
+
+
+def _form(patient_id: int, professional_id: int, **fields: str) -> dict[str, str]:
+    form = {"patient_id": str(patient_id), "professional_id": str(professional_id),
+            "date_soins": TODAY.isoformat(), "nature_assurance": "maladie",
+            "parcours": "medecin_traitant", "secure_mode": "desynchronise",
+            "acts-0-nomenclature": "NGAP", "acts-0-code": "G"}
+    form.update(fields)
+    return form
+
+
+HX = {"HX-Request": "true"}
+
+
+def _text(html: str, element_id: str) -> str:
+    found = re.search(rf'id="{element_id}"[^>]*>(?:<strong>)?([^<]*)', html)
+    assert found, f"#{element_id} not in the page"
+    return found.group(1).replace("\xa0", " ").strip()
+
+
+# -- form ↔ document -------------------------------------------------------------------------
+
+def test_form_becomes_the_invoice_document() -> None:
+    doc = pricing_form.to_document({
+        "patient_id": "3", "professional_id": "1", "date_soins": "2026-03-02",
+        "nature_assurance": "at", "at_identifiant": "020105342", "at_organisme": "013499881",
+        "at_date": "2023-03-07", "tp_amo": "on", "amc_coverage": "", "formula": "02A",
+        "parameter": "150", "acts-0-code": "ik", "acts-0-distance_km": "7,5",
+        "acts-1-code": "QZJA002", "acts-1-nomenclature": "CCAM", "acts-1-modifiers": "f, u",
+        "acts-1-association_code": "1", "acts-2-code": "", "acts-3-code": "G",
+        "acts-3-amo_override": "25,00",
+    })
+    assert doc["acts"] == [
+        {"code": "IK", "nomenclature": "NGAP", "distance_km": "7.5"},
+        {"code": "QZJA002", "nomenclature": "CCAM", "association_code": "1",
+         "modifiers": ["F", "U"]},
+        {"code": "G", "nomenclature": "NGAP", "amo_override": "25.00"},
+    ]
+    assert doc["accident_travail"] == {"identifiant": "020105342", "code": None,
+                                       "organisme": "013499881", "date": "2023-03-07"}
+    assert doc["tiers_payant"] == {"amo": True, "amc": False}
+    assert doc["amc"] == {"formula": "02A", "parameter": "150", "gestion": "separee"}
+    assert "maternite_date" not in doc and "amc_choice" not in doc
+
+
+def test_a_favourite_goes_after_the_acts_already_typed() -> None:
+    state = pricing_form.form_state({"acts-0-code": "G", "acts-1-code": ""})
+    rows = pricing_form.with_acts(state, [{"code": "MN", "nomenclature": "NGAP",
+                                           "coefficient": 1, "quantity": 1}])["acts"]
+    assert [r["code"] for r in rows[:3]] == ["G", "MN", ""]
+    assert len(rows) == pricing_form.ACT_ROWS
+
+
+@pytest.mark.parametrize(("path", "field"), [
+    ("acts[2].coefficient", "acts-2-coefficient"),
+    ("acts[0]", "acts-0-code"),
+    ("accident_travail.organisme", "at_organisme"),
+    ("prescription.prescriber_id", "prescriber_id"),
+    ("amc.parameter", "parameter"),
+    ("date_soins", "date_soins"),
+])
+def test_document_errors_point_at_the_form_field(path: str, field: str) -> None:
+    assert pricing_form.form_field_of(path) == field
+
+
+# -- screen ----------------------------------------------------------------------------------
+
+def test_recap_of_a_g_consultation_with_tiers_payant_amo(
+        client: TestClient, patient_id: int, doctor_id: int) -> None:
+    recap = client.post("/facture/recapitulatif", headers=HX,
+                        data=_form(patient_id, doctor_id, tp_amo="on")).text
+    # NGAP G 30,00 € (since 22/12/2024), AMO 70 % = 21,00; the patient pays the rest 9,00 at
+    # the desk (the caisse pays its 21,00 to the doctor in tiers payant AMO).
+    assert _text(recap, "total-facture") == "30,00 €"
+    assert _text(recap, "total-amo") == "21,00 €"
+    assert _text(recap, "a-regler") == "9,00 €"
+
+
+def test_manual_amo_amount_changes_the_recap_before_validation(
+        client: TestClient, patient_id: int, doctor_id: int) -> None:
+    recap = client.post("/facture/recapitulatif", headers=HX, data=_form(
+        patient_id, doctor_id, **{"acts-0-amo_override": "25,00"})).text
+    # « Changer le montant AMO »: 25,00 instead of 21,00 → assuré 30,00 − 25,00 = 5,00.
+    assert _text(recap, "total-amo") == "25,00 €"
+    assert _text(recap, "total-assure") == "5,00 €"
+    assert "manuel" in recap
+
+
+def test_a_wrong_value_is_said_next_to_its_field_and_kept(
+        client: TestClient, patient_id: int, doctor_id: int) -> None:
+    form = _form(patient_id, doctor_id, **{"acts-0-coefficient": "abc", "acts-1-code": "MN"})
+    page = client.post("/facture", data=form)
+    assert page.status_code == 422
+    assert 'id="err-acts-0-coefficient"' in page.text
+    assert 'value="MN"' in page.text  # nothing typed is lost
+    fragment = client.post("/facture", data=form, headers=HX)
+    assert fragment.status_code == 200 and 'id="err-acts-0-coefficient"' in fragment.text
+
+
+def test_blocking_controls_keep_the_form(client: TestClient, patient_id: int,
+                                         doctor_id: int) -> None:
+    future = (TODAY + timedelta(days=3)).isoformat()
+    page = client.post("/facture", headers=HX, data=_form(patient_id, doctor_id,
+                                                           date_soins=future))
+    assert 'aria-label="Contrôles"' in page.text and "Erreur" in page.text
+    assert "invoice-number" not in page.text
+    assert "Valider malgré les avertissements" not in page.text
+
+
+def test_maternite_without_date_is_refused_then_validated_at_100_percent(
+        client: TestClient, patient_id: int, doctor_id: int) -> None:
+    form = _form(patient_id, doctor_id, nature_assurance="maternite")
+    refused = client.post("/facture", headers=HX, data=form).text
+    assert "invoice-number" not in refused and "Erreur" in refused
+    form["maternite_date"] = (TODAY - timedelta(days=30)).isoformat()
+    done = _validated(client, form)
+    # Assurance maternité: AMO 100 % of 30,00, nothing left for the patient.
+    assert re.search(r"Caisse \(AMO\)</td><td class=\"num\">30,00", done)
+    assert _text(done, "solde-patient") == "0,00 €"
+
+
+def _validated(client: TestClient, form: dict[str, str]) -> str:
+    """Valider; when only warnings stand, confirm them (second « Valider »)."""
+    page = client.post("/facture", headers=HX, data=form).text
+    if "invoice-number" not in page and "Valider malgré les avertissements" in page:
+        page = client.post("/facture", headers=HX, data={**form, "confirmed": "on"}).text
+    assert "invoice-number" in page, re.sub(r"\s+", " ", page)[:2000]
+    return page
+
+
+def test_validation_then_two_payments(client: TestClient, patient_id: int,
+                                      doctor_id: int) -> None:
+    done = _validated(client, _form(patient_id, doctor_id))
+    assert re.fullmatch(r"\d{9}", _text(done, "invoice-number"))
+    invoice_id = re.search(r"/facture/(\d+)/paiement", done).group(1)  # type: ignore[union-attr]
+    # No tiers payant: the patient owes the whole 30,00.
+    assert _text(done, "solde-patient") == "30,00 €"
+    paid = client.post(f"/facture/{invoice_id}/paiement", headers=HX, data={
+        "kind": "cheque", "amount": "20,00", "paid_on": TODAY.isoformat(), "payer": "patient"}).text
+    assert _text(paid, "solde-patient") == "10,00 €"
+    assert "Le paiement est incomplet" in paid
+    assert 'value="10,00"' in paid  # the next payment proposes the rest
+    paid = client.post(f"/facture/{invoice_id}/paiement", headers=HX, data={
+        "kind": "especes", "amount": "15,00", "paid_on": TODAY.isoformat(),
+        "payer": "patient"}).text
+    # 20,00 + 15,00 = 35,00 for 30,00 due: the balance is −5,00.
+    assert _text(paid, "solde-patient") == "-5,00 €"
+    assert "Le solde patient est négatif" in paid
+
+
+def test_a_bad_payment_is_said_and_kept(client: TestClient, patient_id: int,
+                                        doctor_id: int) -> None:
+    done = _validated(client, _form(patient_id, doctor_id))
+    invoice_id = re.search(r"/facture/(\d+)/paiement", done).group(1)  # type: ignore[union-attr]
+    page = client.post(f"/facture/{invoice_id}/paiement", data={
+        "kind": "cb", "amount": "douze", "paid_on": TODAY.isoformat(), "payer": "patient"})
+    assert page.status_code == 422
+    assert 'id="err-payment"' in page.text and 'value="douze"' in page.text
+
+
+def test_a_favourite_inserts_its_acts(client: TestClient, ctx: AppContext, patient_id: int,
+                                      doctor_id: int) -> None:
+    favourite_id = cabinet_favourite(ctx)
+    form = _form(patient_id, doctor_id, favourite=str(favourite_id), **{"acts-0-code": "MN"})
+    page = client.post("/facture/favori", headers=HX, data=form).text
+    assert 'name="acts-0-code" aria-label="Code de l\'acte 1" value="MN"' in page
+    assert 'name="acts-1-code" aria-label="Code de l\'acte 2" value="G"' in page
+
+
+def test_nurse_visit_with_ik_and_night(client: TestClient, ctx: AppContext,
+                                       patient_id: int) -> None:
+    nurse = register_nurse(ctx)
+    prescriber = _prescriber(ctx)
+    form = _form(patient_id, nurse, parcours="", a_domicile="on", prescription="on",
+                 prescription_date=(TODAY - timedelta(days=2)).isoformat(),
+                 prescriber_id=prescriber, **{
+                     "acts-0-code": "AMI", "acts-0-coefficient": "1",
+                     "acts-1-code": "N", "acts-2-code": "IFD",
+                     "acts-3-code": "IK", "acts-3-distance_km": "10"})
+    recap = client.post("/facture/recapitulatif", headers=HX, data=form).text
+    # AMI 1 3,15 + majoration de nuit N 9,15 + IFD 2,75 + IK: 10 km each way, 2 km abattement
+    # each way in plaine (NGAP art. 13 C) → 16 km × 0,35 = 5,60. Total 20,65.
+    assert "5,60 €" in recap
+    assert _text(recap, "total-facture") == "20,65 €"
+    _validated(client, form)
+
+
+def test_act_suggestions_by_prefix_and_by_word(client: TestClient, doctor_id: int) -> None:
+    ngap = client.get("/facture/actes", params={"q": "g", "pro": doctor_id}).text
+    assert '<option value="G">' in ngap
+    by_code = client.get("/facture/actes", params={"q": "QZJA002", "pro": doctor_id}).text
+    assert '<option value="QZJA002">CCAM' in by_code
+    by_word = client.get("/facture/actes", params={"q": "électrocardiographie",
+                                                   "pro": doctor_id}).text
+    assert '<option value="DEQP003">' in by_word
+
+
+def test_choose_screen_lists_patients(client: TestClient) -> None:
+    page = client.get("/facture", params={"q": "m"})
+    assert page.status_code == 200 and "Patients trouvés" in page.text
+
+
+def _prescriber(ctx: AppContext) -> str:
+    with ctx.uow() as uow:
+        return str(uow.prescribers.list(limit=1)[0].id)
+
+
+def test_the_ordonnance_is_attached(client: TestClient, ctx: AppContext, patient_id: int,
+                                    doctor_id: int) -> None:
+    form = _form(patient_id, doctor_id, prescription="on", prescriber_id=_prescriber(ctx),
+                 prescription_date=(TODAY - timedelta(days=1)).isoformat())
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+    page = client.post("/facture", headers=HX, data={**form, "confirmed": "on"},
+                       files={"ordonnance": ("ordonnance.png", png, "image/png")}).text
+    assert "invoice-number" in page, re.sub(r"<[^>]+>", " ", page)[-3000:]
+    invoice_id = int(re.search(r"/facture/(\d+)/paiement", page).group(1))  # type: ignore[union-attr]
+    from openfse.services import invoicing
+
+    invoice = invoicing.get_invoice(ctx.uow(), invoice_id)
+    assert [(a.filename, a.media_type) for a in invoice.attachments] == [
+        ("ordonnance.png", "image/png")]
+
+
+def test_a_wrong_ordonnance_type_is_said_next_to_the_field(
+        client: TestClient, ctx: AppContext, patient_id: int, doctor_id: int) -> None:
+    form = _form(patient_id, doctor_id, prescription="on", prescriber_id=_prescriber(ctx),
+                 prescription_date=TODAY.isoformat())
+    page = client.post("/facture", headers=HX, data=form,
+                       files={"ordonnance": ("note.txt", b"texte", "text/plain")}).text
+    assert 'id="err-prescription_ordonnance"' in page and "invoice-number" not in page
+
+
+def test_hors_teletransmission_invoice_to_a_company(client: TestClient, patient_id: int,
+                                                    doctor_id: int) -> None:
+    form = _form(patient_id, doctor_id, hors_teletransmission="on",
+                 bill_to_name="SARL BATIPRO", bill_to_siret="73282932000074")
+    done = _validated(client, form)
+    # No FSE, no tiers payant: the « Facturer à » client owes the whole G 30,00.
+    assert _text(done, "solde-patient") == "30,00 €"
+    refused = client.post("/facture", headers=HX, data={**form, "tp_amo": "on"}).text
+    assert "invoice-number" not in refused and "Erreur" in refused
+
+
+def test_warnings_ask_a_confirmation_before_validation(
+        client: TestClient, patient_id: int, doctor_id: int) -> None:
+    # Mode dégradé: the paper sheet must follow — a warning, not an error (controls).
+    form = _form(patient_id, doctor_id, secure_mode="degrade")
+    asked = client.post("/facture", headers=HX, data=form).text
+    assert "Valider malgré les avertissements" in asked and "invoice-number" not in asked
+    done = client.post("/facture", headers=HX, data={**form, "confirmed": "on"}).text
+    assert "invoice-number" in done and "Avertissement accepté" in done

@@ -1,0 +1,1 @@
+"""Tests of the pricing engine (openfse.domain.pricing)."""
