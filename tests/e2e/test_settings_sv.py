@@ -23,6 +23,9 @@ def test_add_modify_and_delete_an_amo_organism(page: Page, live_server: str,
     centre = _digits(4)
     page.goto(f"{live_server}/parametres")
     page.get_by_role("link", name="Liste des organismes AMO utilisés").click()
+    # A shortcut pressed while the list is still loading would go to the page being left.
+    expect(page).to_have_url(re.compile(r"/parametres\?liste=amo$"))
+    page.wait_for_load_state()
     page.keyboard.press("Alt+n")  # « Ajouter un organisme AMO »
     expect(page.get_by_role("heading", name="Ajout organisme AMO")).to_be_visible()
     # Seed 001, « Ajout organisme AMO »: régime 01, caisse 349 (not in the 2020 list of caisses,
