@@ -11,6 +11,8 @@
   caisse of ``openfse simulators caisse``, 127.0.0.1:2525 / 127.0.0.1:1110);
   ``OPENFSE_POP3_USER`` / ``OPENFSE_POP3_PASSWORD``: the mailbox account; ``OPENFSE_MAIL_FROM``:
   the cabinet's sending address.
+- ``OPENFSE_SESSION_HTTPS_ONLY``: ``1``/``true``/``oui`` marks the session cookie ``Secure`` (served
+  behind a TLS reverse proxy); default off (plain http on 127.0.0.1).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ class Settings:
     pop3_user: str = "cabinet"
     pop3_password: str = "cabinet"
     mail_from: str = "cabinet@openfse.localhost"
+    session_https_only: bool = False
 
     @property
     def is_sqlite(self) -> bool:
@@ -60,4 +63,19 @@ class Settings:
             pop3_user=env.get("OPENFSE_POP3_USER", "cabinet"),
             pop3_password=env.get("OPENFSE_POP3_PASSWORD", "cabinet"),
             mail_from=env.get("OPENFSE_MAIL_FROM", "cabinet@openfse.localhost"),
+            session_https_only=_flag(env, "OPENFSE_SESSION_HTTPS_ONLY"),
         )
+
+
+_TRUE = frozenset({"1", "true", "yes", "oui", "on"})
+_FALSE = frozenset({"", "0", "false", "no", "non", "off"})
+
+
+def _flag(env: dict[str, str], name: str) -> bool:
+    """A yes/no variable; a typo must not silently leave a security option off."""
+    value = env.get(name, "").strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ValueError(f"{name} must be 1/true/oui or 0/false/non, got {value!r}")

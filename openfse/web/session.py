@@ -3,9 +3,9 @@
 * Starlette's ``SessionMiddleware`` keeps the session data in the cookie itself, signed
   (itsdangerous, HMAC) with the installation's secret key: ``<home>/secret_key``, made with
   permissions 0600 at the first start and reused afterwards. ``same_site=lax``; the cookie is
-  ``Secure`` (https only) when ``OPENFSE_SESSION_HTTPS_ONLY`` is ``1``/``true`` — to set when
-  openfse is served behind TLS; the default serves http on 127.0.0.1. The session lasts a
-  working day (12 h).
+  ``Secure`` (https only) when ``Settings.session_https_only`` (``OPENFSE_SESSION_HTTPS_ONLY``):
+  to set when openfse is served behind TLS; the default serves http on 127.0.0.1. The session
+  lasts a working day (12 h).
 * The session holds the user id and how he logged in (``cps`` or ``password``);
   :func:`current_user` reloads the account at each request (once per request), so a
   deactivated account is out at once. Log-in and log-out replace the whole session.
@@ -20,8 +20,6 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
-from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +36,6 @@ from openfse.store.uow import UnitOfWork
 __all__ = [
     "SECRET_FILE",
     "SESSION_COOKIE",
-    "SessionSettings",
     "actor_uow",
     "current_user",
     "flash",
@@ -93,27 +90,15 @@ def secret_key(home: Path) -> str:
     return key
 
 
-@dataclass(frozen=True, slots=True)
-class SessionSettings:
-    https_only: bool = False
-    max_age: int = SESSION_MAX_AGE
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> SessionSettings:
-        flag = env.get("OPENFSE_SESSION_HTTPS_ONLY", "").strip().lower()
-        return cls(https_only=flag in ("1", "true", "yes", "oui"))
-
-
-def install_session(app: FastAPI, settings: Settings, env: Mapping[str, str] | None = None) -> None:
+def install_session(app: FastAPI, settings: Settings) -> None:
     """Add the session middleware, the log-in throttle and the template helper to ``app``."""
-    options = SessionSettings.from_env(os.environ if env is None else env)
     app.add_middleware(
         SessionMiddleware,
         secret_key=secret_key(settings.home),
         session_cookie=SESSION_COOKIE,
-        max_age=options.max_age,
+        max_age=SESSION_MAX_AGE,
         same_site="lax",
-        https_only=options.https_only,
+        https_only=settings.session_https_only,
     )
     app.state.login_throttle = LoginThrottle()
     # Imported here: the UI package imports this module (log-in helpers) when it loads.
