@@ -9,6 +9,8 @@
   Two test cards (``vitale_at``, ``vitale_sans_amc``) are left out on purpose: they show as
   unknown patients (grey).
 - Prescribers with valid RPPS keys.
+- Favourites (« Mes favoris »): a consultation for the whole cabinet, the titulaire's home visit
+  and a small suture, so that an invoice can be made in one action from the first start.
 
 All names and numbers are fictitious; NIR and RPPS keys are computed so that they validate.
 Everything is written in one unit of work and journaled, or nothing is.
@@ -144,11 +146,13 @@ class DemoReport:
     professionals: int
     patients: int
     prescribers: int
+    favourites: int = 0
 
     def describe(self) -> str:
         return (
             f"Démonstration chargée dans « {self.cabinet} » : {self.professionals} "
-            f"professionnels, {self.patients} patients, {self.prescribers} prescripteurs."
+            f"professionnels, {self.patients} patients, {self.prescribers} prescripteurs, "
+            f"{self.favourites} favoris."
         )
 
 
@@ -178,8 +182,31 @@ def load_demo(settings: Settings, today: date | None = None) -> DemoReport:
         professionals = _professionals(uow, day)
         patients = _card_patients(uow) + _generated_patients(uow, random.Random(2026))
         prescribers = _prescribers(uow)
+        _favourites(uow, day)
         uow.commit()
-    return DemoReport(DEMO_CABINET_NAME, professionals, patients, prescribers)
+    return DemoReport(DEMO_CABINET_NAME, professionals, patients, prescribers,
+                      len(DEMO_FAVOURITES))
+
+
+# (label, owner: None = the whole cabinet / "titulaire", acts as typed in the « Mes favoris » fiche)
+DEMO_FAVOURITES: tuple[tuple[str, str | None, tuple[dict[str, str], ...]], ...] = (
+    ("Consultation G", None, ({"code": "G"},)),
+    ("Visite à domicile VG + MD", "titulaire", ({"code": "VG", "travel_allowance_code": "MD"},)),
+    ("Suture plaie < 3 cm", "titulaire", ({"code": "QZJA002", "activity": "1"},)),
+)
+
+
+def _favourites(uow: UnitOfWork, day: date) -> None:
+    """The demo favourites, validated like the fiche validates them (same unit of work)."""
+    # Imported here: the favourites service reads the CCAM catalogue, which demo does not need.
+    from openfse.referentials.ccam import bundled_catalog
+    from openfse.services import favourites
+
+    titulaire = uow.professionals.active(ProfessionalKind.TITULAIRE)[0]
+    for label, owner, acts in DEMO_FAVOURITES:
+        favourites.add(uow, {"label": label,
+                             "professional_id": titulaire.id if owner else None,
+                             "acts": list(acts)}, on=day, ccam=bundled_catalog())
 
 
 def _professionals(uow: UnitOfWork, day: date) -> int:

@@ -46,6 +46,7 @@ __all__ = [
     "FavouriteActLine",
     "FavouriteView",
     "acts_as_draft",
+    "add",
     "code_choices",
     "code_label",
     "create",
@@ -514,14 +515,22 @@ def create(uow: UnitOfWork, data: Mapping[str, object], *, on: date,
     """Create a favourite: ``data`` holds ``label``, ``professional_id`` (None or "" for the
     whole cabinet) and ``acts`` (mappings of :data:`ACT_FIELDS`, typed values)."""
     with uow:
-        values, acts = _validated(uow, data, on=on, ccam=ccam, current=None)
-        favourite = Favourite(**values)
-        journal_new(uow, favourite)
-        for row in _act_rows(favourite.id, acts):
-            journal_new(uow, row)
+        favourite = add(uow, data, on=on, ccam=ccam)
         uow.commit()
         uow.session.expire(favourite, ["acts"])
         return _view(uow.favourites.get_with_acts(favourite.id))
+
+
+def add(uow: UnitOfWork, data: Mapping[str, object], *, on: date,
+        ccam: CcamCatalog) -> Favourite:
+    """:func:`create`'s work inside a unit of work the caller opened and commits (the demo
+    loads its favourites with the rest of the cabinet, all or nothing)."""
+    values, acts = _validated(uow, data, on=on, ccam=ccam, current=None)
+    favourite = Favourite(**values)
+    journal_new(uow, favourite)
+    for row in _act_rows(favourite.id, acts):
+        journal_new(uow, row)
+    return favourite
 
 
 def update(uow: UnitOfWork, favourite_id: int, data: Mapping[str, object], *, on: date,

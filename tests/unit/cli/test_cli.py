@@ -37,6 +37,7 @@ def test_init_then_demo_then_demo_again_is_refused(openfse_home: Path) -> None:
     demo = runner.invoke(app, ["demo"])
     assert demo.exit_code == 0, demo.output
     assert "30 patients" in demo.output and "2 professionnels" in demo.output
+    assert "3 favoris" in demo.output
     again = runner.invoke(app, ["demo"])
     assert again.exit_code == 2
     assert "déjà chargée" in again.output
