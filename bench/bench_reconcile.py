@@ -44,7 +44,8 @@ def sent_invoices(count: int) -> dict[tuple[str, str], SentInvoice]:
     for index in range(count):
         ps = PROFESSIONALS[index % len(PROFESSIONALS)]
         number = f"{index // len(PROFESSIONALS) + 1:09d}"
-        sent[(ps, number)] = SentInvoice(index + 1, ps, number, REQUESTED, f"{ps}-20261102-001")
+        invoice = SentInvoice(index + 1, ps, number, REQUESTED, f"{ps}-20261102-001")
+        sent[invoice.key] = invoice
     return sent
 
 
@@ -52,8 +53,9 @@ def return_lines(sent: dict[tuple[str, str], SentInvoice], unknown: int) -> list
     lines = []
     rejected = Reason("R04", "totaux incohérents")
     partial = Reason("P01", "dépassement non remboursable")
-    for index, (ps, number) in enumerate(list(sent) + [(PROFESSIONALS[0], f"9{i:08d}")
-                                                       for i in range(unknown)]):
+    keys = [(invoice.ps_number, invoice.number) for invoice in sent.values()]
+    for index, (ps, number) in enumerate(keys + [(PROFESSIONALS[0], f"9{i:08d}")
+                                                 for i in range(unknown)]):
         lot = LotRef(ps, date(2026, 11, 2), 1)
         kind = index % 20
         if kind == 0:

@@ -37,8 +37,8 @@ from enum import StrEnum
 
 from stdnum.util import isdigits
 
-from openfse.domain.pricing.codes import Nomenclature
-from openfse.domain.pricing.draft import ActDraft, AmountOverride
+from openfse.domain.pricing.codes import Exo, Nomenclature
+from openfse.domain.pricing.draft import ActDraft, AmountOverride, TiersPayant
 from openfse.domain.pricing.draft import InvoiceDraft as PricingDraft
 from openfse.errors import Conflict, InvalidInput
 from openfse.ids import nir as nir_id
@@ -404,7 +404,8 @@ class InvoiceDraft:
         - « Indemnité forfaitaire » chosen on an act → its own NGAP line right after the act,
           same date (the engine values it like any travel allowance);
         - « Regrouper les actes identiques » → identical acts merged, quantities summed
-          (seed 001 l.4682, ``group_identical_acts``).
+          (seed 001 l.4682, ``group_identical_acts``);
+        - santé sexuelle, anonymous minor → exo 7 and full tiers payant AMO, no AMC.
         """
         lines: list[InvoiceAct] = []
         for line in self.acts:
@@ -419,7 +420,18 @@ class InvoiceDraft:
             lines.append(InvoiceAct(allowance))
         if self.group_identical:
             lines = list(group_identical_acts(lines))
-        return self.with_acts(lines)
+        draft = self.with_acts(lines)
+        return draft._anonymous_minor_cover() if self.anonymous_minor else draft
+
+    def _anonymous_minor_cover(self) -> InvoiceDraft:
+        """Santé sexuelle, anonymous minor: nothing may be asked of the patient (anonymity
+        forbids any bill to the family, no mutuelle is told): the care is exonerated as
+        prevention (exo 7 → AMO 100 %, RULES-DIGEST D.2) and paid by the caisse to the PS in
+        tiers payant AMO (D.7), with no AMC."""
+        acts = tuple(replace(act, exo=Exo.PREVENTION) for act in self.pricing.acts)
+        pricing = replace(self.pricing, acts=acts, exo=Exo.PREVENTION, amc=None,
+                          tiers_payant=TiersPayant(amo=True, amc=False))
+        return replace(self, pricing=pricing, amc_choice=None)
 
     def with_override(self, index: int, *, amo: Decimal | None,
                       amc: Decimal | None) -> InvoiceDraft:

@@ -30,6 +30,7 @@ insurer's job to reject it — the simulator must be able to receive it.
 from __future__ import annotations
 
 import re
+import string
 import unicodedata
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
@@ -45,6 +46,7 @@ from openfse.money import CENT
 from openfse.referentials.codes import MODE_SECURISATION
 
 __all__ = [
+    "DEFAULT_INSURER_MAILBOX",
     "MAX_ACTS_PER_INVOICE",
     "MAX_AMOUNT",
     "MAX_DRAFT_CHARS",
@@ -55,6 +57,7 @@ __all__ = [
     "MAX_PIECE_BYTES",
     "MAX_SCOR_LOT_BYTES",
     "MAX_SIGNATURE_BYTES",
+    "MAX_SIGNED_CONTENT_BYTES",
     "MIN_SCOR_DPI",
     "ActLine",
     "Arl",
@@ -73,6 +76,8 @@ __all__ = [
     "ReturnStatement",
     "ScorPiece",
     "french_public_holidays",
+    "insurer_mailbox",
+    "mailbox_template_problem",
     "next_lot_number",
     "plan_lots",
     "sending_deadline",
@@ -90,6 +95,8 @@ MAX_SCOR_LOT_BYTES = 40 * 1024 * 1024
 MIN_SCOR_DPI = 150  # SCOR: scans at 150 dpi at least (PROTOCOLS §2, fiducial / manualzilla)
 MAX_AMOUNT = Decimal("99999999.99")
 MAX_SIGNATURE_BYTES = 4096
+# The contenu signé (what the CPS signature covers) holds the pricing snapshot: room for it.
+MAX_SIGNED_CONTENT_BYTES = 262_144
 MAX_DRAFT_CHARS = 1_000_000
 MAX_LABEL_CHARS = 200
 
@@ -257,6 +264,36 @@ class Destination:
             _digits(self.code, "destination.code", "Numéro AMC destinataire", 7, 10)
 
 
+# Where a lot is mailed (docs/formats/lot.md §5): a cabinet setting, the organism's kind
+# (« amo » / « amc ») and number filled in; without placeholders, one address for every lot
+# (a concentrateur technique, OCT, that routes them).
+DEFAULT_INSURER_MAILBOX = "{type}{code}@teletransmission.openfse.localhost"
+_MAILBOX_FIELDS = frozenset({"type", "code"})
+_MAILBOX_SHAPE = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
+
+
+def mailbox_template_problem(template: str) -> str | None:
+    """Why ``template`` cannot give the organisms' addresses (French), or None."""
+    try:
+        fields = [(name, spec, conversion)
+                  for _, name, spec, conversion in string.Formatter().parse(template)
+                  if name is not None]
+    except ValueError:
+        return "Accolade « { » ou « } » sans son pendant."
+    if any(name not in _MAILBOX_FIELDS or spec or conversion for name, spec, conversion in fields):
+        return "Seuls {type} (amo ou amc) et {code} (numéro de l'organisme) sont remplacés."
+    sample = template.format(type="amo", code="017519881")
+    if len(sample) > 200 or not _MAILBOX_SHAPE.fullmatch(sample):
+        return f"Adresse e-mail attendue, par exemple {DEFAULT_INSURER_MAILBOX}."
+    return None
+
+
+def insurer_mailbox(template: str, destination: Destination) -> str:
+    """The address a lot for ``destination`` is mailed to (``template`` checked by
+    ``mailbox_template_problem``)."""
+    return template.format(type=destination.kind.value.lower(), code=destination.code)
+
+
 @dataclass(frozen=True, slots=True)
 class ActLine:
     """One prestation line of an invoice, as priced (amounts in euros, rate in percent)."""
@@ -331,6 +368,8 @@ class InvoiceRecord:
     qualite: str = "00"  # qualité du bénéficiaire (00 assuré)
     amc_number: str = ""  # numéro AMC (DRE; gestion unique), "" when none
     draft: str = ""
+    # The bytes the CPS signed (adapters/transmission/signed_content.py), b"" when unsigned.
+    signed_content: bytes = b""
 
     def __post_init__(self) -> None:
         _digits(self.number, "invoice.number", "Numéro de facture", 9)
@@ -366,6 +405,8 @@ class InvoiceRecord:
             0,
             MAX_SIGNATURE_BYTES,
         )
+        _bytes(self.signed_content, "invoice.signed_content", "Contenu signé", 0,
+               MAX_SIGNED_CONTENT_BYTES)
         if not isinstance(self.draft, str) or len(self.draft) > MAX_DRAFT_CHARS:
             raise _fail("Brouillon de tarification : texte JSON attendu.", "invoice.draft")
         # Shape only: whether the JSON reads and prices is the insurer's check (R05).

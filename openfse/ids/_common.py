@@ -110,6 +110,28 @@ class Identifier:
                 part="cle",
             )
 
+    def require_luhn_key(self, number: str, key: Part) -> None:
+        """The ``key`` part must be the Luhn digit of everything before it."""
+        self.require_key(key.of(number), luhn_key(number[: key.start]))
+
+    def luhn_check_digit(self, payload: str, parts: Sequence[Part], length: int) -> str:
+        """``calc_check_digits`` of a Luhn-keyed number: the key completing the ``length``
+        digits of ``payload`` (typed without the key, separators allowed)."""
+        number = self.clean(payload)
+        self.require_digits(number, parts)
+        self.require_length(number, length, ", sans la clé")
+        return luhn_key(number)
+
+    def grouped(self, number: str, parts: Sequence[Part]) -> str:
+        """``format``: the cleaned number with a space between its parts, as far as typed."""
+        number = self.clean(number)
+        return " ".join(part.of(number) for part in parts if part.of(number))
+
+
+def slices(number: str, parts: Sequence[Part]) -> list[str]:
+    """The value of each part of ``number`` (``split`` of a module, on a valid number)."""
+    return [part.of(number) for part in parts]
+
 
 def luhn_key(payload: str) -> str:
     """The Luhn (ISO/IEC 7812-1, "modulo 10") digit that completes ``payload`` (ASCII digits)."""

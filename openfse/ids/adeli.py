@@ -52,7 +52,7 @@ openfse.ids.exceptions.InvalidComponent: Le département du numéro ADELI est in
 
 from __future__ import annotations
 
-from openfse.ids._common import Identifier, Part, isdigits, luhn_key, passes
+from openfse.ids._common import Identifier, Part, isdigits, passes
 
 _ADELI = Identifier(kind="adeli", name="Le numéro ADELI", of="du numéro ADELI")
 
@@ -90,10 +90,7 @@ def compact(number: str) -> str:
 
 def calc_check_digits(first8: str) -> str:
     """The Luhn key completing the first 8 digits (département written in digits)."""
-    number = compact(first8)
-    _ADELI.require_digits(number, _PARTS)
-    _ADELI.require_length(number, 8, ", sans la clé")
-    return luhn_key(number)
+    return _ADELI.luhn_check_digit(first8, _PARTS, 8)
 
 
 def validate(number: str) -> str:
@@ -103,7 +100,7 @@ def validate(number: str) -> str:
     _ADELI.require_digits(number, _PARTS[1:])
     _ADELI.require_length(number, 9, ", clé comprise")
     if isdigits(DEPARTEMENT.of(number)):
-        _ADELI.require_key(CLE.of(number), luhn_key(number[: CLE.start]))
+        _ADELI.require_luhn_key(number, CLE)
     return number
 
 
@@ -114,8 +111,7 @@ def is_valid(number: object) -> bool:
 
 def format(number: str) -> str:
     """The usual presentation: ``78 93 1059 6``."""
-    number = compact(number)
-    return " ".join(part.of(number) for part in _PARTS if part.of(number))
+    return _ADELI.grouped(number, _PARTS)
 
 
 def profession(number: str) -> str | None:

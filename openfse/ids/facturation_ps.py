@@ -47,7 +47,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from openfse.ids._common import Identifier, Part, luhn_key, passes
+from openfse.ids._common import Identifier, Part, passes, slices
 
 _FACTURATION = Identifier(
     kind="facturation_ps", name="Le numéro de facturation", of="du numéro de facturation"
@@ -77,10 +77,7 @@ def compact(number: str) -> str:
 
 def calc_check_digits(first8: str) -> str:
     """The Luhn key completing the first 8 digits."""
-    number = compact(first8)
-    _FACTURATION.require_digits(number, _PARTS)
-    _FACTURATION.require_length(number, 8, ", sans la clé")
-    return luhn_key(number)
+    return _FACTURATION.luhn_check_digit(first8, _PARTS, 8)
 
 
 def validate(number: str) -> str:
@@ -88,7 +85,7 @@ def validate(number: str) -> str:
     number = compact(number)
     _FACTURATION.require_digits(number, _PARTS)
     _FACTURATION.require_length(number, 9, ", clé comprise")
-    _FACTURATION.require_key(CLE.of(number), luhn_key(number[: CLE.start]))
+    _FACTURATION.require_luhn_key(number, CLE)
     return number
 
 
@@ -99,11 +96,9 @@ def is_valid(number: object) -> bool:
 
 def format(number: str) -> str:
     """Grouped by part: ``06 4 01823 7``."""
-    number = compact(number)
-    return " ".join(part.of(number) for part in _PARTS if part.of(number))
+    return _FACTURATION.grouped(number, _PARTS)
 
 
 def split(number: str) -> FacturationParts:
     """The parts of a valid number (raises on an invalid one)."""
-    number = validate(number)
-    return FacturationParts(*(part.of(number) for part in _PARTS))
+    return FacturationParts(*slices(validate(number), _PARTS))

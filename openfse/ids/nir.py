@@ -125,9 +125,7 @@ def is_valid(number: object) -> bool:
 
 def format(number: str) -> str:
     """The presentation printed on the carte Vitale: ``1 83 01 75 111 001 49``."""
-    number = compact(number)
-    parts = (SEXE, ANNEE, MOIS, DEPARTEMENT, COMMUNE, ORDRE, CLE)
-    return " ".join(part.of(number) for part in parts if part.of(number))
+    return _NIR.grouped(number, (SEXE, ANNEE, MOIS, DEPARTEMENT, COMMUNE, ORDRE, CLE))
 
 
 def is_provisional(number: str) -> bool:

@@ -39,7 +39,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from openfse.ids._common import Identifier, Part, passes
+from openfse.ids._common import Identifier, Part, passes, slices
 
 _ORGANISME = Identifier(kind="organisme", name="Le code organisme", of="de l'organisme")
 
@@ -115,14 +115,12 @@ def is_valid(number: object) -> bool:
 
 def format(number: str) -> str:
     """Grouped as on the attestation: ``01 841 5623``."""
-    number = compact(number)
-    return " ".join(part.of(number) for part in _PARTS if part.of(number))
+    return _ORGANISME.grouped(number, _PARTS)
 
 
 def split(number: str) -> OrganismeParts:
     """Régime, caisse and centre of a valid code (raises on an invalid one)."""
-    number = validate(number)
-    return OrganismeParts(*(part.of(number) for part in _PARTS))
+    return OrganismeParts(*slices(validate(number), _PARTS))
 
 
 def regime_label(number: str) -> str:

@@ -38,7 +38,7 @@ openfse.ids.exceptions.InvalidLength: Le numéro RPPS doit comporter 11 caractè
 
 from __future__ import annotations
 
-from openfse.ids._common import Identifier, Part, luhn_key, passes
+from openfse.ids._common import Identifier, Part, passes
 
 _RPPS = Identifier(kind="rpps", name="Le numéro RPPS", of="du numéro RPPS")
 
@@ -53,10 +53,7 @@ def compact(number: str) -> str:
 
 def calc_check_digits(first10: str) -> str:
     """The Luhn key completing the first 10 digits."""
-    number = compact(first10)
-    _RPPS.require_digits(number, (NUMERO,))
-    _RPPS.require_length(number, 10, ", sans la clé")
-    return luhn_key(number)
+    return _RPPS.luhn_check_digit(first10, (NUMERO,), 10)
 
 
 def validate(number: str) -> str:
@@ -64,7 +61,7 @@ def validate(number: str) -> str:
     number = compact(number)
     _RPPS.require_digits(number, (NUMERO, CLE))
     _RPPS.require_length(number, 11, ", clé comprise")
-    _RPPS.require_key(CLE.of(number), luhn_key(NUMERO.of(number)))
+    _RPPS.require_luhn_key(number, CLE)
     return number
 
 

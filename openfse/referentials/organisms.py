@@ -10,9 +10,10 @@ centres he needs in the store.
 
 **AMC** (complémentaires). No open list of AMC numbers exists: ``data/amc_organisms.csv`` is a
 hand-made starting list. Rows with ``verified=False`` carry an invented *demo* number (prefix
-``99990``) and must be replaced before anything is sent. Special numbers: ``55555551``,
-``99999997``, ``88888888`` (sortants de C2S), ``75500017`` (AME). The C2S managed by the AMO
-caisse has no number of its own: :func:`c2s_managed_by_caisse` builds it from the caisse.
+``99990``) and must be replaced before anything is sent. Special numbers: ``99999997`` (C2S
+managed by the régime obligatoire), ``88888888`` (C2S managed by an organisme complémentaire),
+``55555551`` (sortant de C2S), ``75500017`` (AME), as :data:`openfse.ids.amc.SPECIAL_NUMBERS`.
+:func:`c2s_managed_by_caisse` builds a C2S numbered after the caisse itself.
 
 These lists are seeds, not dated tariffs: lookups take no date (the store keeps the user's
 edits).

@@ -97,6 +97,7 @@ ROUTE_RULES: tuple[RouteRule, ...] = (
     _rule(_ANY, r"^/journal(/.*)?$", Permission.JOURNAL),
     # patient data
     _rule(_ANY, r"^(/api)?/patients(/.*)?$", Permission.PATIENTS),
+    _rule(_UNSAFE, r"^/facture/(vitale|apcv/[^/]+|\d+)/securiser$", Permission.SIGN),
     _rule(_UNSAFE, r"^/facture/\d+/paiement$", Permission.PAYMENTS),
     _rule(_UNSAFE, r"^/facture$", Permission.BILL),  # « Valider »: numbers the invoice
     _rule(_ANY, r"^/facture(/.*)?$", Permission.PATIENTS),
@@ -139,6 +140,20 @@ def replaces_on(uow: UnitOfWork, remplacant_id: int, day: date) -> bool:
         )
     )
     return bool(uow.session.scalar(stmt))
+
+
+def check_bills_as(user: SessionUser, professional_id: int) -> None:
+    """A remplaçant validates invoices in his own name only: the engine bills them under the
+    titulaire he replaces that day, and refuses a date off his calendar. Naming the titulaire
+    himself would skip that check (issue 5: « a remplaçant can bill only on their calendar days
+    for that titulaire »). A titulaire may bill for any professional of his cabinet."""
+    if (user.role is UserRole.REMPLACANT and user.professional_id is not None
+            and professional_id != user.professional_id):
+        raise Forbidden(
+            "Un remplaçant ne facture qu'en son nom : la facture est portée au numéro du "
+            "titulaire remplacé selon votre calendrier.",
+            code="not_own_invoice",
+        )
 
 
 def check(

@@ -9,10 +9,11 @@ This module only selects: there is no function here, nor a route, that changes a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime
 
 from sqlalchemy import select
 
+from openfse.domain.local_time import day_bounds
 from openfse.errors import InvalidInput
 from openfse.store.journal import JournalEntry
 from openfse.store.uow import UnitOfWork
@@ -26,7 +27,7 @@ PAGE_SIZE = 200  # lines per screen; the filters narrow a long journal
 class JournalFilter:
     entity: str = ""  # table name, e.g. "patient", "invoice"
     actor: str = ""  # login (exact, case-insensitive)
-    day: date | None = None  # the day of the entries (UTC)
+    day: date | None = None  # the day of the entries, on the cabinet's clock (Europe/Paris)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,8 +61,9 @@ def search_journal(uow: UnitOfWork, wanted: JournalFilter, *,
     if wanted.actor:
         stmt = stmt.where(JournalEntry.actor.ilike(wanted.actor))
     if wanted.day is not None:
-        start = datetime.combine(wanted.day, time.min, tzinfo=UTC)
-        stmt = stmt.where(JournalEntry.at >= start, JournalEntry.at < start + timedelta(days=1))
+        # The screen shows Paris times: its « Jour » is a Paris day, not a UTC one.
+        start, end = day_bounds(wanted.day)
+        stmt = stmt.where(JournalEntry.at >= start, JournalEntry.at < end)
     stmt = stmt.order_by(JournalEntry.at.desc(), JournalEntry.id.desc()).limit(limit)
     return [
         JournalLine(e.at, e.actor, e.action, e.entity, e.entity_id, e.summary)

@@ -1,5 +1,5 @@
-"""Read-side use cases for the lists of the cabinet (patients, professionals, prescribers,
-organisms): search by the start of a name, sorted, limited. Writes come with issue-specific
+"""Read-side use cases for the lists of the cabinet (patients, professionals,
+prescribers): search by the start of a name, sorted, limited. Writes come with issue-specific
 services; these only read, inside a unit of work bound to the cabinet."""
 
 from __future__ import annotations
@@ -8,7 +8,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from openfse.store.models import AmcOrganism, AmoOrganism, Patient, Prescriber, Professional
+from openfse.services import prescribers
+from openfse.store.models import Patient, Professional
 from openfse.store.uow import UnitOfWork
 
 SortOrder = Literal["asc", "desc"]
@@ -42,18 +43,5 @@ def list_professionals(uow: UnitOfWork) -> Sequence[Professional]:
         return uow.professionals.list(limit=500)
 
 
-def search_prescribers(
-    uow: UnitOfWork, text: str, *, order: SortOrder = "asc", limit: int = 50
-) -> Sequence[Prescriber]:
-    with uow:
-        return uow.prescribers.search(text, order=order, limit=limit)
-
-
-def search_amo_organisms(uow: UnitOfWork, text: str, *, limit: int = 50) -> Sequence[AmoOrganism]:
-    with uow:
-        return uow.amo_organisms.search(text, limit=limit)
-
-
-def search_amc_organisms(uow: UnitOfWork, text: str, *, limit: int = 50) -> Sequence[AmcOrganism]:
-    with uow:
-        return uow.amc_organisms.search(text, limit=limit)
+# The prescriber pick-list of the invoice screen: the search of the « Prescripteurs » list.
+search_prescribers = prescribers.search

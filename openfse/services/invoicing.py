@@ -48,7 +48,7 @@ from openfse.domain.invoice import (
     VitaleRequired,
     anonymous_minor_nir,
 )
-from openfse.domain.payment import Balance, Dues, Payment, balance
+from openfse.domain.payment import Balance, Dues, Payer, Payment, balance
 from openfse.domain.pricing import (
     AmcContract,
     PatientContext,
@@ -230,8 +230,16 @@ def _payment_of(row: InvoicePayment) -> Payment:
 
 
 def balance_of(row: Invoice) -> Balance:
-    """« Montant / Solde » per payer of a stored invoice (its payments must be loaded)."""
-    dues = Dues(amo=row.due_amo, amc=row.due_amc, patient=row.due_patient)
+    """« Montant / Solde » per payer of a stored invoice (its payments must be loaded).
+
+    A share an organism rejected and the desk billed to the patient (``share_transfers``,
+    « Facturer au patient », transmission.handle_reject) is due by the patient instead of
+    that organism. Only a rejected invoice has any: the others skip reading them."""
+    moved = {Payer.AMO: ZERO, Payer.AMC: ZERO}
+    for transfer in row.share_transfers if row.status is InvoiceStatus.REJECTED else ():
+        moved[transfer.payer] += transfer.amount
+    dues = Dues(amo=row.due_amo - moved[Payer.AMO], amc=row.due_amc - moved[Payer.AMC],
+                patient=row.due_patient + moved[Payer.AMO] + moved[Payer.AMC])
     return balance(dues, (_payment_of(p) for p in row.payments))
 
 

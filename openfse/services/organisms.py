@@ -19,26 +19,21 @@ régime + caisse + centre, AMC contracts by fiche or by number (leading zeros ig
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
-from typing import Literal
+from collections.abc import Mapping
 
 from openfse.errors import Conflict, OpenFSEError
 from openfse.ids import amc as amc_id
 from openfse.ids import organisme
 from openfse.referentials import organisms as reference
-from openfse.services.prescribers import (
-    ADDRESS_FIELDS,
-    FieldErrors,
-    apply_changes,
-    journal_delete,
-    journal_new,
-)
+from openfse.services.fiches import ADDRESS_FIELDS, FicheBook, FieldErrors
 from openfse.store.models import AmcGestion, AmcOrganism, AmoOrganism
 from openfse.store.repositories.organisms import Usage
 from openfse.store.uow import UnitOfWork
 
 __all__ = [
+    "AMC",
     "AMC_FIELDS",
+    "AMO",
     "AMO_FIELDS",
     "GESTION_CHOICES",
     "create_amc",
@@ -52,8 +47,6 @@ __all__ = [
     "update_amc",
     "update_amo",
 ]
-
-SortOrder = Literal["asc", "desc"]
 
 _CONTACT_FIELDS = ("name", *ADDRESS_FIELDS, "phone", "email", "comment", "favourite")
 AMO_FIELDS = ("regime", "caisse", "centre", "flux", "destination_type", *_CONTACT_FIELDS)
@@ -167,45 +160,11 @@ def _amo_values(uow: UnitOfWork, data: Mapping[str, object],
     return values
 
 
-def search_amo(uow: UnitOfWork, text: str = "", *, order: SortOrder = "asc",
-               limit: int = 100) -> Sequence[AmoOrganism]:
-    """AMO fiches by name prefix, or by number prefix when ``text`` is digits."""
-    with uow:
-        return uow.amo_organisms.search(text, order=order, limit=limit)
-
-
-def get_amo(uow: UnitOfWork, organism_id: int) -> AmoOrganism:
-    with uow:
-        return uow.amo_organisms.get(organism_id)
-
-
-def create_amo(uow: UnitOfWork, data: Mapping[str, object]) -> AmoOrganism:
-    """Add an AMO fiche (« Ajouter un organisme AMO »)."""
-    with uow:
-        organism = AmoOrganism(**_amo_values(uow, data, None))
-        journal_new(uow, organism)
-        uow.commit()
-        return organism
-
-
-def update_amo(uow: UnitOfWork, organism_id: int, data: Mapping[str, object]) -> AmoOrganism:
-    """Replace the fields of an AMO fiche (« Mise à jour »)."""
-    with uow:
-        organism = uow.amo_organisms.get(organism_id)
-        apply_changes(uow, organism, _amo_values(uow, data, organism))
-        uow.commit()
-        return organism
-
-
-def delete_amo(uow: UnitOfWork, organism_id: int) -> None:
-    """« Supprimer la fiche », refused while a patient's AMO rights use the organism."""
-    with uow:
-        organism = uow.amo_organisms.get(organism_id)
-        code = f"{organism.regime} {organism.caisse} {organism.centre}"
-        _refuse_if_used(uow.amo_organisms.usage(organism), "l'organisme AMO", code,
-                        ("droit AMO", "droits AMO"))
-        journal_delete(uow, [organism])
-        uow.commit()
+def _refuse_amo_if_used(uow: UnitOfWork, organism: AmoOrganism) -> None:
+    """« Supprimer la fiche » is refused while a patient's AMO rights use the organism."""
+    code = f"{organism.regime} {organism.caisse} {organism.centre}"
+    _refuse_if_used(uow.amo_organisms.usage(organism), "l'organisme AMO", code,
+                    ("droit AMO", "droits AMO"))
 
 
 # -- AMC --------------------------------------------------------------------------------------
@@ -275,41 +234,22 @@ def luhn_warning(number: str) -> str | None:
             "vérifiez-le sur l'attestation.")
 
 
-def search_amc(uow: UnitOfWork, text: str = "", *, order: SortOrder = "asc",
-               limit: int = 100) -> Sequence[AmcOrganism]:
-    """AMC fiches by name prefix, or by number prefix when ``text`` is digits."""
-    with uow:
-        return uow.amc_organisms.search(text, order=order, limit=limit)
+def _refuse_amc_if_used(uow: UnitOfWork, organism: AmcOrganism) -> None:
+    """« Supprimer l'organisme AMC » is refused while a patient's contract uses it."""
+    _refuse_if_used(uow.amc_organisms.usage(organism), "l'organisme AMC", organism.name,
+                    ("contrat AMC", "contrats AMC"))
 
 
-def get_amc(uow: UnitOfWork, organism_id: int) -> AmcOrganism:
-    with uow:
-        return uow.amc_organisms.get(organism_id)
+# -- the use cases of both lists -------------------------------------------------------------
 
-
-def create_amc(uow: UnitOfWork, data: Mapping[str, object]) -> AmcOrganism:
-    """Add an AMC fiche (« Ajouter un organisme AMC »)."""
-    with uow:
-        organism = AmcOrganism(**_amc_values(uow, data, None))
-        journal_new(uow, organism)
-        uow.commit()
-        return organism
-
-
-def update_amc(uow: UnitOfWork, organism_id: int, data: Mapping[str, object]) -> AmcOrganism:
-    """Replace the fields of an AMC fiche (« Mise à jour »)."""
-    with uow:
-        organism = uow.amc_organisms.get(organism_id)
-        apply_changes(uow, organism, _amc_values(uow, data, organism))
-        uow.commit()
-        return organism
-
-
-def delete_amc(uow: UnitOfWork, organism_id: int) -> None:
-    """« Supprimer l'organisme AMC », refused while a patient's contract uses it."""
-    with uow:
-        organism = uow.amc_organisms.get(organism_id)
-        _refuse_if_used(uow.amc_organisms.usage(organism), "l'organisme AMC", organism.name,
-                        ("contrat AMC", "contrats AMC"))
-        journal_delete(uow, [organism])
-        uow.commit()
+# Search by name prefix (or number prefix when digits), get, « Ajouter un organisme AMO/AMC »,
+# « Mise à jour », « Supprimer la fiche » (refused while a patient's coverage uses it).
+AMO = FicheBook(repository=lambda uow: uow.amo_organisms, model=AmoOrganism,
+                validated=_amo_values, search_limit=100, before_delete=_refuse_amo_if_used)
+AMC = FicheBook(repository=lambda uow: uow.amc_organisms, model=AmcOrganism,
+                validated=_amc_values, search_limit=100, before_delete=_refuse_amc_if_used)
+search_amo, search_amc = AMO.search, AMC.search
+get_amo, get_amc = AMO.get, AMC.get
+create_amo, create_amc = AMO.create, AMC.create
+update_amo, update_amc = AMO.update, AMC.update
+delete_amo, delete_amc = AMO.delete, AMC.delete

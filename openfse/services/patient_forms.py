@@ -426,7 +426,8 @@ def _distance(value: str, label: str) -> Decimal | None:
 
 def _rank(value: str) -> int:
     cleaned = value.strip() or "1"
-    if not (_DIGITS.fullmatch(cleaned) and 1 <= int(cleaned) <= 9):
+    # The length first: int() refuses a string of thousands of digits (found by the form fuzz).
+    if not (_DIGITS.fullmatch(cleaned) and len(cleaned) <= 2 and 1 <= int(cleaned) <= 9):
         # Rang de naissance: 1 for a single birth, 1 and 2 for twins… (seed 000).
         raise _invalid(f"Rang de naissance invalide : « {cleaned[:3]} » (1 à 9 ; 1 pour une "
                        "naissance unique, 1 et 2 pour des jumeaux).")

@@ -22,6 +22,7 @@ from enum import StrEnum
 from typing import Any, TypeVar
 
 from openfse.domain.rights import AdriMode
+from openfse.domain.transmission import DEFAULT_INSURER_MAILBOX, mailbox_template_problem
 from openfse.errors import InvalidInput
 from openfse.referentials import codes
 from openfse.services.prescribers import FieldErrors
@@ -32,13 +33,17 @@ from openfse.store.uow import UnitOfWork, UnitOfWorkClosed
 __all__ = [
     "ADRI_MODE_HELP",
     "SPECS",
+    "TRANSMISSION_SPECS",
     "PreferenceSpec",
     "Preferences",
     "TiersPayantAmc",
+    "UserPreferences",
+    "for_user",
     "get_all",
     "payment_choices",
     "reset_user",
     "save",
+    "save_own",
 ]
 
 
@@ -71,6 +76,14 @@ class Preferences:
     act_series: bool = False
     # Paiement: type pre-selected when a payment is added (None: chosen each time).
     default_payment_type: str | None = None
+    # Télétransmission: a lot sent without ARL after this many days is flagged and may be sent
+    # again (the caisse answers within 1–2 days, PROTOCOLS §1.7).
+    arl_wait_days: int = 2
+    # An invoice in tiers payant unpaid this many days after sending is « en retard » (garantie
+    # de délai de paiement of a secured FSE: 7 days, art. L.161-36-3 and R.161-43-1 CSS).
+    payment_wait_days: int = 7
+    # The organisms' mailboxes where lots are sent (docs/formats/lot.md §5).
+    insurer_mailbox: str = DEFAULT_INSURER_MAILBOX
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +150,24 @@ SPECS: tuple[PreferenceSpec, ...] = (
     PreferenceSpec("default_payment_type", SECTION_PAYMENT, "Type de paiement par défaut",
                    "Proposé en premier quand un paiement est ajouté à une facture."),
 )
+# Set on the télétransmission screen (not the Profils one, which saves the keys of SPECS).
+SECTION_TRANSMISSION = "Télétransmission"
+TRANSMISSION_SPECS: tuple[PreferenceSpec, ...] = (
+    PreferenceSpec("arl_wait_days", SECTION_TRANSMISSION, "Délai d'attente de l'ARL (jours)",
+                   "Un lot envoyé sans accusé de réception logique (ARL) après ce délai est "
+                   "signalé « sans ARL » et peut être renvoyé."),
+    PreferenceSpec("payment_wait_days", SECTION_TRANSMISSION,
+                   "Délai de paiement attendu (jours)",
+                   "Une facture en tiers payant non payée ce nombre de jours après son envoi "
+                   "est signalée « en retard »."),
+    PreferenceSpec("insurer_mailbox", SECTION_TRANSMISSION,
+                   "Adresse des organismes destinataires",
+                   "Boîte aux lettres où part chaque lot : {type} devient amo ou amc, {code} le "
+                   "numéro de l'organisme (régime, caisse et centre, ou numéro AMC). Sans "
+                   "accolades, tous les lots partent à cette adresse (concentrateur technique)."),
+)
+# (lowest, highest) accepted number of days.
+_DAY_BOUNDS = {"arl_wait_days": (1, 30), "payment_wait_days": (1, 90)}
 _KEYS = tuple(f.name for f in fields(Preferences))
 _DEFAULTS = Preferences()
 # The list of payment types does not change with the date of care: read it on a fixed day
@@ -167,7 +198,31 @@ def _parse(key: str, value: object, errors: FieldErrors) -> Any:
                                                                        _PAYMENT_LIST_DAY))
     if isinstance(default, bool):
         return errors.flag(key, value)
+    if key in _DAY_BOUNDS:
+        return _days(key, value, errors)
+    if key == "insurer_mailbox":
+        return _mailbox(key, value, errors)
     raise AssertionError(f"no parser for preference {key!r}")  # a field added without one
+
+
+def _days(key: str, value: object, errors: FieldErrors) -> int | None:
+    low, high = _DAY_BOUNDS[key]
+    # A form sends text, the API a number; a boolean is neither.
+    text = "" if isinstance(value, bool) or not isinstance(value, str | int) else str(value)
+    text = text.strip()
+    if not (text.isascii() and text.isdigit() and low <= int(text) <= high):
+        errors.add(key, f"Nombre de jours entier de {low} à {high} attendu.")
+        return None
+    return int(text)
+
+
+def _mailbox(key: str, value: object, errors: FieldErrors) -> str | None:
+    text = value.strip() if isinstance(value, str) else ""
+    problem = mailbox_template_problem(text) if text else "Adresse des organismes requise."
+    if problem:
+        errors.add(key, problem)
+        return None
+    return text
 
 
 def _choice(key: str, value: object, kind: type[E], errors: FieldErrors,
@@ -224,6 +279,17 @@ def save(uow: UnitOfWork, data: Mapping[str, object], *,
         InvalidForm: one French message per wrong field.
         InvalidInput: unknown key.
     """
+    typed = _validated(data)
+    with uow:
+        rows = uow.preferences.rows(user_id)
+        for key, value in typed.items():
+            _store(uow, rows.get(key), key, _as_json(value), user_id)
+        uow.commit()
+    return get_all(uow, user_id=user_id)
+
+
+def _validated(data: Mapping[str, object]) -> dict[str, Any]:
+    """The typed value of every key of ``data`` (InvalidInput / InvalidForm when wrong)."""
     unknown = sorted(set(data) - set(_KEYS))
     if unknown:
         raise InvalidInput(f"Préférence inconnue : {', '.join(unknown)}.",
@@ -231,12 +297,7 @@ def save(uow: UnitOfWork, data: Mapping[str, object], *,
     errors = FieldErrors()
     typed = {key: _parse(key, data[key], errors) for key in _KEYS if key in data}
     errors.raise_if_any()
-    with uow:
-        rows = uow.preferences.rows(user_id)
-        for key, value in typed.items():
-            _store(uow, rows.get(key), key, _as_json(value), user_id)
-        uow.commit()
-    return get_all(uow, user_id=user_id)
+    return typed
 
 
 def _store(uow: UnitOfWork, row: Preference | None, key: str, value: Any,
@@ -256,3 +317,41 @@ def reset_user(uow: UnitOfWork, user_id: int) -> Preferences:
             uow.journal_change(row, JournalAction.DELETE, summary="préférences")
         uow.commit()
     return get_all(uow, user_id=user_id)
+
+
+# -- one user's own values over the cabinet's (« Mes préférences ») --------------------------
+
+@dataclass(frozen=True, slots=True)
+class UserPreferences:
+    """What applies to one user, the cabinet's defaults, and which keys are his own."""
+
+    in_force: Preferences
+    cabinet: Preferences
+    own: frozenset[str]
+
+
+def for_user(uow: UnitOfWork, user_id: int) -> UserPreferences:
+    """The preferences of ``user_id`` layered over the cabinet's."""
+    with _reading(uow):
+        own = frozenset(key for key in uow.preferences.rows(user_id) if key in _KEYS)
+        return UserPreferences(get_all(uow, user_id=user_id), get_all(uow), own)
+
+
+def save_own(uow: UnitOfWork, data: Mapping[str, object], *, user_id: int) -> UserPreferences:
+    """Store the values of ``data`` as the user's own where they differ from the cabinet's.
+
+    A value equal to the cabinet's is not kept as his own (an existing one is removed): the
+    user then follows the cabinet when the titulaire changes it later. Raises like :func:`save`.
+    """
+    typed = _validated(data)
+    with uow:
+        cabinet = get_all(uow)
+        rows = uow.preferences.rows(user_id)
+        for key, value in typed.items():
+            row = rows.get(key)
+            if value != getattr(cabinet, key):
+                _store(uow, row, key, _as_json(value), user_id)
+            elif row is not None:
+                uow.journal_change(row, JournalAction.DELETE, summary="préférences")
+        uow.commit()
+    return for_user(uow, user_id)

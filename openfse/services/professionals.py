@@ -28,6 +28,7 @@ from typing import Any
 from openfse.adapters.cards.codec import card_from_data, to_data
 from openfse.adapters.cards.port import CardReader
 from openfse.domain.cards import CardKind, CpsCard, CpsSituation
+from openfse.domain.invoice import DisplayStatus
 from openfse.errors import Conflict, InvalidInput, NotFound, OpenFSEError
 from openfse.referentials.professions import professions, specialite_by_code
 from openfse.services.session_login import (
@@ -44,6 +45,7 @@ from openfse.services.session_login import (
 )
 from openfse.store.journal import JournalAction
 from openfse.store.models import AppUser, Professional, ProfessionalKind, UserRole
+from openfse.store.repositories.invoices import InvoiceFilters
 from openfse.store.uow import UnitOfWork
 
 __all__ = [
@@ -641,14 +643,28 @@ def deactivate_remplacant(uow: UnitOfWork, remplacant_id: int) -> Professional:
 OpenInvoices = Callable[[UnitOfWork, int], int]
 
 
-def open_invoices(uow: UnitOfWork, professional_id: int) -> int:
-    """Invoices of the professional neither deleted nor discharged (seed 001 condition « Toutes
-    les factures associées ont été supprimées ou déchargées »).
+# Seed 001 « Toutes les factures associées ont été supprimées ou déchargées »: an invoice still
+# waiting on the workstation — a draft, to sign (or sign with the carte Vitale), signed or in a
+# lot not yet transmitted. Transmitted ones have left it; deleted and cancelled ones are done;
+# a validated « hors télétransmission » invoice is final and never waits to be sent.
+_WAITING_INVOICES = (
+    DisplayStatus.BROUILLON,
+    DisplayStatus.A_SIGNER,
+    DisplayStatus.SECURISEE,
+    DisplayStatus.DESYNCHRONISEE,
+    DisplayStatus.DEGRADEE,
+    DisplayStatus.SESAM_SANS_VITALE,
+    DisplayStatus.EN_LOT,
+)
 
-    The invoice store arrives with the invoicing milestone: until then a professional has no
-    invoice in openfse, so this is 0. Invoicing must count its invoices here (the deletion
-    functions take the check as ``open_invoices=`` so it can be given explicitly)."""
-    return 0
+
+def open_invoices(uow: UnitOfWork, professional_id: int) -> int:
+    """Invoices of the professional (exécutant or billing professional, so those a remplaçant
+    made under a titulaire's number count for the titulaire) neither deleted nor discharged:
+    still waiting to be signed or transmitted. The deletion functions take the check as
+    ``open_invoices=`` so that it can be given explicitly."""
+    filters = InvoiceFilters(display_statuses=_WAITING_INVOICES, professional_id=professional_id)
+    return uow.invoices.count_matching(filters)
 
 
 def _delete_professional(uow: UnitOfWork, professional: Professional, summary: str) -> None:

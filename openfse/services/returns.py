@@ -1,10 +1,12 @@
 """Reconciliation of payment returns with our invoices (in memory, no database).
 
-A payment return line names the professional (numéro de facturation) and the invoice number
-(PROTOCOLS §1.8, docs/formats/returns.md): that pair is the key. ``reconcile`` looks every line
-up in a dict built once from the invoices sent, so 100,000 lines take a fraction of a second
-(bench/bench_reconcile.py). A line whose key is unknown, or that names another organism than
-the one the invoice was sent to, is « non rapprochée »: kept and shown, never applied.
+A payment return line names the professional (numéro de facturation), the lot and the invoice
+number (PROTOCOLS §1.8, docs/formats/returns.md): (lot id, invoice number) is the key — the lot
+tells the share answered, since in gestion séparée one invoice travels twice, its AMO part in
+an FSE lot to the caisse and its AMC part in a DRE lot to the complementary (seed 004).
+``reconcile`` looks every line up in a dict built once from the invoices sent, so 100,000 lines
+take a fraction of a second (bench/bench_reconcile.py). A line whose key is unknown, or that
+asks another amount than the share sent, is « non rapprochée »: kept and shown, never applied.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
+from openfse.domain.payment import Payer
 from openfse.domain.transmission import PaymentReturn, PaymentStatus
 
 __all__ = ["Match", "Reconciliation", "SentInvoice", "reconcile"]
@@ -20,13 +23,18 @@ __all__ = ["Match", "Reconciliation", "SentInvoice", "reconcile"]
 
 @dataclass(frozen=True, slots=True)
 class SentInvoice:
-    """What we sent for one invoice: enough to check a return line against it."""
+    """What we sent for one share of an invoice: enough to check a return line against it."""
 
     invoice_id: int
     ps_number: str
     number: str
     requested: Decimal
     lot_id: str
+    share: Payer = Payer.AMO  # AMO: FSE lot; AMC: DRE lot (gestion séparée)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.lot_id, self.number)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +62,8 @@ class Reconciliation:
 def reconcile(
     lines: Iterable[PaymentReturn], sent: Mapping[tuple[str, str], SentInvoice]
 ) -> Reconciliation:
-    """Match each line to the invoice sent under (ps number, invoice number).
+    """Match each line to the invoice share sent under (lot id, invoice number)
+    (``SentInvoice.key``).
 
     A line is left unmatched when the key is unknown, or when it asks another amount than the
     one we requested (the insurer answers about another invoice than ours: applying it would
@@ -63,7 +72,7 @@ def reconcile(
     buckets: dict[PaymentStatus, list[Match]] = {status: [] for status in PaymentStatus}
     unmatched: list[tuple[PaymentReturn, str]] = []
     for line in lines:
-        invoice = sent.get((line.lot.ps_number, line.invoice_number))
+        invoice = sent.get((line.lot.lot_id, line.invoice_number))
         if invoice is None:
             unmatched.append((line, f"facture n° {line.invoice_number} inconnue"))
         elif invoice.requested != line.requested:

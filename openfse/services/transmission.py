@@ -31,16 +31,19 @@ from hashlib import sha256
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from openfse.adapters.transmission.lot_file import LotFile
 from openfse.adapters.transmission.pop3_receiver import Pop3Config, Received, fetch
 from openfse.adapters.transmission.quarantine import Quarantine
+from openfse.adapters.transmission.scan_resolution import scan_dpi
 from openfse.adapters.transmission.smtp_sender import OutgoingLot, SmtpConfig, send_lots
 from openfse.config import Settings
 from openfse.domain.invoice import InvoiceKind, InvoiceStatus
 from openfse.domain.payment import Payer, Payment, PaymentKind
 from openfse.domain.pricing.codes import Nomenclature
 from openfse.domain.transmission import (
+    MIN_SCOR_DPI,
     ActLine,
     Arl,
     Destination,
@@ -51,13 +54,16 @@ from openfse.domain.transmission import (
     PaymentReturn,
     PendingItem,
     ReturnStatement,
+    ScorPiece,
+    insurer_mailbox,
     plan_lots,
     sending_deadline,
     working_days_left,
 )
 from openfse.errors import InvalidInput, NotFound, OpenFSEError
 from openfse.money import format_eur
-from openfse.services import invoicing
+from openfse.services import invoicing, preferences
+from openfse.services.numbering import run_writing
 from openfse.services.returns import Reconciliation, SentInvoice, reconcile
 from openfse.store.journal import JournalAction
 from openfse.store.models import (
@@ -72,13 +78,12 @@ from openfse.store.models import (
     ReceivedDocument,
     ReturnLineStatus,
     SentMessage,
+    ShareTransfer,
 )
 from openfse.store.models.types import utc_now
 from openfse.store.uow import UnitOfWork
 
 __all__ = [
-    "ARL_WAIT_DAYS",
-    "PAYMENT_WAIT_DAYS",
     "BuildReport",
     "apply_document",
     "Dashboard",
@@ -92,6 +97,7 @@ __all__ = [
     "fetch_returns",
     "handle_reject",
     "lots_overview",
+    "patient_debts",
     "payments_csv",
     "ready_to_send",
     "record_of",
@@ -102,16 +108,6 @@ __all__ = [
 
 UowFactory = Callable[[], UnitOfWork]
 
-# A lot sent without ARL after this many days is flagged « sans ARL » and can be resent
-# (the caisse answers within 1–2 days, PROTOCOLS §1.7).
-ARL_WAIT_DAYS = 2
-# An invoice in tiers payant unpaid this many days after sending is « en retard »: the caisse
-# pays within 7 days a FSE sent securely (art. L.161-36-3 and R.161-43-1 CSS, garantie de délai
-# de paiement — the figure to verify against the convention in force).
-PAYMENT_WAIT_DAYS = 7
-# The simulated insurer accepts any recipient; a real cabinet sends to its caisse's frontal
-# (or its OCT's) address, which will come from the organisms' settings.
-RECIPIENT_DOMAIN = "teletransmission.openfse.localhost"
 _SENDABLE = (InvoiceStatus.SIGNED,)
 _WAITING_FOR_MONEY = (InvoiceStatus.SENT, InvoiceStatus.ACKNOWLEDGED)
 
@@ -194,6 +190,9 @@ def record_of(row: Invoice, organisme: str, kind: LotKind = LotKind.FSE) -> Invo
         acts=acts, total=row.total, amo=row.amo, amc=row.amc, patient=row.patient_share,
         participations=row.participation_forfaitaire + row.franchise, requested=requested,
         cps_signature=bytes.fromhex(row.cps_signature or ""),
+        # What the CPS signed at the desk travels with the signature, so the insurer can
+        # verify it (lot.md §3 SIG); validated invoices never change, so it is rebuilt as is.
+        signed_content=invoicing.signed_content(row) if row.cps_signature else b"",
         amc_number=row.amc_number or "")
 
 
@@ -208,8 +207,10 @@ def _organisme_of(uow: UnitOfWork, row: Invoice, professional: Professional) -> 
     return None
 
 
-def _pending_of(uow: UnitOfWork, row: Invoice, professional: Professional, ps_number: str
-                ) -> list[PendingItem]:
+def _pending_of(uow: UnitOfWork, row: Invoice, professional: Professional, ps_number: str,
+                notes: list[str] | None = None) -> list[PendingItem]:
+    """What goes out for one signed invoice: its FSE, its DRE in gestion séparée, its scans
+    (SCOR); why a scan cannot go is added to ``notes``."""
     organisme = _organisme_of(uow, row, professional)
     if organisme is None:
         raise TransmissionProblem(f"Facture n° {row.number} : caisse du patient inconnue.")
@@ -221,7 +222,33 @@ def _pending_of(uow: UnitOfWork, row: Invoice, professional: Professional, ps_nu
         items.append(PendingItem(ps_number, LotKind.DRE,
                                  Destination(DestinationKind.AMC, row.amc_number),
                                  record_of(row, organisme, LotKind.DRE)))
+    pieces, problems = _scans_of(row)
+    # SCOR: the scanned ordonnances go to the patient's caisse in their own lots.
+    items += [PendingItem(ps_number, LotKind.SCOR, Destination(DestinationKind.AMO, organisme),
+                          piece) for piece in pieces]
+    if notes is not None:
+        notes += problems
     return items
+
+
+def _scans_of(row: Invoice) -> tuple[list[ScorPiece], list[str]]:
+    """The invoice's scanned ordonnances fit for SCOR (PDF, JPEG or PNG at ``MIN_SCOR_DPI``
+    or more, PROTOCOLS §2), and why the others are not sent (French)."""
+    pieces: list[ScorPiece] = []
+    problems: list[str] = []
+    number = f"{row.number:09d}"
+    for attachment in row.attachments:
+        if attachment.kind != "ordonnance":
+            continue
+        dpi = scan_dpi(attachment.media_type, attachment.content)
+        if dpi is None or dpi < MIN_SCOR_DPI:
+            found = "illisible" if dpi is None else f"{dpi} dpi"
+            problems.append(f"Ordonnance numérisée de la facture n° {number} non transmise "
+                            f"(SCOR) : résolution {found}, {MIN_SCOR_DPI} dpi au moins : "
+                            "numérisez-la à nouveau.")
+            continue
+        pieces.append(ScorPiece(number, attachment.media_type, dpi, attachment.content))
+    return pieces, problems
 
 
 # --------------------------------------------------------------------------------------------
@@ -234,10 +261,7 @@ class BuildReport:
     lots: tuple[str, ...]  # lot ids built
     invoices: int
     refused: tuple[tuple[int, str], ...] = ()  # (invoice id, French reason)
-
-
-def recipient_for(destination: Destination) -> str:
-    return f"{destination.kind.value.lower()}{destination.code}@{RECIPIENT_DOMAIN}"
+    notes: tuple[str, ...] = ()  # French: what went without something (a scan not sent)
 
 
 def build_lots(uow_factory: UowFactory, today: date, *, professional_id: int | None = None,
@@ -246,6 +270,7 @@ def build_lots(uow_factory: UowFactory, today: date, *, professional_id: int | N
     them; their invoices become « en lot »."""
     _catch_up(uow_factory, now)
     refused: list[tuple[int, str]] = []
+    notes: list[str] = []
     with uow_factory() as uow:
         pending: list[PendingItem] = []
         invoice_ids: dict[str, int] = {}
@@ -257,7 +282,7 @@ def build_lots(uow_factory: UowFactory, today: date, *, professional_id: int | N
                 refused.append((row.id, "Numéro de facturation du professionnel manquant."))
                 continue
             try:
-                pending.extend(_pending_of(uow, row, professional, ps_number))
+                pending.extend(_pending_of(uow, row, professional, ps_number, notes))
             except OpenFSEError as problem:
                 refused.append((row.id, problem.message))
                 continue
@@ -269,17 +294,24 @@ def build_lots(uow_factory: UowFactory, today: date, *, professional_id: int | N
         uow.commit()
     _catch_up(uow_factory, now)
     return BuildReport(tuple(lot.lot_id for lot in lots),
-                       sum(lot.size for lot in lots if lot.kind is LotKind.FSE), tuple(refused))
+                       sum(lot.size for lot in lots if lot.kind is LotKind.FSE), tuple(refused),
+                       tuple(notes))
 
 
 def _store_lot(uow: UnitOfWork, content: LotContent, professional_id: int,
                invoice_ids: dict[str, int]) -> Lot:
     lot_file = LotFile.build(content)
-    outgoing = OutgoingLot(lot_file, recipient_for(content.destination))
-    deadline = min(sending_deadline(invoice.care_date,
+    # The address is kept with the lot: a resend goes where the lot went (lot.md §5).
+    template = preferences.get_all(uow).insurer_mailbox
+    outgoing = OutgoingLot(lot_file, insurer_mailbox(template, content.destination))
+    # The invoices the lot carries (or justifies: SCOR), each once.
+    numbers = list(dict.fromkeys([invoice.number for invoice in content.invoices]
+                                 + [piece.invoice_number for piece in content.pieces]))
+    ids = {number: invoice_ids[f"{content.ref.ps_number}/{number}"] for number in numbers}
+    deadline = min(sending_deadline(invoice.date_soins,
                                     tiers_payant=invoice.tiers_payant_amo
                                     or invoice.tiers_payant_amc)
-                   for invoice in content.invoices)
+                   for invoice in uow.invoices.many(ids.values()))
     row = Lot(lot_id=content.lot_id, professional_id=professional_id,
               ps_number=content.ref.ps_number, number=content.ref.number,
               created_on=content.ref.created_on, kind=content.kind.value,
@@ -289,10 +321,9 @@ def _store_lot(uow: UnitOfWork, content: LotContent, professional_id: int,
               amount=sum((invoice.requested for invoice in content.invoices), Decimal("0.00")),
               deadline=deadline, sha256=lot_file.sha256, message_id=outgoing.message_id,
               data=lot_file.data, send_count=0, arl_reasons=[])
-    row.invoices = [
-        LotInvoice(invoice_id=invoice_ids[f"{content.ref.ps_number}/{invoice.number}"],
-                   invoice_number=invoice.number, cabinet_id=uow.require_cabinet())
-        for invoice in content.invoices]
+    row.invoices = [LotInvoice(invoice_id=invoice_id, invoice_number=number,
+                               cabinet_id=uow.require_cabinet())
+                    for number, invoice_id in ids.items()]
     uow.lots.add(row)
     # Journaled without its file bytes (the journal holds text values; the SHA-256 names them).
     uow.journal(JournalAction.CREATE, Lot.__tablename__, row.id,
@@ -439,6 +470,16 @@ def _record_sent(uow_factory: UowFactory, lot: OutgoingLot, message_id: str,
                  now: datetime | None) -> None:
     moment = now or utc_now()
     with uow_factory() as uow:
+        lot_row_id = _lot(uow, lot.lot_id).id
+    uow = uow_factory()
+
+    def record() -> list[int]:
+        # The write comes first (as in services.numbering): on SQLite it takes the database
+        # write lock, waiting behind another workstation's write (busy_timeout); a read first
+        # would make SQLite refuse at once, failing a lot the caisse had already accepted.
+        uow.sent_messages.add(SentMessage(lot_row_id=lot_row_id, message_id=message_id,
+                                          recipient=lot.recipient, sent_at=moment))
+        uow.flush()
         row = _lot(uow, lot.lot_id)
         if row.status is LotStatus.PREPARED or row.status is LotStatus.REJECTED:
             row.status = LotStatus.SENT
@@ -446,10 +487,11 @@ def _record_sent(uow_factory: UowFactory, lot: OutgoingLot, message_id: str,
         row.send_count += 1
         uow.journal_change(row, JournalAction.UPDATE,
                            summary=f"Lot {row.lot_id} envoyé ({row.send_count}e envoi)")
-        uow.sent_messages.add(SentMessage(lot_row_id=row.id, message_id=message_id,
-                                          recipient=lot.recipient, sent_at=moment))
         uow.commit()
-        ids = [link.invoice_id for link in row.invoices] if row.kind == LotKind.FSE else []
+        return [link.invoice_id for link in row.invoices] if row.kind == LotKind.FSE else []
+
+    with uow:
+        ids = run_writing(uow, record)
     # Invoices « en lot » → « transmise »; already done on a resend.
     with uow_factory() as uow:
         waiting = [r.id for r in uow.invoices.many(ids) if r.status is InvoiceStatus.IN_LOT]
@@ -557,31 +599,94 @@ def _apply_arl(uow_factory: UowFactory, received: Received, arl: Arl, outcome: F
         outcome.arl_negative += 1
 
 
+# The share of an invoice each kind of lot carries (seed 004: in gestion séparée the FSE goes
+# to the AMO with its part, the DRE to the AMC with its part).
+_SHARE_OF_KIND = {LotKind.FSE.value: Payer.AMO, LotKind.DRE.value: Payer.AMC}
+
+
 def _sent_index(uow: UnitOfWork, ps_number: str) -> dict[tuple[str, str], SentInvoice]:
-    """Every invoice sent by ``ps_number`` in an FSE lot, by (ps number, invoice number)."""
+    """Every invoice share sent by ``ps_number`` (FSE lot: AMO part; DRE lot: AMC part), by
+    (lot id, invoice number)."""
     rows = uow.session.execute(
-        select(LotInvoice.invoice_id, LotInvoice.invoice_number, Lot.lot_id, Invoice.due_amo)
+        select(LotInvoice.invoice_id, LotInvoice.invoice_number, Lot.lot_id, Lot.kind,
+               Invoice.due_amo, Invoice.due_amc)
         .join(Lot, Lot.id == LotInvoice.lot_row_id)
         .join(Invoice, Invoice.id == LotInvoice.invoice_id)
         .where(Lot.cabinet_id == uow.require_cabinet(), Lot.ps_number == ps_number,
-               Lot.kind == LotKind.FSE.value)).all()
-    return {(ps_number, number): SentInvoice(invoice_id, ps_number, number, amount, lot_id)
-            for invoice_id, number, lot_id, amount in rows}
+               Lot.kind.in_(tuple(_SHARE_OF_KIND)))).all()
+    index: dict[tuple[str, str], SentInvoice] = {}
+    for invoice_id, number, lot_id, kind, due_amo, due_amc in rows:
+        share = _SHARE_OF_KIND[kind]
+        sent = SentInvoice(invoice_id, ps_number, number,
+                           due_amo if share is Payer.AMO else due_amc, lot_id, share)
+        index[sent.key] = sent
+    return index
+
+
+@dataclass(frozen=True, slots=True)
+class _Shares:
+    """What the returns said so far of each share of one invoice, and the shares it waits
+    for (those asked of an organism, ``requested`` > 0)."""
+
+    expected: frozenset[Payer]
+    answers: dict[Payer, PaymentReturn | PaymentReturnLine]
+
+    @property
+    def rejected(self) -> tuple[Payer, PaymentReturn | PaymentReturnLine] | None:
+        for share in (Payer.AMO, Payer.AMC):
+            answer = self.answers.get(share)
+            if answer is not None and answer.status.value == ReturnLineStatus.REJECTED.value:
+                return share, answer
+        return None
+
+    @property
+    def settled(self) -> bool:
+        """Every share asked is paid (fully or partly): the invoice is « payée »."""
+        return all(share in self.answers for share in self.expected)
+
+
+def _shares_of(uow: UnitOfWork, result: Reconciliation,
+               index: dict[tuple[str, str], SentInvoice]) -> dict[int, _Shares]:
+    """Per matched invoice: the answers stored from earlier statements, then this one's."""
+    ids = {m.invoice.invoice_id for m in result.matched}
+    expected: dict[int, set[Payer]] = {i: set() for i in ids}
+    for sent in index.values():
+        if sent.invoice_id in ids and sent.requested > 0:
+            expected[sent.invoice_id].add(sent.share)
+    answers: dict[int, dict[Payer, PaymentReturn | PaymentReturnLine]] = {i: {} for i in ids}
+    stored = uow.session.execute(
+        select(PaymentReturnLine, Lot.kind)
+        .join(Lot, (Lot.lot_id == PaymentReturnLine.lot_id)
+              & (Lot.cabinet_id == PaymentReturnLine.cabinet_id))
+        .where(PaymentReturnLine.cabinet_id == uow.require_cabinet(),
+               PaymentReturnLine.invoice_id.in_(ids))
+        .order_by(PaymentReturnLine.id)).all()
+    for line, kind in stored:
+        assert line.invoice_id is not None
+        answers[line.invoice_id][_SHARE_OF_KIND[kind]] = line
+    for match in result.matched:
+        answers[match.invoice.invoice_id][match.invoice.share] = match.line
+    return {i: _Shares(frozenset(expected[i]), answers[i]) for i in ids}
 
 
 def _apply_statement(uow_factory: UowFactory, received: Received, statement: ReturnStatement,
                      outcome: FetchOutcome, now: datetime | None) -> None:
     moment = now or utc_now()
     with uow_factory() as uow:
-        result = reconcile(statement.lines, _sent_index(uow, statement.ps_number))
+        index = _sent_index(uow, statement.ps_number)
+        result = reconcile(statement.lines, index)
         matched_ids = [m.invoice.invoice_id for m in result.matched]
         invoices = {r.id: r for r in uow.invoices.many(matched_ids)}
         states = {i: r.status for i, r in invoices.items()}
+        # A cancelled invoice (its reject re-invoiced) takes no payment: the line stays stored.
+        payable = {i for i, r in invoices.items() if invoicing.state_of(r).counts_for_balance}
         paid_refs = set(uow.session.scalars(
             select(InvoicePayment.reference).where(
                 InvoicePayment.cabinet_id == uow.require_cabinet(),
                 InvoicePayment.invoice_id.in_(matched_ids))).all())
-    _apply_payments(uow_factory, statement, result, states, paid_refs, moment)
+        shares = _shares_of(uow, result, index)
+    _apply_payments(uow_factory, statement, result, states, paid_refs, payable, moment)
+    _move_invoices(uow_factory, shares, states, moment)
     with uow_factory() as uow:
         document = uow.received_documents.add(_document_row(
             received, "RSP", statement.issuer,
@@ -607,25 +712,46 @@ def _payment_reference(statement: ReturnStatement, invoice_number: str) -> str:
 
 def _apply_payments(uow_factory: UowFactory, statement: ReturnStatement,
                     result: Reconciliation, states: dict[int, InvoiceStatus],
-                    paid_refs: set[str], moment: datetime) -> None:
-    """Record what the caisse paid and move the invoices; each step skipped when done."""
+                    paid_refs: set[str], payable: set[int], moment: datetime) -> None:
+    """Record what the organism paid, as a payment of the share it answers (AMO: FSE lot;
+    AMC: DRE lot); each payment skipped when already recorded."""
     for match in result.paid + result.partial:
         reference = _payment_reference(statement, match.line.invoice_number)
-        if reference not in paid_refs and match.line.paid > 0:
+        if (reference not in paid_refs and match.line.paid > 0
+                and match.invoice.invoice_id in payable):
             assert match.line.payment_date is not None
             invoicing.record_payment(uow_factory(), match.invoice.invoice_id, Payment(
                 kind=PaymentKind.VIREMENT, amount=match.line.paid,
-                paid_on=match.line.payment_date, payer=Payer.AMO, reference=reference,
-                payer_name=f"Organisme {statement.issuer}"))
-    to_pay = [m.invoice.invoice_id for m in result.paid + result.partial
-              if states.get(m.invoice.invoice_id) in _WAITING_FOR_MONEY]
+                paid_on=match.line.payment_date, payer=match.invoice.share,
+                reference=reference, payer_name=f"Organisme {statement.issuer}"))
+
+
+def _move_invoices(uow_factory: UowFactory, shares: dict[int, _Shares],
+                   states: dict[int, InvoiceStatus], moment: datetime) -> None:
+    """An invoice waiting for money is « rejetée » as soon as one share is rejected, « payée »
+    once every share asked (AMO, and AMC in gestion séparée) is paid, fully or partly;
+    otherwise it waits for the other share. Skipped when already done."""
+    to_pay = []
+    for invoice_id, invoice_shares in shares.items():
+        if states.get(invoice_id) not in _WAITING_FOR_MONEY:
+            continue
+        rejected = invoice_shares.rejected
+        if rejected is not None:
+            share, answer = rejected
+            code, label = _reason_of(answer)
+            prefix = "" if share is Payer.AMO else "part AMC : "
+            invoicing.reject(uow_factory(), invoice_id, f"{prefix}{code} {label}".strip(),
+                             now=moment)
+        elif invoice_shares.settled:
+            to_pay.append(invoice_id)
     if to_pay:
         invoicing.mark_paid(uow_factory(), to_pay, now=moment)
-    for match in result.rejected:
-        if states.get(match.invoice.invoice_id) in _WAITING_FOR_MONEY:
-            reason = match.line.reason
-            label = "" if reason is None else f"{reason.code} {reason.label}"
-            invoicing.reject(uow_factory(), match.invoice.invoice_id, label, now=moment)
+
+
+def _reason_of(answer: PaymentReturn | PaymentReturnLine) -> tuple[str, str]:
+    if isinstance(answer, PaymentReturnLine):
+        return answer.reason_code or "", answer.reason_label or ""
+    return ("", "") if answer.reason is None else (answer.reason.code, answer.reason.label)
 
 
 def _line_row(statement: ReturnStatement, line: PaymentReturn, document_id: int,
@@ -648,8 +774,14 @@ def _line_row(statement: ReturnStatement, line: PaymentReturn, document_id: int,
 
 def handle_reject(uow_factory: UowFactory, line_id: int, resolution: str, *,
                   now: datetime | None = None) -> None:
-    """Deal with a rejected invoice: ``reinvoice`` cancels it (the user makes a corrected one,
-    a rejected invoice may be cancelled) or ``patient`` leaves its AMO part to the patient."""
+    """Deal with a rejected invoice (one return line), once:
+
+    - ``reinvoice`` (« Corriger et refacturer »): the rejected invoice is cancelled — its
+      cancellation document is made, both journaled — and the user makes the corrected one;
+    - ``patient`` (« Facturer au patient »): the share the organism rejected (AMO for an FSE
+      lot, AMC for a DRE lot) becomes due by the patient: a ``ShareTransfer``, journaled, that
+      the invoice's balance, the patient's balance and ``patient_debts`` show.
+    """
     if resolution not in ("reinvoice", "patient"):
         raise InvalidInput("Choisissez « refacturer » ou « facturer au patient ».",
                            field="resolution")
@@ -666,12 +798,74 @@ def handle_reject(uow_factory: UowFactory, line_id: int, resolution: str, *,
                                      f"Rejet de la caisse {label} : à refacturer", now=now)
     with uow_factory() as uow:
         line = uow.return_lines.get(line_id)
+        if line.handled:  # another workstation was quicker
+            raise InvalidInput("Ce rejet est déjà traité.", field="line")
+        if resolution == "patient":
+            _bill_patient(uow, line, label)
         line.handled = True
         uow.journal_change(line, JournalAction.UPDATE,
                            summary=f"Rejet de la facture n° {line.invoice_number} traité : "
                                    + ("refacturée" if resolution == "reinvoice"
                                       else "facturée au patient"))
         uow.commit()
+
+
+def _bill_patient(uow: UnitOfWork, line: PaymentReturnLine, label: str) -> None:
+    """The rejected share, still unpaid by its organism, moved to the patient."""
+    if line.invoice_id is None:
+        raise InvalidInput(f"Le rejet de la facture n° {line.invoice_number} ne correspond à "
+                           "aucune de nos factures : rien à facturer au patient.", field="line")
+    row = uow.invoices.get(line.invoice_id)
+    if row.status is not InvoiceStatus.REJECTED:
+        raise InvalidInput(f"La facture n° {line.invoice_number} n'est pas rejetée "
+                           f"({invoicing.state_of(row).display_status.label.lower()}) : rien "
+                           "à facturer au patient.", field="line")
+    lot = uow.lots.by_lot_id(line.lot_id)
+    share = Payer.AMO if lot is None else _SHARE_OF_KIND.get(lot.kind, Payer.AMO)
+    left = invoicing.balance_of(row)
+    amount = left.solde_amo if share is Payer.AMO else left.solde_amc
+    if amount <= 0:
+        raise InvalidInput(f"Facture n° {line.invoice_number} : la part {share.value.upper()} "
+                           "ne reste pas due, rien à facturer au patient.", field="line")
+    uow.journal_change(
+        ShareTransfer(invoice_id=row.id, payer=share, amount=amount, reason=label[:250],
+                      return_line_id=line.id),
+        JournalAction.CREATE,
+        summary=f"Facture n° {line.invoice_number} : part {share.value.upper()} rejetée "
+                f"({label}), {format_eur(amount)} facturés au patient")
+
+
+@dataclass(frozen=True, slots=True)
+class PatientDebt:
+    """A rejected invoice whose organism share was billed to the patient, not paid yet."""
+
+    invoice_id: int
+    number: int
+    patient_id: int
+    care_date: date
+    owed: Decimal  # what the patient still owes on the invoice
+    reasons: tuple[str, ...]
+
+
+def patient_debts(uow: UnitOfWork, *, limit: int = 200) -> list[PatientDebt]:
+    """Rejects billed to the patient (« Facturer au patient ») that the patient still owes."""
+    # Only a rejected invoice has shares billed to the patient (handle_reject): none, nothing
+    # more to read.
+    rejected = (Invoice.cabinet_id == uow.require_cabinet(),
+                Invoice.status == InvoiceStatus.REJECTED)
+    if uow.session.scalar(select(Invoice.id).where(*rejected).limit(1)) is None:
+        return []
+    stmt = (select(Invoice).where(*rejected, Invoice.share_transfers.any())
+            .options(selectinload(Invoice.payments), selectinload(Invoice.share_transfers))
+            .order_by(Invoice.rejected_at, Invoice.id).limit(limit))
+    debts = []
+    for row in uow.session.scalars(stmt).all():
+        owed = invoicing.balance_of(row).patient_unpaid
+        if owed > 0:
+            assert row.number is not None
+            debts.append(PatientDebt(row.id, row.number, row.patient_id, row.date_soins, owed,
+                                     tuple(t.reason for t in row.share_transfers)))
+    return debts
 
 
 # --------------------------------------------------------------------------------------------
@@ -692,7 +886,7 @@ class LotView:
     sent_at: datetime | None
     send_count: int
     reasons: tuple[str, ...]
-    without_arl: bool  # sent, no ARL after ARL_WAIT_DAYS: may be resent
+    without_arl: bool  # sent, no ARL after the preference arl_wait_days: may be resent
     replaced_by: str | None  # a refused lot whose invoices went in a new lot
 
     @property
@@ -702,6 +896,7 @@ class LotView:
 
 
 def lots_overview(uow: UnitOfWork, today: date, *, limit: int = 100) -> list[LotView]:
+    arl_wait_days = preferences.get_all(uow).arl_wait_days
     views = []
     for row in uow.lots.recent(limit=limit):
         sent_on = None if row.sent_at is None else row.sent_at.date()
@@ -713,7 +908,7 @@ def lots_overview(uow: UnitOfWork, today: date, *, limit: int = 100) -> list[Lot
                   + (f" (facture n° {r['invoice']})" if r.get("invoice") else "")
                   for r in row.arl_reasons),
             row.status is LotStatus.SENT and sent_on is not None
-            and (today - sent_on).days >= ARL_WAIT_DAYS, row.replaced_by))
+            and (today - sent_on).days >= arl_wait_days, row.replaced_by))
     return views
 
 
@@ -723,23 +918,35 @@ class UnpaidInvoice:
     number: int
     care_date: date
     status: InvoiceStatus
-    due: Decimal
+    due_amo: Decimal  # still expected from the caisse (FSE)
+    due_amc: Decimal  # still expected from the AMC (DRE, gestion séparée)
     sent_on: date | None
-    overdue: bool  # PAYMENT_WAIT_DAYS passed since sending
+    overdue: bool  # the preference payment_wait_days passed since sending
+
+    @property
+    def due(self) -> Decimal:
+        return self.due_amo + self.due_amc
 
 
 def unpaid_invoices(uow: UnitOfWork, today: date, *, limit: int = 500) -> list[UnpaidInvoice]:
-    """Invoices sent in tiers payant whose AMO part is not paid yet."""
+    """Invoices sent in tiers payant (AMO, or AMC in gestion séparée) not paid yet, with what
+    each organism still owes (a share paid already shows 0)."""
     stmt = (select(Invoice).where(Invoice.cabinet_id == uow.require_cabinet(),
-                                  Invoice.status.in_(_WAITING_FOR_MONEY), Invoice.due_amo > 0)
+                                  Invoice.status.in_(_WAITING_FOR_MONEY),
+                                  (Invoice.due_amo > 0) | (Invoice.due_amc > 0))
+            .options(selectinload(Invoice.payments))
             .order_by(Invoice.sent_at, Invoice.id).limit(limit))
+    wait = timedelta(days=preferences.get_all(uow).payment_wait_days)
+    zero = Decimal("0.00")
     views = []
     for row in uow.session.scalars(stmt).all():
         assert row.number is not None
         sent_on = None if row.sent_at is None else row.sent_at.date()
-        overdue = sent_on is not None and today - sent_on > timedelta(days=PAYMENT_WAIT_DAYS)
+        overdue = sent_on is not None and today - sent_on > wait
+        left = invoicing.balance_of(row)
         views.append(UnpaidInvoice(row.id, row.number, row.date_soins, row.status,
-                                   row.due_amo, sent_on, overdue))
+                                   max(left.solde_amo, zero), max(left.solde_amc, zero),
+                                   sent_on, overdue))
     return views
 
 

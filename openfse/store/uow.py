@@ -49,6 +49,7 @@ from openfse.store.repositories import (
 )
 from openfse.store.repositories.base import guarded_write
 from openfse.store.repositories.invoices import InvoiceRepository, PaymentRepository
+from openfse.store.repositories.pending import PendingResultRepository
 from openfse.store.repositories.transmission import (
     LotRepository,
     PaymentReturnLineRepository,
@@ -226,6 +227,7 @@ class UnitOfWork:
     amc_organisms = _Scoped(AmcOrganismRepository)
     favourites = _Scoped(FavouriteRepository)
     preferences = _Scoped(PreferenceRepository)
+    pending_results = _Scoped(PendingResultRepository)
     journal_entries = _Scoped(JournalRepository)
     invoices = _Scoped(InvoiceRepository)
     payments = _Scoped(PaymentRepository)

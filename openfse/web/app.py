@@ -13,12 +13,13 @@ from fastapi.staticfiles import StaticFiles
 from openfse import __version__
 from openfse.config import Settings
 from openfse.errors import Conflict, InvalidInput, NotFound, OpenFSEError
+from openfse.services.access import Forbidden
 from openfse.services.context import AppContext
 from openfse.web import api, security, session, ui
 
 WEB_DIR = Path(__file__).parent
 
-_STATUS = {NotFound: 404, Conflict: 409, InvalidInput: 422}
+_STATUS = {Forbidden: 403, NotFound: 404, Conflict: 409, InvalidInput: 422}
 
 
 def _status_for(exc: OpenFSEError) -> int:

@@ -209,5 +209,53 @@ def test_the_secretariat_account_is_created_and_logs_in_with_a_password(
     expect(desk.locator(".topbar")).to_contain_text("Marie, secrétariat")
     expect(desk.locator(".topbar")).to_contain_text("secrétariat")
     expect(desk.locator(".topbar")).not_to_contain_text("CPS")
-    # The five-failures lock-out itself is covered by tests/services/test_session_login.py
-    # (service and API 429): in the browser its htmx swaps race under load.
+
+
+def test_a_secretary_locked_out_after_five_failures_is_refused_even_with_the_right_password(
+    desk: Page, demo_home: Path, screenshot
+) -> None:
+    # Rule (issue 5, session_login.LoginThrottle): at most 5 failed password log-ins per login
+    # in 15 minutes; then even the right password is refused until the window has passed.
+    login, password = _secretary_account(demo_home)
+    identifiant = desk.get_by_label("Identifiant", exact=True)
+    secret = desk.get_by_label("Mot de passe", exact=True)
+    for attempt in range(1, 6):
+        identifiant.fill(login)
+        secret.fill(f"mauvais essai {attempt}")
+        secret.press("Enter")
+        # The answer replaces the form: the password comes back empty (never sent back), so
+        # the next attempt is only typed once this one has been counted.
+        expect(secret).to_have_value("")
+        expect(desk.locator("#err-password")).to_contain_text(
+            "Identifiant ou mot de passe incorrect.")
+    identifiant.fill(login)
+    secret.fill(password)  # the right one, 6th attempt
+    secret.press("Enter")
+    expect(desk.locator("#err-login")).to_contain_text(
+        "Trop d'essais infructueux pour cet identifiant (5 en 15 minutes) : réessayez dans "
+        "15 minutes.")
+    expect(secret).to_have_value("")
+    screenshot("start-day-staff-locked-out")
+    expect(desk).to_have_url(re.compile(r"/connexion$"))
+    expect(desk.locator(".topbar")).not_to_contain_text("Lockout secrétariat")
+    session = desk.request.get(desk.url.replace("/connexion", "/api/session")).json()
+    assert session["user"] is None  # still not logged in
+
+
+def _secretary_account(demo_home: Path) -> tuple[str, str]:
+    """A new secrétariat account (its own login: the lock-out must not block other tests)."""
+    from openfse.config import Settings
+    from openfse.services.session_login import hash_password
+    from openfse.services.setup import ensure_cabinet, session_factory_for
+    from openfse.store.journal import JournalAction
+    from openfse.store.models import AppUser, UserRole
+    from openfse.store.uow import UnitOfWork
+
+    login, password = f"bloque-{uuid.uuid4().hex[:8]}", "Le bon mot de passe 2026"
+    sessions = session_factory_for(Settings.from_env({"OPENFSE_HOME": str(demo_home)}))
+    with UnitOfWork(sessions, cabinet_id=ensure_cabinet(sessions), actor="e2e") as uow:
+        user = AppUser(login=login, display_name="Lockout secrétariat", role=UserRole.SECRETAIRE,
+                       password_hash=hash_password(password))
+        uow.journal_change(user, JournalAction.CREATE, summary="compte de test")
+        uow.commit()
+    return login, password

@@ -1,8 +1,9 @@
 """Télétransmission in a real Chromium on a 1024×768 tablet: the menu opens the screen with its
 flows, what is ready to send, lots, rejects, unpaid invoices and the export; « Relever les
 retours » with the keyboard (Alt+R) against a mailbox that does not answer says so in French
-and changes nothing. (The shared database is left alone: nothing is built or sent here; the
-whole loop runs in tests/integration/test_transmission_loop.py.)"""
+and changes nothing; the cabinet's delays (no ARL, payment overdue) are set in « Réglages »
+and put back. (Nothing is built or sent here: the whole loop runs in
+tests/integration/test_transmission_loop.py.)"""
 
 from __future__ import annotations
 
@@ -25,3 +26,31 @@ def test_the_screen_and_a_fetch_that_cannot_reach_the_mailbox(
     expect(status).to_be_visible()
     expect(status).to_contain_text("injoignable")
     screenshot("teletransmission")
+
+
+def test_the_cabinets_delays_are_set_on_the_screen(
+        page: Page, live_server: str, screenshot) -> None:  # type: ignore[no-untyped-def]
+    page.set_viewport_size({"width": 1024, "height": 768})
+    page.goto(f"{live_server}/teletransmission")
+    expect(page.get_by_role("heading", name="Réglages", exact=True)).to_be_visible()
+    arl = page.get_by_label("Délai d'attente de l'ARL (jours)")
+    payment = page.get_by_label("Délai de paiement attendu (jours)")
+    expect(arl).to_have_value("2")  # the defaults
+    expect(payment).to_have_value("7")
+
+    arl.fill("3")
+    payment.fill("10")
+    page.get_by_role("button", name="Enregistrer les réglages").click()
+
+    expect(page.get_by_role("status")).to_have_text("Réglages de télétransmission enregistrés.")
+    expect(page.get_by_label("Délai d'attente de l'ARL (jours)")).to_have_value("3")
+    expect(page.get_by_label("Délai de paiement attendu (jours)")).to_have_value("10")
+    page.get_by_role("heading", name="Réglages", exact=True).scroll_into_view_if_needed()
+    screenshot("teletransmission-settings")
+
+    # Back to the defaults: the demo cabinet is shared with the other tests.
+    page.get_by_label("Délai d'attente de l'ARL (jours)").fill("2")
+    page.get_by_label("Délai de paiement attendu (jours)").fill("7")
+    page.get_by_role("button", name="Enregistrer les réglages").click()
+    expect(page.get_by_role("status")).to_have_text("Réglages de télétransmission enregistrés.")
+    expect(page.get_by_label("Délai d'attente de l'ARL (jours)")).to_have_value("2")

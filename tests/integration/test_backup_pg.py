@@ -9,13 +9,8 @@ TEMPLATE`` of a demo database built once), all dropped at the end.
 
 from __future__ import annotations
 
-import itertools
-import os
 import shutil
 import stat
-import threading
-import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime
@@ -23,9 +18,11 @@ from pathlib import Path
 
 import pytest
 from alembic import command
-from sqlalchemy import Engine, create_engine, select, text
+from background_writer import BackgroundWriter  # tests/background_writer.py
+from pg_support import PostgresDatabases, admin_or_skip  # tests/pg_support.py
+from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError
 
 from openfse.adapters.backup import container, crypto, errors, postgres
 from openfse.adapters.backup.fingerprint import TableFingerprint, fingerprint
@@ -42,56 +39,20 @@ from openfse.store.uow import UnitOfWork
 
 pytestmark = pytest.mark.postgres
 
-PG_ADMIN_URL = os.environ.get("OPENFSE_TEST_PG_URL",
-                              "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 FAST = crypto.ScryptParams(n=2**10)
 PASSPHRASE = "quatre mots pris au hasard"
 NOW = datetime(2026, 3, 2, 9, 30, 15, tzinfo=UTC)
 
 
 # -- databases ----------------------------------------------------------------------------------
-class Databases:
-    """Uniquely named databases of this module, dropped at the end."""
-
-    def __init__(self, admin: Engine) -> None:
-        self.admin = admin
-        self.prefix = f"openfse_backup_{uuid.uuid4().hex[:8]}"
-        self.counter = itertools.count(1)
-        self.created: list[str] = []
-
-    def url(self, name: str) -> str:
-        return make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-
-    def create(self, template: str | None = None) -> str:
-        name = f"{self.prefix}_{next(self.counter)}"
-        clause = f" TEMPLATE {template}" if template else ""
-        with self.admin.connect() as connection:
-            connection.exec_driver_sql(f"CREATE DATABASE {name}{clause}")
-            connection.exec_driver_sql(f"ALTER DATABASE {name} SET synchronous_commit TO off")
-        self.created.append(name)
-        return name
-
-    def drop_all(self) -> None:
-        with self.admin.connect() as connection:
-            for name in self.created:
-                connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-
-
 @pytest.fixture(scope="module")
-def databases() -> Iterator[Databases]:
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT",
-                          connect_args={"connect_timeout": 3})
-    try:
-        with admin.connect() as connection:
-            connection.exec_driver_sql("SELECT 1")
-    except OperationalError as error:
-        admin.dispose()
-        reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
-        pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN_URL}: {reason}")
+def databases() -> Iterator[PostgresDatabases]:
+    """Uniquely named databases of this module, dropped at the end."""
+    admin = admin_or_skip()
     if shutil.which("pg_dump") is None and not Path("/usr/lib/postgresql").is_dir():
         admin.dispose()
         pytest.skip("PostgreSQL client programs (pg_dump, pg_restore, psql) not installed")
-    found = Databases(admin)
+    found = PostgresDatabases(admin, "openfse_backup")
     try:
         yield found
     finally:
@@ -99,12 +60,12 @@ def databases() -> Iterator[Databases]:
         admin.dispose()
 
 
-def _settings(databases: Databases, name: str, home: Path) -> Settings:
+def _settings(databases: PostgresDatabases, name: str, home: Path) -> Settings:
     return Settings(home=home, database_url=databases.url(name))
 
 
 @pytest.fixture(scope="module")
-def demo_template(databases: Databases, tmp_path_factory: pytest.TempPathFactory) -> str:
+def demo_template(databases: PostgresDatabases, tmp_path_factory: pytest.TempPathFactory) -> str:
     name = databases.create()
     settings = _settings(databases, name, tmp_path_factory.mktemp("pg-template"))
     load_demo(settings, today=date(2026, 3, 2))
@@ -113,7 +74,8 @@ def demo_template(databases: Databases, tmp_path_factory: pytest.TempPathFactory
 
 
 @pytest.fixture
-def settings(databases: Databases, demo_template: str, tmp_path: Path) -> Iterator[Settings]:
+def settings(databases: PostgresDatabases, demo_template: str,
+             tmp_path: Path) -> Iterator[Settings]:
     """A database holding the demo cabinet, and a home for its backups."""
     settings = _settings(databases, databases.create(template=demo_template), tmp_path / "home")
     yield settings
@@ -121,7 +83,7 @@ def settings(databases: Databases, demo_template: str, tmp_path: Path) -> Iterat
 
 
 @pytest.fixture
-def empty(databases: Databases, tmp_path: Path) -> Iterator[Settings]:
+def empty(databases: PostgresDatabases, tmp_path: Path) -> Iterator[Settings]:
     """A brand new, empty database (another server, a new install)."""
     settings = _settings(databases, databases.create(), tmp_path / "elsewhere")
     yield settings
@@ -325,36 +287,13 @@ def test_rows_missing_after_the_restore_roll_it_back(settings: Settings,
 
 def test_a_backup_taken_while_the_application_writes_is_consistent(
         settings: Settings, empty: Settings) -> None:
-    committed = 0
-    stop = threading.Event()
-    failures: list[BaseException] = []
-
-    def desk() -> None:  # each commit: one patient and its journal entry, or neither
-        nonlocal committed
-        try:
-            while not stop.is_set():
-                add_patient(settings, f"ECRITURE{committed:05d}", actor="writer")
-                committed += 1
-        except BaseException as error:  # reported by the test thread
-            failures.append(error)
-
-    def wait_for(count: int) -> None:
-        deadline = time.monotonic() + 30
-        while committed < count and not failures and time.monotonic() < deadline:
-            time.sleep(0.005)
-
-    writer = threading.Thread(target=desk)
-    writer.start()
-    try:
-        wait_for(5)
-        before = committed
-        report = create_backup(settings, now=NOW)
-        after = committed
-        wait_for(after + 5)
-    finally:
-        stop.set()
-        writer.join()
-    assert not failures
+    # Each write: one patient and its journal entry, or neither.
+    with BackgroundWriter(lambda n: add_patient(settings, f"ECRITURE{n:05d}",
+                                                actor="writer")) as writer:
+        report, before, after = writer.around(lambda: create_backup(settings, now=NOW),
+                                              margin=5)
+    assert not writer.failures
+    committed = writer.committed
 
     # The restore checks the rows against the fingerprint taken in the dump's snapshot:
     # had pg_dump seen another instant, it would refuse.
@@ -375,7 +314,7 @@ def test_a_backup_taken_while_the_application_writes_is_consistent(
 
 
 # -- client programs ----------------------------------------------------------------------------
-def test_client_programs_too_old_or_missing_are_precise_errors(databases: Databases,
+def test_client_programs_too_old_or_missing_are_precise_errors(databases: PostgresDatabases,
                                                                tmp_path: Path) -> None:
     with pytest.raises(errors.ToolTooOld, match="postgresql-client-99"):
         postgres.find_tool("pg_dump", 99)

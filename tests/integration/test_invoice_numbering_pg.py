@@ -13,17 +13,15 @@ reason, when the server does not answer.
 
 from __future__ import annotations
 
-import os
-import threading
-import uuid
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import IntegrityError, OperationalError
+from invoice_workstations import validate_at_once  # tests/invoice_workstations.py
+from pg_support import PostgresDatabases, admin_or_skip  # tests/pg_support.py
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 
 from openfse.config import Settings
 from openfse.domain.invoice import InvoiceDraft, InvoiceStatus
@@ -32,45 +30,28 @@ from openfse.services import invoicing
 from openfse.services.context import AppContext
 from openfse.services.demo import load_demo
 from openfse.services.numbering import last_number
-from openfse.store.db import make_engine, session_factory
 from openfse.store.models import ProfessionalKind
-from openfse.store.uow import UnitOfWork
 
 pytestmark = pytest.mark.postgres
 
-PG_ADMIN_URL = os.environ.get("OPENFSE_TEST_PG_URL",
-                              "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 TODAY = date(2026, 3, 2)
 PER_CLIENT = 500
 
 
 @pytest.fixture(scope="module")
 def ctx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppContext]:
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT",
-                          connect_args={"connect_timeout": 3})
-    try:
-        with admin.connect() as connection:
-            connection.exec_driver_sql("SELECT 1")
-    except OperationalError as error:
-        admin.dispose()
-        reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
-        pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN_URL}: {reason}")
-    name = f"openfse_invoices_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f"CREATE DATABASE {name}")
-        connection.exec_driver_sql(f"ALTER DATABASE {name} SET synchronous_commit TO off")
-    url = make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    databases = PostgresDatabases(admin_or_skip(), "openfse_invoices")
     home: Path = tmp_path_factory.mktemp("invoices-pg")
-    settings = Settings.from_env({"OPENFSE_HOME": str(home), "OPENFSE_DATABASE_URL": url})
+    settings = Settings.from_env({"OPENFSE_HOME": str(home),
+                                  "OPENFSE_DATABASE_URL": databases.url(databases.create())})
     try:
         load_demo(settings, today=TODAY)
         context = AppContext.open(settings)
         yield context
         context.engine.dispose()
     finally:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        admin.dispose()
+        databases.drop_all()
+        databases.admin.dispose()
 
 
 def _draft(ctx: AppContext) -> tuple[InvoiceDraft, int]:
@@ -87,31 +68,9 @@ def _draft(ctx: AppContext) -> tuple[InvoiceDraft, int]:
 
 def test_two_clients_validate_500_invoices_each_gapless_and_unique(ctx: AppContext) -> None:
     draft, professional_id = _draft(ctx)
-    refs = invoicing.InvoiceReferentials.of(ctx)
-    numbers: dict[str, list[int]] = {"poste1": [], "poste2": []}
-    errors: list[BaseException] = []
-    start = threading.Barrier(2)
-
-    def client(name: str) -> None:
-        # Each client has its own engine and connection pool, like another workstation.
-        engine = make_engine(ctx.engine.url)
-        sessions = session_factory(engine)
-        try:
-            start.wait()
-            for _ in range(PER_CLIENT):
-                uow = UnitOfWork(sessions, cabinet_id=ctx.cabinet_id, actor=name)
-                result = invoicing.validate_invoice(uow, draft, refs=refs, today=TODAY)
-                numbers[name].append(result.number.value)
-        except BaseException as error:  # noqa: BLE001 - reported by the assertion below
-            errors.append(error)
-        finally:
-            engine.dispose()
-
-    threads = [threading.Thread(target=client, args=(name,)) for name in numbers]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=600)
+    # Each client has its own engine and connection pool, like another workstation.
+    numbers, errors = validate_at_once(ctx, draft, ("poste1", "poste2"), PER_CLIENT, TODAY,
+                                       timeout=600)
 
     assert errors == []
     every = numbers["poste1"] + numbers["poste2"]

@@ -8,24 +8,35 @@ no lot or return lost or applied twice. Then a corrupt ARL is quarantined and ch
 
 from __future__ import annotations
 
+import io
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+from PIL import Image
 from sqlalchemy import func, select
 
 from openfse.adapters.transmission.pop3_receiver import Received, fetch
 from openfse.config import Settings
-from openfse.domain.invoice import InvoiceDraft, InvoiceStatus, SecureMode
+from openfse.domain.invoice import (
+    AmcChoice,
+    Attachment,
+    InvoiceDraft,
+    InvoiceStatus,
+    Prescription,
+    SecureMode,
+)
 from openfse.domain.pricing import parse_draft
 from openfse.services import invoicing, transmission
 from openfse.services.context import AppContext
 from openfse.services.demo import load_demo
 from openfse.simulators.caisse.synthetic import signer_of_test_cps
 from openfse.store.models import (
+    Invoice,
     InvoicePayment,
     LotStatus,
     PaymentReturnLine,
@@ -41,9 +52,11 @@ INVOICES = 200
 
 
 def start_caisse(data_dir: Path) -> CaisseProcess:
+    # --check-signatures: the caisse verifies every CPS signature over the contenu signé the
+    # lot carries (docs/formats/lot.md §3 SIG), as a real frontal does.
     return CaisseProcess.start(
         data_dir, "--release", "manual", "--seed", "11", "--reject-rate", "0.05",
-        "--partial-rate", "0.05", "--late-rate", "0")
+        "--partial-rate", "0.05", "--late-rate", "0", "--check-signatures")
 
 
 def settings_for(home: Path, caisse: CaisseProcess) -> Settings:
@@ -53,9 +66,10 @@ def settings_for(home: Path, caisse: CaisseProcess) -> Settings:
         "OPENFSE_POP3_PASSWORD": PASSWORD, "OPENFSE_MAIL_FROM": CABINET})
 
 
-def signed_invoices(ctx: AppContext, count: int) -> list[int]:
+def signed_invoices(ctx: AppContext, count: int, *,
+                    content: Callable[[Invoice], bytes] = invoicing.signed_content) -> list[int]:
     """``count`` G consultations in tiers payant AMO, round the demo patients, signed with the
-    test CPS (mode SESAM sans Vitale: the CPS alone signs)."""
+    test CPS (mode SESAM sans Vitale: the CPS alone signs) over ``content(invoice)``."""
     refs = invoicing.InvoiceReferentials.of(ctx)
     with ctx.uow() as uow:
         pro = next(p for p in uow.professionals.list() if p.kind is ProfessionalKind.TITULAIRE)
@@ -81,7 +95,7 @@ def signed_invoices(ctx: AppContext, count: int) -> list[int]:
                                                       today=TODAY).invoice.id)
             except invoicing.ControlsFailed:
                 refused.add(patient.id)  # companies, anonymous…: not this test's subject
-    report = invoicing.sign_invoices(ctx.uow(), ids, sign=signer_of_test_cps())
+    report = invoicing.sign_invoices(ctx.uow(), ids, sign=signer_of_test_cps(), content=content)
     assert not report.refused
     return ids
 
@@ -212,6 +226,9 @@ def run_loop(ctx: AppContext, settings: Settings, running: list[CaisseProcess]) 
     assert count(ctx, ReceivedDocument) == documents
 
     check_a_refused_lot_goes_again_in_a_new_lot(ctx, settings, caisse)
+    check_an_invoice_altered_after_signing_is_refused(ctx, settings, caisse)
+    check_gestion_separee_is_paid_by_both_organisms(ctx, settings, caisse)
+    check_a_scanned_ordonnance_goes_in_a_scor_lot(ctx, settings, caisse)
     check_corrupt_arl_is_quarantined(ctx, settings, caisse)
 
 
@@ -250,6 +267,114 @@ def check_a_refused_lot_goes_again_in_a_new_lot(ctx: AppContext, settings: Setti
         new = uow.lots.by_lot_id(old.replaced_by)
         assert new is not None and new.status is LotStatus.ACKNOWLEDGED
         assert new.number != old.number
+
+
+def check_an_invoice_altered_after_signing_is_refused(ctx: AppContext, settings: Settings,
+                                                      caisse: CaisseProcess) -> None:
+    """A15 (arl.md §3): the CPS signed other amounts than the invoice now holds (the database
+    freezes a validated invoice, so the alteration is made to what was signed); the caisse
+    refuses the lot and names the invoice."""
+    def altered(row: Invoice) -> bytes:
+        signed = invoicing.signed_content(row)
+        assert b'"total":"30.00"' in signed  # the G consultation
+        return signed.replace(b'"total":"30.00"', b'"total":"300.00"')
+
+    ids = signed_invoices(ctx, 1) + signed_invoices(ctx, 1, content=altered)
+    with ctx.uow() as uow:
+        number = f"{uow.invoices.get(ids[1]).number:09d}"
+    built = transmission.build_lots(ctx.uow, TODAY)
+    assert len(built.lots) == 1  # the same patient's caisse: both in one lot
+    send_and_wait(ctx, settings, caisse, built.lots)
+    refused = fetch_until(ctx, settings, 1)
+    assert (refused.arl_negative, refused.arl_positive) == (1, 0)
+    with ctx.uow() as uow:
+        [view] = [v for v in transmission.lots_overview(uow, TODAY) if v.lot_id == built.lots[0]]
+    assert view.status is LotStatus.REJECTED
+    assert view.reasons == (f"A15 Signature invérifiable : lot invérifiable : signature CPS "
+                            f"incorrecte (facture n° {number})",)
+    assert statuses(ctx, ids) == {InvoiceStatus.SENT: 2}  # nothing of a refused lot is paid
+
+
+def check_gestion_separee_is_paid_by_both_organisms(ctx: AppContext, settings: Settings,
+                                                    caisse: CaisseProcess) -> None:
+    """Seed 004: in gestion séparée the FSE (AMO part) goes to the caisse and the DRE (AMC
+    part) to the AMC, each in its own lot; each organism answers and pays its own share, and
+    the invoice is « payée » once both have (or « rejetée » if one refuses)."""
+    with ctx.uow() as uow:
+        pro = next(p for p in uow.professionals.list() if p.kind is ProfessionalKind.TITULAIRE)
+        [patient] = [p for p in uow.patients.search("BONNET", limit=50)
+                     if p.first_name == "NATHALIE"]
+    doc: dict[str, Any] = {
+        "date_soins": TODAY.isoformat(), "profession": "medecin",
+        "ps": {"specialite": "medecine_generale", "secteur": 1},
+        "patient": {"age": 45, "parcours": "medecin_traitant"}, "acts": [{"code": "G"}],
+        "tiers_payant": {"amo": True, "amc": True},
+        "amc": {"formula": "02A", "parameter": "100", "gestion": "separee"}}
+    draft = InvoiceDraft(professional_id=pro.id, patient_id=patient.id, pricing=parse_draft(doc),
+                         secure_mode=SecureMode.SESAM_SANS_VITALE,
+                         amc_choice=AmcChoice(amc_number="98532001"))
+    invoice_id = invoicing.validate_invoice(
+        ctx.uow(), draft, refs=invoicing.InvoiceReferentials.of(ctx), today=TODAY).invoice.id
+    assert not invoicing.sign_invoices(ctx.uow(), [invoice_id], sign=signer_of_test_cps()).refused
+    built = transmission.build_lots(ctx.uow, TODAY)
+    assert len(built.lots) == 2  # one FSE lot to the caisse, one DRE lot to the AMC
+    send_and_wait(ctx, settings, caisse, built.lots)
+    assert fetch_until(ctx, settings, 2).arl_positive == 2
+    released = caisse.admin("POST", "/caisse/release", {})
+    # One answer per share (and those of the lot resent above, still pending).
+    assert released["lines"] >= 2
+    fetch_until(ctx, settings, released["statements"])
+
+    with ctx.uow() as uow:
+        row = uow.invoices.get(invoice_id)
+        number = f"{row.number:09d}"
+        balance = invoicing.balance_of(row)
+        status = row.status
+    decided = {inv["kind"]: inv for inv in caisse.admin("GET", "/caisse/invoices")
+               if inv["number"] in (number, int(number))}
+    assert set(decided) == {"FSE", "DRE"}
+    # G 30.00: 21.00 asked of the caisse, the ticket modérateur 9.00 of the AMC.
+    assert (decided["FSE"]["requested_cents"], decided["DRE"]["requested_cents"]) == (2100, 900)
+    # Each organism's payment recorded as its own share, to the cent.
+    assert int(balance.paid_amo * 100) == decided["FSE"]["paid_cents"]
+    assert int(balance.paid_amc * 100) == decided["DRE"]["paid_cents"]
+    outcomes = {inv["outcome"] for inv in decided.values()}
+    assert status is (InvoiceStatus.REJECTED if "rejected" in outcomes else InvoiceStatus.PAID)
+
+
+def check_a_scanned_ordonnance_goes_in_a_scor_lot(ctx: AppContext, settings: Settings,
+                                                  caisse: CaisseProcess) -> None:
+    """SCOR (PROTOCOLS §2): the photographed ordonnance, 200 dpi, goes in its own lot to the
+    patient's caisse, which checks its format and resolution and acknowledges it."""
+    scan = io.BytesIO()
+    Image.new("L", (40, 60), 255).save(scan, "JPEG", dpi=(200, 200))
+    with ctx.uow() as uow:
+        pro = next(p for p in uow.professionals.list() if p.kind is ProfessionalKind.TITULAIRE)
+        [patient] = [p for p in uow.patients.search("BONNET", limit=50)
+                     if p.first_name == "NATHALIE"]
+        prescriber_id = uow.prescribers.list()[0].id
+    doc: dict[str, Any] = {
+        "date_soins": TODAY.isoformat(), "profession": "medecin",
+        "ps": {"specialite": "medecine_generale", "secteur": 1},
+        "patient": {"age": 45, "parcours": "medecin_traitant"}, "acts": [{"code": "G"}],
+        "tiers_payant": {"amo": True}}
+    ordonnance = Attachment("image/jpeg", scan.getvalue(), "ordonnance.jpg")
+    draft = InvoiceDraft(professional_id=pro.id, patient_id=patient.id, pricing=parse_draft(doc),
+                         secure_mode=SecureMode.SESAM_SANS_VITALE,
+                         prescription=Prescription(date=TODAY, prescriber_id=prescriber_id,
+                                                   ordonnance=ordonnance))
+    invoice_id = invoicing.validate_invoice(
+        ctx.uow(), draft, refs=invoicing.InvoiceReferentials.of(ctx), today=TODAY).invoice.id
+    assert not invoicing.sign_invoices(ctx.uow(), [invoice_id], sign=signer_of_test_cps()).refused
+    built = transmission.build_lots(ctx.uow, TODAY)
+    send_and_wait(ctx, settings, caisse, built.lots)
+    assert fetch_until(ctx, settings, 2).arl_positive == 2
+    with ctx.uow() as uow:
+        kinds = {uow.lots.by_lot_id(i).kind: uow.lots.by_lot_id(i).status  # type: ignore[union-attr]
+                 for i in built.lots}
+    assert kinds == {"FSE": LotStatus.ACKNOWLEDGED, "SCOR": LotStatus.ACKNOWLEDGED}
+    seen = {lot["lot_id"]: lot for lot in caisse.admin("GET", "/caisse/lots")}
+    assert {seen[i]["kind"] for i in built.lots} == {"FSE", "SCOR"}
 
 
 def check_corrupt_arl_is_quarantined(ctx: AppContext, settings: Settings,

@@ -23,6 +23,8 @@ from openfse.adapters.teleservices.attestation_format import (
 from openfse.config import Settings
 from openfse.domain.rights import AmcAttestation, Period
 from openfse.errors import Conflict, InvalidInput, NotFound
+from openfse.ids import amc as amc_id
+from openfse.referentials import organisms
 from openfse.services import amc_coverage as amc
 from openfse.services.setup import ensure_cabinet, initialise, session_factory_for
 from openfse.store.journal import JournalAction
@@ -219,6 +221,25 @@ def test_the_situation_comes_from_the_number_and_the_contract_type(
     number: str, contract_type: str | None, expected: amc.Situation
 ) -> None:
     assert amc.situation_of(number, contract_type) is expected
+
+
+def test_the_shipped_organism_list_names_the_special_numbers_as_the_code_treats_them() -> None:
+    # Seed 004 l.1517-1530: 99999997 and 88888888 are the C2S itself (managed by the caisse /
+    # by an organism, type de contrat 89), 55555551 the sortant de C2S. The list once labelled
+    # the two C2S numbers « Sortant de C2S » while the coverage code treated them as C2S.
+    for number, label in amc_id.SPECIAL_NUMBERS.items():
+        listed = organisms.find_amc(number)
+        assert listed is not None, number
+        situation = amc.situation_of(number, listed.contract_type or None)
+        assert listed.kind == situation.value, (number, listed.kind, situation)
+        if situation is amc.Situation.C2S:
+            assert listed.name == label and listed.contract_type == "89"
+            assert listed.gestion == "unique"  # seed 004 l.1164-1178, l.1229-1240
+    # Every kind of the list means the same situation to the coverage code.
+    for listed in organisms.amc_organisms():
+        situation = amc.situation_of(listed.number, listed.contract_type or None)
+        expected = listed.kind if listed.kind in {s.value for s in amc.Situation} else "mutuelle"
+        assert situation.value == expected, (listed.number, listed.kind, situation)
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,6 @@ import os
 import shutil
 import sqlite3
 import stat
-import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -21,6 +20,7 @@ from pathlib import Path
 
 import pytest
 from alembic import command
+from background_writer import BackgroundWriter  # tests/background_writer.py
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
@@ -651,39 +651,17 @@ def test_a_backup_taken_while_the_application_writes_is_consistent(
     sessions = session_factory_for(settings)
     with sessions() as session:
         cabinet_id = session.scalars(select(Cabinet.id)).first()
-    committed = 0
-    stop = threading.Event()
-    failures: list[BaseException] = []
 
-    def desk() -> None:  # each commit: one patient and its journal entry, or neither
-        nonlocal committed
-        try:
-            while not stop.is_set():
-                with UnitOfWork(sessions, cabinet_id=cabinet_id, actor="writer") as uow:
-                    uow.journal_change(Patient(last_name=f"ECRITURE{committed:05d}"),
-                                       JournalAction.CREATE)
-                    uow.commit()
-                committed += 1
-        except BaseException as error:  # reported by the test thread
-            failures.append(error)
+    def add_patient(n: int) -> None:  # each commit: one patient and its journal entry, or neither
+        with UnitOfWork(sessions, cabinet_id=cabinet_id, actor="writer") as uow:
+            uow.journal_change(Patient(last_name=f"ECRITURE{n:05d}"), JournalAction.CREATE)
+            uow.commit()
 
-    def wait_for(count: int) -> None:
-        deadline = time.monotonic() + 30
-        while committed < count and not failures and time.monotonic() < deadline:
-            time.sleep(0.005)
-
-    writer = threading.Thread(target=desk)
-    writer.start()
-    try:
-        wait_for(10)
-        before = committed
-        report = create_backup(settings, now=NOW)
-        after = committed
-        wait_for(after + 10)
-    finally:
-        stop.set()
-        writer.join()
-    assert not failures
+    with BackgroundWriter(add_patient) as writer:
+        report, before, after = writer.around(lambda: create_backup(settings, now=NOW),
+                                              margin=10)
+    assert not writer.failures
+    committed = writer.committed
     assert after > before  # the application kept committing while the backup ran
 
     restore_backup(elsewhere, report.path)  # verifies the rows against the fingerprint too

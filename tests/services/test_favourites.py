@@ -10,7 +10,6 @@ import warnings
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,7 +19,6 @@ from openfse.domain.pricing.contract import price_document
 from openfse.domain.pricing.tariffs import ReferentialTariffs
 from openfse.referentials.ccam import bundled_catalog
 from openfse.services import favourites
-from openfse.services.demo import load_demo
 from openfse.services.favourites import FavouriteActLine, FavouriteView
 from openfse.services.prescribers import InvalidForm
 from openfse.services.setup import session_factory_for
@@ -34,14 +32,7 @@ MakeUow = Callable[[], UnitOfWork]
 _labels = itertools.count(1)
 
 
-@pytest.fixture(scope="module")
-def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    home: Path = tmp_path_factory.mktemp("favourites")
-    settings = Settings.from_env({"OPENFSE_HOME": str(home)})
-    load_demo(settings, today=TODAY)
-    return settings
-
-
+# ``settings``: the module's demo cabinet (tests/services/conftest.py).
 @pytest.fixture(scope="module")
 def cabinet(settings: Settings) -> dict[str, Any]:
     sessions = session_factory_for(settings)

@@ -351,3 +351,207 @@ def test_warnings_ask_a_confirmation_before_validation(
     assert "Valider malgré les avertissements" in asked and "invoice-number" not in asked
     done = client.post("/facture", headers=HX, data={**form, "confirmed": "on"}).text
     assert "invoice-number" in done and "Avertissement accepté" in done
+
+
+# -- issue 6 gaps: prescriber created inline, securing with the card, ApCV start ----------------
+
+def _luhn_rpps(stem: str) -> str:
+    """An RPPS number: ``stem`` (10 digits) and its Luhn key (openfse.ids.rpps)."""
+    from openfse.ids import rpps
+
+    return stem + rpps.calc_check_digits(stem)
+
+
+def _selected(html: str, select_id: str) -> str:
+    block = re.search(rf'<select id="{select_id}".*?</select>', html, re.S)
+    assert block, select_id
+    found = re.search(r'<option value="([^"]*)" selected', block.group(0))
+    return found.group(1) if found else ""
+
+
+def test_a_prescriber_created_from_the_invoice_is_chosen_and_nothing_typed_is_lost(
+        client: TestClient, patient_id: int, doctor_id: int) -> None:
+    # Seed 001 « Choix Prescripteur »: « Si le prescripteur n'est pas répertorié, cliquez sur
+    # Créer »; the fiche's rules (nom and one identification number required) apply.
+    form = _form(patient_id, doctor_id, **{"acts-1-code": "MN", "np_first_name": "Alice"})
+    refused = client.post("/facture/prescripteur", headers=HX, data=form).text
+    assert re.search(r'id="err-np_last_name"[^>]*>Le nom est requis', refused)
+    assert re.search(r'id="err-np_rpps"[^>]*>Saisissez au moins un numéro', refused)
+    assert 'value="MN"' in refused and 'value="Alice"' in refused  # the invoice stays
+    number = _luhn_rpps("1000987650")
+    form.update(np_last_name="Neuville", np_rpps=number, np_specialty_code="01")
+    created = client.post("/facture/prescripteur", headers=HX, data=form).text
+    assert "Prescripteur Neuville Alice créé et choisi." in created
+    chosen = _selected(created, "prescriber_id")
+    assert chosen and re.search(rf'<option value="{chosen}" selected>Neuville Alice', created)
+    assert 'id="prescription" name="prescription" checked' in created
+    assert 'value="MN"' in created and 'name="np_last_name" value=""' in created
+    # The same RPPS twice: the fiche's duplicate check speaks.
+    again = client.post("/facture/prescripteur", headers=HX, data=form).text
+    assert re.search(r'id="err-np_rpps"[^>]*>Le prescripteur Neuville Alice porte déjà', again)
+
+
+def _martin_paul(ctx: AppContext) -> int:
+    from openfse.services import patients
+
+    found = [p for p in patients.search_patients(ctx.uow(), "MARTIN PAUL")
+             if p.first_name == "PAUL"]
+    return int(found[0].id)
+
+
+def _invoice_id(page: str) -> int:
+    found = re.search(r"/facture/(\d+)/paiement", page)
+    assert found
+    return int(found.group(1))
+
+
+def test_invoices_waiting_for_the_card_are_secured_first(
+        client: TestClient, ctx: AppContext, doctor_id: int) -> None:
+    # Seed 001 « Factures poste de travail »: the card inserted, « il est possible de sécuriser
+    # la ou les factures avant de réaliser une facture avec cette carte vitale ».
+    paul = _martin_paul(ctx)
+    invoice_id = _invoice_id(_validated(client, _form(paul, doctor_id)))  # désynchronisé
+    ctx.card_reader.remove()
+    ctx.card_reader.insert("cps_titulaire")
+    ctx.card_reader.insert("vitale_famille")
+    page = client.get("/facture/vitale").text
+    assert "attendent sa carte Vitale" in page and f'value="{invoice_id}" checked' in page
+    done = client.post("/facture/vitale/securiser", data={"ids": str(invoice_id)}).text
+    assert re.search(r'id="secured">1 facture\(s\) sécurisée\(s\)', done)
+    assert f'value="{invoice_id}"' not in done  # no longer waiting
+    assert invoicing_state(ctx, invoice_id).vitale_secured_at is not None
+    # Then « Facturer PAUL » as usual.
+    chosen = client.post("/facture/vitale", data={"index": "0"}, follow_redirects=False)
+    assert chosen.status_code == 303 and chosen.headers["location"].endswith("&carte=1")
+
+
+def invoicing_state(ctx: AppContext, invoice_id: int):  # type: ignore[no-untyped-def]
+    from openfse.services import invoicing
+
+    return invoicing.state_of(invoicing.get_invoice(ctx.uow(), invoice_id))
+
+
+def test_an_invoice_begun_without_the_card_is_secured_with_it(
+        client: TestClient, ctx: AppContext, doctor_id: int) -> None:
+    paul = _martin_paul(ctx)
+    form = _form(paul, doctor_id, secure_mode="degrade")
+    ctx.card_reader.remove()
+    refused = client.post("/facture/carte", headers=HX, data=form).text
+    assert re.search(r'id="err-secure_mode"[^>]*>La carte Vitale de ce patient n', refused)
+    assert _selected(refused, "secure_mode") == "degrade"
+    ctx.card_reader.insert("cps_titulaire")
+    ctx.card_reader.insert("vitale_famille")
+    secured = client.post("/facture/carte", headers=HX, data=form).text
+    assert _selected(secured, "secure_mode") == "securise" and 'id="card-read"' in secured
+    assert 'name="carte" value="1"' in secured
+
+
+def test_a_desynchronised_invoice_is_secured_from_its_summary(
+        client: TestClient, ctx: AppContext, doctor_id: int) -> None:
+    paul = _martin_paul(ctx)
+    done = _validated(client, _form(paul, doctor_id))
+    invoice_id = _invoice_id(done)
+    assert 'id="secure-invoice"' in done
+    ctx.card_reader.remove()
+    missing = client.post(f"/facture/{invoice_id}/securiser", headers=HX).text
+    assert 'id="secured"' in missing and 'id="secure-invoice"' in missing
+    ctx.card_reader.insert("cps_titulaire")
+    ctx.card_reader.insert("vitale_famille")
+    secured = client.post(f"/facture/{invoice_id}/securiser", headers=HX).text
+    assert "Facture sécurisée par la carte Vitale." in secured
+    assert 'id="secure-invoice"' not in secured
+
+
+def test_the_appli_carte_vitale_opens_the_invoice_with_the_patient(
+        client: TestClient, ctx: AppContext) -> None:
+    payload = ctx.apcv.show_qr("vitale_at")  # what the patient's phone shows
+    read = client.post("/facture/apcv", data={"mode": "qr", "payload": payload},
+                       follow_redirects=False)
+    assert read.status_code == 303
+    chooser = client.get(read.headers["location"]).text
+    assert "Facturer LUCAS" in chooser
+    chosen = client.post(read.headers["location"], data={"index": "0"},
+                         follow_redirects=False)
+    assert chosen.status_code == 303
+    assert re.fullmatch(r"/facture\?patient=\d+&carte=apcv", chosen.headers["location"])
+    screen = client.get(chosen.headers["location"]).text
+    assert "Réaliser une facture — GARCIA LUCAS" in screen
+    assert _selected(screen, "secure_mode") == "securise"
+    # A QR code serves once.
+    replay = client.post("/facture/apcv", data={"mode": "qr", "payload": payload})
+    assert replay.status_code == 422 and 'id="apcv-error"' in replay.text
+
+
+def test_anonymous_minor_is_in_full_tiers_payant(client: TestClient, ctx: AppContext,
+                                                 doctor_id: int) -> None:
+    # Rule (seed 001 « Prévention en santé sexuelle pour le mineur », RULES-DIGEST D.2 exo 7
+    # and D.7): nothing may be asked of an anonymous minor — G 30,00 exonerated as prevention
+    # → AMO 100 % = 30,00 paid by the caisse to the PS (tiers payant AMO), patient 0,00.
+    from openfse.services import patients
+
+    minor = next(p for p in patients.search_patients(ctx.uow(), "MARTIN HUGO")
+                 if p.first_name == "HUGO")
+    form = _form(minor.id, doctor_id, sante_sexuelle="on", anonymous_minor="on",
+                 secure_mode="sesam_sans_vitale", formula="02A", parameter="100")
+    recap = client.post("/facture/recapitulatif", headers=HX, data=form).text
+    assert _text(recap, "total-amo") == "30,00 €"
+    assert _text(recap, "total-amc") == "0,00 €"
+    assert _text(recap, "a-regler") == "0,00 €"
+    assert "Tiers payant : AMO oui, AMC non" in recap
+    done = _validated(client, form)
+    assert _text(done, "solde-patient") == "0,00 €"
+    assert re.fullmatch(r"2555555\d{3}042\d{2}", _text(done, "billed-nir"))
+
+
+def test_controls_are_also_said_next_to_their_field(client: TestClient, patient_id: int,
+                                                    doctor_id: int) -> None:
+    future = pricing_form.french_date(TODAY + timedelta(days=3))
+    page = client.post("/facture", headers=HX, data=_form(
+        patient_id, doctor_id, date_soins=future, anonymous_minor="on")).text
+    summary = re.search(r'aria-label="Contrôles".*?</section>', page, re.S)
+    assert summary and summary.group(0).count("<li") >= 2  # the block keeps them all
+    assert re.search(r'data-for="date_soins">Erreur : ', page)
+    assert re.search(r'data-for="anonymous_minor">Erreur : L&#39;anonymat du mineur', page)
+    assert re.search(r'data-for="secure_mode">Erreur : Mineur anonyme', page)
+
+
+def test_dates_are_typed_and_shown_jj_mm_aaaa(client: TestClient, patient_id: int,
+                                             doctor_id: int) -> None:
+    screen = client.get("/facture", params={"patient": patient_id}).text
+    assert f'name="date_soins" value="{TODAY.strftime("%d/%m/%Y")}"' in screen
+    doc = pricing_form.to_document({"date_soins": "7/1/2025", "nature_assurance": "maternite",
+                                    "maternite_date": "2024-10-17"})
+    assert doc["date_soins"] == "2025-01-07" and doc["maternite_date"] == "2024-10-17"
+    refused = client.post("/facture", headers=HX, data=_form(
+        patient_id, doctor_id, date_soins="31/02/2025")).text
+    assert re.search(r'id="err-date_soins"[^>]*>Date invalide : « 31/02/2025 »', refused)
+    assert 'value="31/02/2025"' in refused
+
+
+def test_identical_acts_grouped_and_amo_service_forced(client: TestClient, ctx: AppContext,
+                                                       patient_id: int, doctor_id: int) -> None:
+    from openfse.services import invoicing
+
+    # « Regrouper les actes identiques »: G + G → one line G × 2 = 60,00.
+    form = _form(patient_id, doctor_id, group_identical="on", **{"acts-1-code": "G"})
+    recap = client.post("/facture/recapitulatif", headers=HX, data=form).text
+    assert _text(recap, "total-facture") == "60,00 €"
+    assert re.search(r"<td>G × 2", recap)
+    # « Forçage du service AMO »: code and dates typed, kept on the invoice.
+    start = pricing_form.french_date(TODAY - timedelta(days=10))
+    forced = _form(patient_id, doctor_id, forcage_amo_service="on", amo_service_code="10",
+                   amo_service_start=start)
+    invoice = invoicing.get_invoice(ctx.uow(), _invoice_id(_validated(client, forced)))
+    assert invoice.amo_service_code == "10"
+    assert invoice.amo_service_start == TODAY - timedelta(days=10)
+
+
+@pytest.mark.parametrize("path", ["/facture/vitale/securiser", "/facture/apcv/tok3n/securiser",
+                                  "/facture/12/securiser"])
+def test_securing_from_the_invoice_screen_needs_the_signing_permission(path: str) -> None:
+    # Same rule as « Factures à sécuriser » (/factures/securiser): the secrétariat does not
+    # secure invoices; creating a prescriber from the invoice stays preparation work.
+    from openfse.services.access import Permission, permission_for
+
+    assert permission_for("POST", path) is Permission.SIGN
+    assert permission_for("POST", "/facture/prescripteur") is Permission.PATIENTS

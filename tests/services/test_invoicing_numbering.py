@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+from invoice_workstations import validate_at_once  # tests/invoice_workstations.py
 from sqlalchemy import update
 from sqlalchemy.exc import OperationalError
 
@@ -28,9 +29,7 @@ from openfse.services.numbering import (
     last_number,
     run_writing,
 )
-from openfse.store.db import make_engine, session_factory
 from openfse.store.models import InvoiceNumberCounter, ProfessionalKind
-from openfse.store.uow import UnitOfWork
 
 TODAY = date(2026, 3, 2)
 PER_WORKSTATION = 100
@@ -56,33 +55,9 @@ def _draft(ctx: AppContext) -> tuple[InvoiceDraft, int]:
 
 def test_two_workstations_get_unique_gapless_numbers(ctx: AppContext) -> None:
     draft, professional_id = _draft(ctx)
-    refs = invoicing.InvoiceReferentials.of(ctx)
-    numbers: list[int] = []
-    errors: list[BaseException] = []
-    lock = threading.Lock()
-    start = threading.Barrier(2)
-
-    def workstation(name: str) -> None:
-        # Its own engine and connections, as another process would have.
-        engine = make_engine(ctx.engine.url)
-        sessions = session_factory(engine)
-        try:
-            start.wait()
-            for _ in range(PER_WORKSTATION):
-                uow = UnitOfWork(sessions, cabinet_id=ctx.cabinet_id, actor=name)
-                result = invoicing.validate_invoice(uow, draft, refs=refs, today=TODAY)
-                with lock:
-                    numbers.append(result.number.value)
-        except BaseException as error:  # noqa: BLE001 - reported by the assertion below
-            errors.append(error)
-        finally:
-            engine.dispose()
-
-    threads = [threading.Thread(target=workstation, args=(f"poste{i}",)) for i in (1, 2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
+    stations, errors = validate_at_once(ctx, draft, ("poste1", "poste2"), PER_WORKSTATION,
+                                        TODAY, timeout=120)
+    numbers = stations["poste1"] + stations["poste2"]
 
     assert errors == []
     assert sorted(numbers) == list(range(1, 2 * PER_WORKSTATION + 1))

@@ -6,19 +6,15 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
-from datetime import date
-from pathlib import Path
 
 import pytest
 
 from openfse.config import Settings
 from openfse.errors import Conflict
 from openfse.services import organisms
-from openfse.services.demo import load_demo
 from openfse.services.prescribers import InvalidForm
-from openfse.services.setup import session_factory_for
 from openfse.store.journal import JournalAction
-from openfse.store.models import AmcCoverage, AmcGestion, AmoCoverage, Cabinet, DataSource, Patient
+from openfse.store.models import AmcCoverage, AmcGestion, AmoCoverage, DataSource, Patient
 from openfse.store.uow import UnitOfWork
 
 MakeUow = Callable[[], UnitOfWork]
@@ -32,20 +28,7 @@ ACORIS = {"name": "ACORIS MUTUELLES TEST", "number": "0780004099", "contract_typ
           "postal_code": "54042", "city": "NANCY CEDEX", "phone": "08.10.00.10.20"}
 
 
-@pytest.fixture(scope="module")
-def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    home: Path = tmp_path_factory.mktemp("organisms")
-    settings = Settings.from_env({"OPENFSE_HOME": str(home)})
-    load_demo(settings, today=date(2026, 3, 2))
-    return settings
-
-
-@pytest.fixture(scope="module")
-def make_uow(settings: Settings) -> MakeUow:
-    sessions = session_factory_for(settings)
-    with sessions() as session:
-        cabinet_id = session.query(Cabinet.id).scalar()
-    return lambda: UnitOfWork(sessions, cabinet_id=cabinet_id, actor="test")
+# ``settings`` and ``make_uow``: the module's demo cabinet (tests/services/conftest.py).
 
 
 def _patient_with(make_uow: MakeUow, coverage: AmoCoverage | AmcCoverage) -> None:

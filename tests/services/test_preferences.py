@@ -99,6 +99,40 @@ def test_a_user_value_wins_over_the_cabinet_and_can_be_reset(make_uow: MakeUow) 
     assert preferences.reset_user(make_uow(), alice).default_payment_type == "cheque"
 
 
+def test_my_preferences_keep_only_what_differs_from_the_cabinet(make_uow: MakeUow) -> None:
+    # Rule (issue 5, « Profils »): each professional sets his own values over the cabinet's
+    # defaults; a value equal to the cabinet's is not his own, so he follows later changes.
+    alice = _user(make_uow, "alice")
+    preferences.save(make_uow(), {"tiers_payant_amc": "coordonne"})
+    mine = preferences.save_own(make_uow(), {
+        "tiers_payant_amc": "coordonne", "home_visit_by_default": "on",
+        "default_payment_type": "especes"}, user_id=alice)
+    assert mine.own == {"home_visit_by_default", "default_payment_type"}
+    assert mine.in_force.home_visit_by_default and not mine.cabinet.home_visit_by_default
+    assert mine.in_force.tiers_payant_amc is TiersPayantAmc.COORDONNE
+    # The titulaire goes back to standard: Alice, who never chose, follows.
+    preferences.save(make_uow(), {"tiers_payant_amc": "standard"})
+    assert preferences.for_user(make_uow(), alice).in_force.tiers_payant_amc is (
+        TiersPayantAmc.STANDARD)
+    # Alice sets home visits back to the cabinet's value: her own row goes (journaled).
+    again = preferences.save_own(make_uow(), {"home_visit_by_default": False}, user_id=alice)
+    assert again.own == {"default_payment_type"} and not again.in_force.home_visit_by_default
+    with make_uow() as uow:
+        assert set(uow.preferences.rows(alice)) == {"default_payment_type"}
+        deleted = [e for e in uow.journal_entries.recent() if e.action == JournalAction.DELETE]
+    assert len(deleted) == 1
+    assert preferences.get_all(make_uow()).default_payment_type is None  # cabinet untouched
+
+
+def test_a_wrong_own_value_is_refused_and_saves_nothing(make_uow: MakeUow) -> None:
+    alice = _user(make_uow, "alice")
+    with pytest.raises(InvalidForm) as refused:
+        preferences.save_own(make_uow(), {"act_series": "on", "adri_mode": "parfois"},
+                             user_id=alice)
+    assert refused.value.errors["adri_mode"].startswith("Mode ADRi inconnu")
+    assert preferences.for_user(make_uow(), alice).own == frozenset()
+
+
 def test_get_all_works_inside_an_open_unit_of_work(make_uow: MakeUow) -> None:
     preferences.save(make_uow(), {"act_series": True})
     with make_uow() as uow:  # another service's transaction
@@ -116,7 +150,9 @@ def test_a_stored_value_no_longer_valid_falls_back_to_the_default(make_uow: Make
 
 
 def test_every_preference_has_a_french_label_and_every_mode_its_explanation() -> None:
-    assert [spec.key for spec in preferences.SPECS] == list(Preferences.__dataclass_fields__)
+    # The télétransmission delays are set on the télétransmission screen (TRANSMISSION_SPECS).
+    specs = preferences.SPECS + preferences.TRANSMISSION_SPECS
+    assert [spec.key for spec in specs] == list(Preferences.__dataclass_fields__)
     assert set(preferences.ADRI_MODE_HELP) == set(AdriMode)
     assert dict(preferences.payment_choices())["especes"] == "Espèces"
 

@@ -7,8 +7,6 @@ from __future__ import annotations
 import itertools
 import warnings
 from collections.abc import Callable
-from datetime import date
-from pathlib import Path
 
 import pytest
 
@@ -16,30 +14,14 @@ from openfse.config import Settings
 from openfse.errors import NotFound
 from openfse.ids import rpps as rpps_id
 from openfse.services import prescribers
-from openfse.services.demo import load_demo
 from openfse.services.prescribers import FieldErrors, InvalidForm
-from openfse.services.setup import session_factory_for
-from openfse.store.models import Cabinet
 from openfse.store.uow import UnitOfWork
 
 MakeUow = Callable[[], UnitOfWork]
 _serial = itertools.count(1)
 
 
-@pytest.fixture(scope="module")
-def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    home: Path = tmp_path_factory.mktemp("prescribers")
-    settings = Settings.from_env({"OPENFSE_HOME": str(home)})
-    load_demo(settings, today=date(2026, 3, 2))
-    return settings
-
-
-@pytest.fixture(scope="module")
-def make_uow(settings: Settings) -> MakeUow:
-    sessions = session_factory_for(settings)
-    with sessions() as session:
-        cabinet_id = session.query(Cabinet.id).scalar()
-    return lambda: UnitOfWork(sessions, cabinet_id=cabinet_id, actor="test")
+# ``settings`` and ``make_uow``: the module's demo cabinet (tests/services/conftest.py).
 
 
 def _new_rpps() -> str:

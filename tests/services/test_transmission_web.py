@@ -6,20 +6,24 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterator
+from html import unescape
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine
 from security.sessions import login_for
 
 from openfse.config import Settings
 from openfse.domain.invoice import SecureMode
+from openfse.domain.transmission import PaymentStatus
 from openfse.services import invoicing
 from openfse.services.context import AppContext
 from openfse.services.demo import load_demo
+from openfse.store.models import ShareTransfer
 from openfse.web.app import create_app
 
 from .test_invoicing import TODAY, draft_for, fake_cps, patient_named, validate
-from .test_transmission import free_port
+from .test_transmission import answer, free_port, line, reject_line, sent_lots, signed
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
@@ -32,6 +36,10 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     settings = Settings.from_env({"OPENFSE_HOME": str(home),
                                   "OPENFSE_SMTP": f"127.0.0.1:{free_port()}"})
     load_demo(settings, today=TODAY)
+    # New table of the models, until the initial migration is regenerated with it.
+    engine = create_engine(settings.database_url)
+    ShareTransfer.__table__.create(engine, checkfirst=True)  # type: ignore[attr-defined]
+    engine.dispose()
     login = login_for(settings)
     with TestClient(create_app(settings), headers=login.headers) as test_client:
         test_client.cookies.set(login.cookie_name, login.cookie_value)
@@ -67,3 +75,50 @@ def test_the_api_gives_lots_dashboard_and_export(client: TestClient) -> None:
                         params={"du": "2026-03-01", "au": "2026-03-31"})
     assert export.status_code == 200 and export.content.startswith("\ufeff".encode())
     assert "attachment" in export.headers["content-disposition"]
+
+
+def test_the_screen_sets_the_cabinets_delays_and_refuses_a_wrong_one(client: TestClient) -> None:
+    page = client.get("/teletransmission")
+    assert "Délai d'attente de l'ARL (jours)" in unescape(page.text)
+    assert 'name="payment_wait_days" value="7"' in page.text  # the default
+
+    mailbox = "depot-{type}{code}@oct.example.fr"
+    saved = client.post("/teletransmission/reglages", follow_redirects=True,
+                        data={"arl_wait_days": "4", "payment_wait_days": "15",
+                              "insurer_mailbox": mailbox})
+    assert "Réglages de télétransmission enregistrés." in saved.text
+    assert 'name="arl_wait_days" value="4"' in saved.text
+    assert 'name="payment_wait_days" value="15"' in saved.text
+
+    refused = client.post("/teletransmission/reglages", follow_redirects=True,
+                          data={"arl_wait_days": "0", "payment_wait_days": "20",
+                                "insurer_mailbox": "{nom}@oct.example.fr"})
+    assert ("Refusé : Délai d'attente de l'ARL (jours) : Nombre de jours entier de 1 à 30 "
+            "attendu. ; Adresse des organismes destinataires : Seuls {type} (amo ou amc) et "
+            "{code} (numéro de l'organisme) sont remplacés.") in unescape(refused.text)
+    # Nothing changed, not even the valid field sent with the wrong one.
+    assert 'name="arl_wait_days" value="4"' in refused.text
+    assert 'name="payment_wait_days" value="15"' in refused.text
+    assert f'value="{mailbox}"' in refused.text
+
+
+def test_a_reject_billed_to_the_patient_shows_as_his_debt(client: TestClient) -> None:
+    ctx: AppContext = client.app.state.ctx  # type: ignore[attr-defined]
+    [invoice_id] = signed(ctx, ("ANDRE", "MANON"))
+    with ctx.uow() as uow:
+        number = f"{uow.invoices.get(invoice_id).number:09d}"
+    lots = sent_lots(ctx, invoice_id)
+    answer(ctx, "RSP-WEB", "017519881", lots["FSE"],
+           line(number, PaymentStatus.REJECTED, "21.00", "0.00"))
+    page = unescape(client.get("/teletransmission").text)
+    assert "Rejets à traiter (1)" in page and "Rejets facturés aux patients (0)" in page
+
+    done = client.post(f"/teletransmission/rejets/{reject_line(ctx, 'RSP-WEB')}",
+                       data={"resolution": "patient"}, follow_redirects=True)
+
+    text = unescape(done.text)
+    assert "Rejet traité : la part rejetée est due par le patient" in text
+    assert "Rejets à traiter (0)" in text and "Rejets facturés aux patients (1)" in text
+    debts = text[text.index("Rejets facturés aux patients (1)"):text.index("Impayés (")]
+    # The caisse's 21,00 € and the patient's own 9,00 € (nothing paid at the desk).
+    assert "R04 totaux incohérents" in debts and "30,00" in debts and number.lstrip("0") in debts

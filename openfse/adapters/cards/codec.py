@@ -94,6 +94,11 @@ def _decode(tp: Any, data: Any, path: str) -> Any:
         return _decode_dataclass(tp, data, path)
     if tp is date:
         return _decode_date(data, path)
+    if isinstance(tp, type) and issubclass(tp, Enum):
+        try:
+            return tp(data)
+        except ValueError:
+            raise CardContentError(f"{path} : valeur « {data} » inconnue", field=path) from None
     if tp is bool:
         if not isinstance(data, bool):
             raise CardContentError(f"{path} : vrai/faux attendu", field=path)

@@ -10,26 +10,17 @@ local convention tables (:mod:`openfse.adapters.teleservices.interamc_local`) â€
 
 from __future__ import annotations
 
-import time
 from datetime import date
 from urllib.parse import quote
 
-import httpx
-
+from openfse.adapters.teleservices.http_client import ResilientClient
 from openfse.adapters.teleservices.jsonfields import Fields, error_code
 from openfse.adapters.teleservices.port import (
     InterAmcInvalidAnswer,
     InterAmcUnavailable,
     checked_amc_number,
 )
-from openfse.adapters.teleservices.resilience import (
-    CircuitBreaker,
-    Clock,
-    ResilientHttp,
-    RetryPolicy,
-    Sleep,
-    json_body,
-)
+from openfse.adapters.teleservices.resilience import json_body
 from openfse.domain.rights import Convention, Period, amc_numbers_match
 from openfse.errors import OpenFSEError
 
@@ -88,28 +79,10 @@ def interpret(status: int, body: object, amc_number: str, on: date) -> list[Conv
     raise InterAmcInvalidAnswer(f"statut HTTP {status} inattendu")
 
 
-class HttpInterAmcDirectory:
+class HttpInterAmcDirectory(ResilientClient):
     """:class:`~openfse.adapters.teleservices.port.InterAmcDirectory` over HTTP."""
 
-    def __init__(
-        self,
-        base_url: str,
-        *,
-        policy: RetryPolicy | None = None,
-        breaker: CircuitBreaker | None = None,
-        transport: httpx.BaseTransport | None = None,
-        clock: Clock = time.monotonic,
-        sleep: Sleep = time.sleep,
-    ) -> None:
-        self._http = ResilientHttp(
-            base_url,
-            unavailable=InterAmcUnavailable,
-            policy=policy,
-            breaker=breaker,
-            transport=transport,
-            clock=clock,
-            sleep=sleep,
-        )
+    unavailable = InterAmcUnavailable
 
     def conventions(self, amc_number: str, on: date) -> list[Convention]:
         number = checked_amc_number(amc_number)
@@ -117,6 +90,3 @@ class HttpInterAmcDirectory:
             "GET", conventions_path(number), params={"date": on.isoformat()}
         )
         return interpret(response.status_code, json_body(response), number, on)
-
-    def close(self) -> None:
-        self._http.close()

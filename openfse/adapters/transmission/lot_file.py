@@ -7,7 +7,7 @@ SESAM-Vitale 1.40 layouts are restricted documents, PROTOCOLS §1.3). Records::
     FAC  one invoice (FSE or DRE), followed by
       ACT  its acts (as many as FAC announces)
       TAR  optionally the pricing draft (base64 of the PRICE-CONTRACT JSON)
-      SIG  the CPS signature and the Vitale signature (base64)
+      SIG  the CPS signature, the Vitale signature and the contenu signé (base64)
     PJ   one scanned justificatif (SCOR lots only)
 
 The lot's SHA-256 is the trailer's (``LotFile.sha256``): it identifies one exact content, so
@@ -40,6 +40,7 @@ from openfse.domain.transmission import (
     MAX_PIECE_BYTES,
     MAX_PIECES_PER_LOT,
     MAX_SIGNATURE_BYTES,
+    MAX_SIGNED_CONTENT_BYTES,
     ActLine,
     Destination,
     DestinationKind,
@@ -54,13 +55,13 @@ __all__ = [
     "FORMAT_ID",
     "VERSION",
     "LotFile",
-    "invoice_signing_payload",
     "parse_lot",
     "serialise_lot",
 ]
 
 FORMAT_ID = "OPENFSE-LOT"
-VERSION = 1
+# 2: SIG carries the contenu signé (what the CPS signature covers, signed_content.py).
+VERSION = 2
 _VERSIONS = frozenset({VERSION})
 
 
@@ -98,15 +99,6 @@ def serialise_lot(lot: LotContent) -> bytes:
     return seal(FORMAT_ID, VERSION, _records(lot))
 
 
-def invoice_signing_payload(invoice: InvoiceRecord) -> bytes:
-    """What the CPS signs for one invoice: its FAC, ACT and TAR lines as they travel.
-
-    The insurer rebuilds it from the lot to check the signature; signatures are not part of it.
-    """
-    lines = ["|".join(record) for record in _invoice_records(invoice)]
-    return ("\n".join(lines) + "\n").encode("utf-8")
-
-
 def _records(lot: LotContent) -> Iterator[list[str]]:
     ref = lot.ref
     yield [
@@ -122,7 +114,8 @@ def _records(lot: LotContent) -> Iterator[list[str]]:
     ]
     for invoice in lot.invoices:
         yield from _invoice_records(invoice)
-        yield ["SIG", fmt_b64(invoice.cps_signature), fmt_b64(invoice.vitale_signature)]
+        yield ["SIG", fmt_b64(invoice.cps_signature), fmt_b64(invoice.vitale_signature),
+               fmt_b64(invoice.signed_content)]
     for piece in lot.pieces:
         yield [
             "PJ",
@@ -230,9 +223,10 @@ def _read_invoice(cursor: Cursor) -> InvoiceRecord:
             raise tar.error("TAR : brouillon de tarification en UTF-8 attendu.") from None
         if not draft:
             raise tar.error("TAR : brouillon de tarification vide.")
-    sig = cursor.take("SIG", 2)
+    sig = cursor.take("SIG", 3)
     cps = sig.b64(0, "signature CPS", MAX_SIGNATURE_BYTES)
     vitale = sig.b64(1, "signature Vitale", MAX_SIGNATURE_BYTES)
+    signed = sig.b64(2, "contenu signé", MAX_SIGNED_CONTENT_BYTES)
     with head.building():
         return InvoiceRecord(
             number=head.digits(0, "numéro de facture", 9),
@@ -257,6 +251,7 @@ def _read_invoice(cursor: Cursor) -> InvoiceRecord:
             cps_signature=cps,
             vitale_signature=vitale,
             draft=draft,
+            signed_content=signed,
         )
 
 

@@ -23,7 +23,7 @@ from datetime import date
 from decimal import Decimal
 from hashlib import sha256
 
-from openfse.adapters.transmission.lot_file import invoice_signing_payload
+from openfse.adapters.transmission.signed_content import disagreements
 from openfse.domain.pricing.contract import price_document
 from openfse.domain.pricing.errors import DraftError
 from openfse.domain.pricing.tariffs import TariffSource
@@ -174,14 +174,26 @@ def _invoice_lot_problems(
     if not invoice.cps_signature:
         problems.append(reason("A14", "", number))
     elif context.signatures is not None:
-        verdict = context.signatures.verify(
-            lot.ref.ps_number, invoice_signing_payload(invoice), invoice.cps_signature
-        )
-        if verdict is False:
-            problems.append(reason("A15", "signature CPS", number))
+        problem = _signature_problem(lot.ref.ps_number, invoice, context.signatures)
+        if problem:
+            problems.append(reason("A15", problem, number))
     if invoice.secure_mode == "securise" and not invoice.vitale_signature:
         problems.append(reason("A16", "", number))
     return problems
+
+
+def _signature_problem(ps_number: str, invoice: InvoiceRecord, keys: SignatureKeys) -> str:
+    """Why the CPS signature does not vouch for this FAC ("" when it does, or when the
+    professional's key is unknown): the signature must verify over the contenu signé the lot
+    carries, and that content must say what the FAC line says (lot.md §3, SIG)."""
+    if not invoice.signed_content:
+        return "contenu signé absent"
+    if keys.verify(ps_number, invoice.signed_content, invoice.cps_signature) is False:
+        return "signature CPS incorrecte"
+    changed = disagreements(invoice.signed_content, invoice)
+    if changed:
+        return "facture modifiée après signature : " + ", ".join(changed)
+    return ""
 
 
 def _piece_problem(piece: ScorPiece) -> Reason | None:

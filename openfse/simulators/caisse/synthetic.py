@@ -20,7 +20,7 @@ from datetime import date
 from decimal import Decimal
 from hashlib import sha256
 
-from openfse.adapters.transmission.lot_file import invoice_signing_payload
+from openfse.adapters.transmission.signed_content import signed_document
 from openfse.domain.pricing.codes import Nomenclature
 from openfse.domain.pricing.contract import price_document
 from openfse.domain.transmission import (
@@ -162,7 +162,8 @@ def priced_record(
 def sign_record(record: InvoiceRecord, signer: Signer | None) -> InvoiceRecord:
     if signer is None:
         return record
-    return replace(record, cps_signature=signer(invoice_signing_payload(record)))
+    content = signed_document(record)
+    return replace(record, cps_signature=signer(content), signed_content=content)
 
 
 def synthetic_pending(

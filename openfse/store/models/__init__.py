@@ -21,9 +21,11 @@ from openfse.store.models.invoice import (
     InvoiceAttachment,
     InvoiceNumberCounter,
     InvoicePayment,
+    ShareTransfer,
 )
 from openfse.store.models.organism import AmcOrganism, AmoOrganism
 from openfse.store.models.patient import InvalidBirthDate, Patient, birth_date_from_text
+from openfse.store.models.pending import PendingResult
 from openfse.store.models.professional import Prescriber, Professional, ReplacementDay
 from openfse.store.models.transmission import (
     Lot,
@@ -60,6 +62,7 @@ __all__ = [
     "LotStatus",
     "Patient",
     "PaymentReturnLine",
+    "PendingResult",
     "Preference",
     "Prescriber",
     "Professional",
@@ -69,6 +72,7 @@ __all__ = [
     "ReturnLineStatus",
     "SentMessage",
     "Sex",
+    "ShareTransfer",
     "UserRole",
     "birth_date_from_text",
 ]

@@ -8,6 +8,9 @@ the per-professional counter that numbers them.
 - ``invoice_act``: each priced line, its inputs (manual amounts included) and its shares.
 - ``invoice_attachment``: the photo or scan of the ordonnance (kept for SCOR).
 - ``payment``: payments received, editable later (seed 001 « Modifier une facture »).
+- ``share_transfer``: an organism's share left to the patient after its reject (« Facturer au
+  patient », openfse.services.transmission.handle_reject): it moves that amount of the dues
+  from the organism to the patient in the invoice's balance; never changed once written.
 - ``invoice_number_counter``: the last number given per billing professional; incremented in
   the validating transaction (``openfse.services.numbering``), so numbers are gapless.
 
@@ -223,6 +226,9 @@ class Invoice(IntId, Timestamps, CabinetScoped, Base):
     payments: Mapped[list[InvoicePayment]] = relationship(
         back_populates="invoice", order_by="InvoicePayment.id", cascade="all, delete-orphan",
         passive_deletes=True)
+    share_transfers: Mapped[list[ShareTransfer]] = relationship(
+        back_populates="invoice", order_by="ShareTransfer.id", cascade="all, delete-orphan",
+        passive_deletes=True)
 
 
 class InvoiceAct(IntId, CabinetScoped, Base):
@@ -326,6 +332,29 @@ class InvoicePayment(IntId, Timestamps, CabinetScoped, Base):
     payer_name: Mapped[str] = mapped_column(String(200), default="")
 
     invoice: Mapped[Invoice] = relationship(back_populates="payments")
+
+
+class ShareTransfer(IntId, Timestamps, CabinetScoped, Base):
+    """The share of an organism (AMO or AMC) that rejected the invoice, now due by the patient
+    (« Facturer au patient »): ``balance_of`` moves ``amount`` from that payer's due to the
+    patient's."""
+
+    __tablename__ = "share_transfer"
+    __table_args__ = (
+        tenant_fk("invoice_id", "invoice", ondelete="CASCADE"),
+        CheckConstraint("amount > 0", name="amount_positive"),
+        CheckConstraint("payer IN ('amo', 'amc')", name="organism_share"),
+        # One reject is billed to the patient once.
+        UniqueConstraint("return_line_id", name="uq_share_transfer_return_line"),
+    )
+
+    invoice_id: Mapped[int] = mapped_column(index=True)
+    payer: Mapped[Payer] = mapped_column(str_enum(Payer, "payer"))  # the share moved
+    amount: Mapped[Decimal] = mapped_column(MoneyCents)
+    reason: Mapped[str] = mapped_column(String(250))  # the reject: code and label
+    return_line_id: Mapped[int | None]  # the payment-return line of the reject
+
+    invoice: Mapped[Invoice] = relationship(back_populates="share_transfers")
 
 
 class InvoiceNumberCounter(Base):

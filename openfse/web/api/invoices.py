@@ -58,10 +58,11 @@ from openfse.domain.pricing.json_readers import (
     type_error,
 )
 from openfse.errors import NotFound, OpenFSEError
-from openfse.services import invoicing
+from openfse.services import access, invoicing
 from openfse.store.journal import to_json_value
 from openfse.store.models import Invoice, InvoiceAct, InvoicePayment, Patient
 from openfse.store.repositories.invoices import InvoiceFilters
+from openfse.web.session import actor_uow, current_user
 
 router = APIRouter(tags=["factures"])
 T = TypeVar("T")
@@ -479,18 +480,17 @@ async def preview(request: Request) -> Response:
 async def validate(request: Request) -> Response:
     ctx = request.app.state.ctx
     draft = parse_invoice_document(await _document(request), ctx.uow)
+    user = current_user(request)
+    if user is not None:
+        access.check_bills_as(user, draft.professional_id)
     try:
-        result = invoicing.validate_invoice(ctx.uow(actor=_actor(request)), draft,
+        result = invoicing.validate_invoice(actor_uow(request), draft,
                                             refs=invoicing.InvoiceReferentials.of(ctx))
     except invoicing.ControlsFailed as exc:
         return _json({"error": {"code": exc.code, "message": exc.message,
                                 "diagnostics": [diagnostic_json(d) for d in exc.diagnostics]}},
                      422)
     return _json(invoice_json(result.invoice), 201)
-
-
-def _actor(request: Request) -> str:
-    return request.headers.get("x-openfse-actor", "api")[:100] or "api"
 
 
 Status = Annotated[list[DisplayStatus] | None, Query(description="Displayed status (repeat)")]
@@ -538,9 +538,8 @@ def get_attachment(request: Request, invoice_id: int, attachment_id: int) -> Res
 @router.post("/invoices/{invoice_id}/payments", status_code=201, summary="Record a payment",
              openapi_extra=_OBJECT_BODY)
 async def add_payment(request: Request, invoice_id: int) -> Response:
-    ctx = request.app.state.ctx
     payment = parse_payment(await _document(request))
-    b = invoicing.record_payment(ctx.uow(actor=_actor(request)), invoice_id, payment)
+    b = invoicing.record_payment(actor_uow(request), invoice_id, payment)
     return _json({"balance": balance_json(b)}, 201)
 
 
@@ -550,7 +549,7 @@ async def change_payment(request: Request, invoice_id: int, payment_id: int) -> 
     ctx = request.app.state.ctx
     payment = parse_payment(await _document(request))
     _check_payment_of(ctx, invoice_id, payment_id)
-    b = invoicing.edit_payment(ctx.uow(actor=_actor(request)), payment_id, payment)
+    b = invoicing.edit_payment(actor_uow(request), payment_id, payment)
     return _json({"balance": balance_json(b)})
 
 
@@ -558,7 +557,7 @@ async def change_payment(request: Request, invoice_id: int, payment_id: int) -> 
 def remove_payment(request: Request, invoice_id: int, payment_id: int) -> Response:
     ctx = request.app.state.ctx
     _check_payment_of(ctx, invoice_id, payment_id)
-    b = invoicing.delete_payment(ctx.uow(actor=_actor(request)), payment_id)
+    b = invoicing.delete_payment(actor_uow(request), payment_id)
     return _json({"balance": balance_json(b)})
 
 
@@ -572,10 +571,9 @@ def _check_payment_of(ctx: Any, invoice_id: int, payment_id: int) -> None:
              summary="Cancel an invoice (creates the linked cancellation document)",
              openapi_extra=_OBJECT_BODY)
 async def cancel(request: Request, invoice_id: int) -> Response:
-    ctx = request.app.state.ctx
     doc = await _document(request)
     reason = _text(doc.get("reason"), "reason", 500)
-    document = invoicing.cancel_invoice(ctx.uow(actor=_actor(request)), invoice_id, reason)
+    document = invoicing.cancel_invoice(actor_uow(request), invoice_id, reason)
     return _json(_status_json(document) | {"cancels_id": document.cancels_id,
                                            "total": document.total}, 201)
 
@@ -583,9 +581,8 @@ async def cancel(request: Request, invoice_id: int) -> Response:
 @router.post("/invoices/delete", summary="Delete unsent invoices (all or none)",
              openapi_extra=_OBJECT_BODY)
 async def delete_unsent(request: Request) -> Response:
-    ctx = request.app.state.ctx
     ids = _ids(await _document(request))
-    rows = invoicing.delete_unsent(ctx.uow(actor=_actor(request)), ids)
+    rows = invoicing.delete_unsent(actor_uow(request), ids)
     return _json({"items": [_status_json(r) for r in rows]})
 
 
@@ -597,7 +594,7 @@ async def sign(request: Request) -> Response:
     ids = _ids(doc)
     reader = ctx.card_reader
     vitale = reader.read_vitale() if boolean(doc.get("with_vitale"), "with_vitale") else None
-    report = invoicing.sign_invoices(ctx.uow(actor=_actor(request)), ids, sign=reader.sign,
+    report = invoicing.sign_invoices(actor_uow(request), ids, sign=reader.sign,
                                      vitale=vitale)
     return _json(_report_json(report))
 
@@ -608,7 +605,7 @@ async def sign(request: Request) -> Response:
 async def secure(request: Request) -> Response:
     ctx = request.app.state.ctx
     ids = _ids(await _document(request))
-    report = invoicing.secure_invoices(ctx.uow(actor=_actor(request)), ids,
+    report = invoicing.secure_invoices(actor_uow(request), ids,
                                        vitale=ctx.card_reader.read_vitale())
     return _json(_report_json(report))
 

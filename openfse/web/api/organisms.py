@@ -7,12 +7,13 @@ Fields are sent as typed; a refused fiche answers 422 ``invalid_form`` with
 ``organism_in_use``.
 """
 
-from __future__ import annotations
+from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict
 
 from openfse.services import organisms
+from openfse.services.fiches import FicheBook
 from openfse.store.uow import UnitOfWork
 from openfse.web.api.params import Limit, Order, SearchText
 
@@ -103,69 +104,47 @@ def _uow(request: Request) -> UnitOfWork:
     return uow
 
 
-# -- AMO ----------------------------------------------------------------------------------------
+def _add_routes(kind: str, book: FicheBook[Any], model_in: type[BaseModel],
+                model_out: type[_ContactOut]) -> None:
+    """The five endpoints of one list: ``/organisms/<kind>`` and ``/organisms/<kind>/{id}``.
 
-@router.get("/organisms/amo", response_model=list[AmoOrganismOut])
-def amo_list(request: Request, q: SearchText = "", order: Order = "asc",
-             limit: Limit = 50) -> list[AmoOrganismOut]:
-    rows = organisms.search_amo(_uow(request), q, order=order, limit=limit)
-    return [AmoOrganismOut.model_validate(row, from_attributes=True) for row in rows]
+    The body and answer models are parameters, hence real annotations (no ``from __future__
+    import annotations`` in this module): FastAPI reads them from the signatures."""
+    path = f"/organisms/{kind}"
 
+    def out(row: object) -> _ContactOut:
+        return model_out.model_validate(row, from_attributes=True)
 
-@router.get("/organisms/amo/{organism_id}", response_model=AmoOrganismOut, responses=ERRORS)
-def amo_get(request: Request, organism_id: int) -> AmoOrganismOut:
-    row = organisms.get_amo(_uow(request), organism_id)
-    return AmoOrganismOut.model_validate(row, from_attributes=True)
+    def listing(request: Request, q: SearchText = "", order: Order = "asc",
+                limit: Limit = 50) -> list[_ContactOut]:
+        return [out(row) for row in book.search(_uow(request), q, order=order, limit=limit)]
 
+    def read(request: Request, organism_id: int) -> _ContactOut:
+        return out(book.get(_uow(request), organism_id))
 
-@router.post("/organisms/amo", response_model=AmoOrganismOut, status_code=201,
-             responses=ERRORS)
-def amo_create(request: Request, body: AmoOrganismIn) -> AmoOrganismOut:
-    row = organisms.create_amo(_uow(request), body.model_dump())
-    return AmoOrganismOut.model_validate(row, from_attributes=True)
+    def create(request: Request, body: model_in) -> _ContactOut:
+        return out(book.create(_uow(request), body.model_dump()))
 
+    def update(request: Request, organism_id: int, body: model_in) -> _ContactOut:
+        return out(book.update(_uow(request), organism_id, body.model_dump()))
 
-@router.put("/organisms/amo/{organism_id}", response_model=AmoOrganismOut, responses=ERRORS)
-def amo_update(request: Request, organism_id: int, body: AmoOrganismIn) -> AmoOrganismOut:
-    row = organisms.update_amo(_uow(request), organism_id, body.model_dump())
-    return AmoOrganismOut.model_validate(row, from_attributes=True)
+    def delete(request: Request, organism_id: int) -> Response:
+        book.delete(_uow(request), organism_id)
+        return Response(status_code=204)
 
-
-@router.delete("/organisms/amo/{organism_id}", status_code=204, responses=ERRORS)
-def amo_delete(request: Request, organism_id: int) -> Response:
-    organisms.delete_amo(_uow(request), organism_id)
-    return Response(status_code=204)
-
-
-# -- AMC ----------------------------------------------------------------------------------------
-
-@router.get("/organisms/amc", response_model=list[AmcOrganismOut])
-def amc_list(request: Request, q: SearchText = "", order: Order = "asc",
-             limit: Limit = 50) -> list[AmcOrganismOut]:
-    rows = organisms.search_amc(_uow(request), q, order=order, limit=limit)
-    return [AmcOrganismOut.model_validate(row, from_attributes=True) for row in rows]
-
-
-@router.get("/organisms/amc/{organism_id}", response_model=AmcOrganismOut, responses=ERRORS)
-def amc_get(request: Request, organism_id: int) -> AmcOrganismOut:
-    row = organisms.get_amc(_uow(request), organism_id)
-    return AmcOrganismOut.model_validate(row, from_attributes=True)
+    one = f"{path}/{{organism_id}}"
+    # The names keep the operation ids of the OpenAPI schema (``amo_list``, ``amc_get``…).
+    router.add_api_route(path, listing, methods=["GET"], response_model=list[model_out],
+                         name=f"{kind}_list")
+    router.add_api_route(one, read, methods=["GET"], response_model=model_out,
+                         responses=ERRORS, name=f"{kind}_get")
+    router.add_api_route(path, create, methods=["POST"], response_model=model_out,
+                         status_code=201, responses=ERRORS, name=f"{kind}_create")
+    router.add_api_route(one, update, methods=["PUT"], response_model=model_out,
+                         responses=ERRORS, name=f"{kind}_update")
+    router.add_api_route(one, delete, methods=["DELETE"], status_code=204, responses=ERRORS,
+                         name=f"{kind}_delete")
 
 
-@router.post("/organisms/amc", response_model=AmcOrganismOut, status_code=201,
-             responses=ERRORS)
-def amc_create(request: Request, body: AmcOrganismIn) -> AmcOrganismOut:
-    row = organisms.create_amc(_uow(request), body.model_dump())
-    return AmcOrganismOut.model_validate(row, from_attributes=True)
-
-
-@router.put("/organisms/amc/{organism_id}", response_model=AmcOrganismOut, responses=ERRORS)
-def amc_update(request: Request, organism_id: int, body: AmcOrganismIn) -> AmcOrganismOut:
-    row = organisms.update_amc(_uow(request), organism_id, body.model_dump())
-    return AmcOrganismOut.model_validate(row, from_attributes=True)
-
-
-@router.delete("/organisms/amc/{organism_id}", status_code=204, responses=ERRORS)
-def amc_delete(request: Request, organism_id: int) -> Response:
-    organisms.delete_amc(_uow(request), organism_id)
-    return Response(status_code=204)
+_add_routes("amo", organisms.AMO, AmoOrganismIn, AmoOrganismOut)
+_add_routes("amc", organisms.AMC, AmcOrganismIn, AmcOrganismOut)

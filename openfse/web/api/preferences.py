@@ -14,9 +14,10 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict
 
 from openfse.domain.rights import AdriMode
-from openfse.services import preferences
+from openfse.services import access, preferences
 from openfse.services.preferences import TiersPayantAmc
 from openfse.web.api.params import RowIdQuery
+from openfse.web.session import actor_uow, current_user
 
 router = APIRouter(tags=["préférences"])
 
@@ -67,11 +68,16 @@ def preferences_get(request: Request, user_id: RowIdQuery = None) -> Preferences
                                             "`unknown_preference`"}})
 def preferences_put(request: Request, body: PreferencesIn,
                     user_id: RowIdQuery = None) -> PreferencesOut:
+    # Anyone sets his own values; the cabinet's, or another user's, are settings (titulaire,
+    # admin) — the same split as the « Profils » screens.
+    user = current_user(request)
+    if user is not None and user_id != user.user_id:
+        access.check(user, access.Permission.SETTINGS)
     data: dict[str, Any] = body.model_dump(exclude_unset=True)
-    saved = preferences.save(request.app.state.ctx.uow(), data, user_id=user_id)
+    saved = preferences.save(actor_uow(request), data, user_id=user_id)
     return PreferencesOut.of(saved)
 
 
 @router.delete("/preferences/users/{user_id}", response_model=PreferencesOut)
 def preferences_reset_user(request: Request, user_id: int) -> PreferencesOut:
-    return PreferencesOut.of(preferences.reset_user(request.app.state.ctx.uow(), user_id))
+    return PreferencesOut.of(preferences.reset_user(actor_uow(request), user_id))

@@ -30,5 +30,5 @@ def journal_page(request: Request, entite: str = "", acteur: str = "",
     with actor_uow(request) as uow:
         lines = audit.search_journal(uow, wanted)
     template = "audit/rows.html" if is_htmx(request) else "audit/journal.html"
-    return render(request, template, title="Journal", lines=lines, errors=errors,
+    return render(request, template, "journal", title="Journal", lines=lines, errors=errors,
                   entite=entite, acteur=acteur, jour=jour, page_size=audit.PAGE_SIZE)

@@ -1,7 +1,9 @@
-"""« Réaliser une facture » (seed 001): choose the patient (carte Vitale or patient base), fill
-the invoice on one screen whose récapitulatif follows every change (``preview_invoice``),
-« Valider » (controls: blocking errors stay, warnings are confirmed), then the résumé with the
-invoice number and the payments.
+"""« Réaliser une facture » (seed 001): choose the patient (carte Vitale, appli carte Vitale or
+patient base — the card's invoices waiting to be secured are offered first), fill the invoice on
+one screen whose récapitulatif follows every change (``preview_invoice``), create a missing
+prescriber without leaving it, secure it with the card read meanwhile, « Valider » (controls:
+blocking errors stay, warnings are confirmed; each is also shown next to its field), then the
+résumé with the invoice number, the payments, and « Sécuriser » for a désynchronisée invoice.
 
 The form ↔ draft document mapping is ``pricing_form``; the document is parsed by the same
 reader as ``POST /api/invoices`` so that both speak the same errors.
@@ -10,7 +12,7 @@ reader as ``POST /api/invoices`` so that both speak the same errors.
 from __future__ import annotations
 
 import base64
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -19,13 +21,14 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
 from openfse.adapters.cards.errors import CardError
+from openfse.adapters.cards.port import ApcvError, ApcvNfc, ApcvQr
 from openfse.domain.controls import Diagnostic
 from openfse.domain.invoice import InvoiceDraft, InvoiceNumber
 from openfse.domain.pricing.errors import DraftError
-from openfse.errors import OpenFSEError
-from openfse.services import directory, favourites, invoicing, preferences
+from openfse.errors import InvalidInput, NotFound, OpenFSEError
+from openfse.services import access, directory, favourites, invoicing, preferences, prescribers
 from openfse.services import patients as patient_service
-from openfse.services.cards import VitaleReading
+from openfse.services.cards import BeneficiaryStatus, VitaleReading
 from openfse.store.models import DataSource, Patient
 from openfse.web.api.invoices import parse_invoice_document, parse_payment
 from openfse.web.session import actor_uow, current_user
@@ -58,39 +61,57 @@ def _page(request: Request, template: str, *, status_code: int = 200,
 # -- choosing the patient --------------------------------------------------------------------
 
 @router.get("/facture", response_class=HTMLResponse)
-def invoice_screen(request: Request, patient: int = 0, pro: int = 0, carte: int = 0,
+def invoice_screen(request: Request, patient: int = 0, pro: int = 0, carte: str = "",
                    q: SearchText = "") -> HTMLResponse:
+    """``carte``: « 1 » started from the carte Vitale in the reader, « apcv » from the appli
+    carte Vitale; both secure the invoice at once (mode sécurisé)."""
     ctx = _ctx(request)
     if not patient:
         found = directory.search_patients(ctx.uow(), q, limit=20) if q else []
         return _page(request, "invoice/choose.html", q=q, found=found,
                      panel=reader_panel(request, "/facture"))
     today = date.today()
-    prefs = preferences.get_all(ctx.uow())
+    prefs = _preferences(request)
     state = pricing_form.default_form(today, home_visit=prefs.home_visit_by_default)
     state["patient_id"] = str(patient)
     state["professional_id"] = str(pro or _default_professional(request))
+    card = carte if carte in (FROM_VITALE, FROM_APCV) else ""
     # Without the carte Vitale the invoice is secured later (seed 001 « mode désynchronisé »).
-    state["secure_mode"] = "securise" if carte else "desynchronise"
-    state["carte"] = "1" if carte else ""
+    state["secure_mode"] = "securise" if card else "desynchronise"
+    state["carte"] = card
     return _form_page(request, state)
 
 
 def _card_accidents(request: Request, patient_id: int) -> list[dict[str, str]]:
     """The accidents du travail written on the card in the reader for this patient
     (« AT de la carte »); none when the card is gone or is not his."""
+    entry = _patient_on_card(request, patient_id)
+    if entry is None:
+        return []
+    return [{"value": f"{a.identifiant}||{a.organisme}|{pricing_form.french_date(a.date)}",
+             "label": f"AT n° {a.identifiant} du {pricing_form.french_date(a.date)}"}
+            for a in entry.beneficiary.accidents_travail]
+
+
+def _patient_on_card(request: Request, patient_id: int) -> BeneficiaryStatus | None:
+    """The entry of this patient on the carte Vitale in the reader (None: no card, or the
+    card is not his)."""
     ctx = _ctx(request)
     try:
         reading = patient_service.read_vitale(ctx.uow(), ctx.card_reader)
     except CardError:
-        return []
+        return None
     for entry in reading.entries:
-        b = entry.beneficiary
-        if b.accidents_travail and patient_service.find_beneficiary_id(ctx.uow(), b) == patient_id:
-            return [{"value": f"{a.identifiant}||{a.organisme}|{a.date.isoformat()}",
-                     "label": f"AT n° {a.identifiant} du {a.date.strftime('%d/%m/%Y')}"}
-                    for a in b.accidents_travail]
-    return []
+        if patient_service.find_beneficiary_id(ctx.uow(), entry.beneficiary) == patient_id:
+            return entry
+    return None
+
+
+def _preferences(request: Request) -> preferences.Preferences:
+    """The logged-in user's own preferences over the cabinet's (« Profils »)."""
+    user = current_user(request)
+    return preferences.get_all(_ctx(request).uow(),
+                               user_id=user.user_id if user is not None else None)
 
 
 def _default_professional(request: Request) -> int:
@@ -102,43 +123,134 @@ def _default_professional(request: Request) -> int:
     return pros[0].id if pros else 0
 
 
+# The two cards that start an invoice: the carte Vitale in the reader, read again at every
+# step (the card is the source), and the appli carte Vitale, whose session is read once (a
+# QR code serves once) and kept under a token until a beneficiary is chosen.
+FROM_VITALE, FROM_APCV = "1", "apcv"
+
+
+def _apcv_readings(request: Request) -> patient_service.PendingStore[Any]:
+    return patient_service.holder_store(request.app.state, "invoice_apcv")
+
+
+def _card_reading(request: Request, token: str) -> VitaleReading:
+    """The beneficiaries of the carte Vitale (no ``token``) or of the appli session."""
+    ctx = _ctx(request)
+    if not token:
+        return patient_service.read_vitale(ctx.uow(), ctx.card_reader)
+    try:
+        reading: VitaleReading = _apcv_readings(request).get(token)
+    except NotFound as exc:
+        raise NotFound("Lecture de l'appli carte Vitale expirée : relisez l'appli.",
+                       code="pending_expired") from exc
+    return reading
+
+
+def _beneficiaries_page(request: Request, token: str, *, done: str = "",
+                        error: str = "", status_code: int = 200) -> HTMLResponse:
+    """The beneficiaries of the card to choose from; first, the invoices of this assuré
+    waiting for his card (seed 001 « Factures poste de travail »: « il est possible de
+    sécuriser la ou les factures avant de réaliser une facture avec cette carte vitale »)."""
+    base = f"/facture/apcv/{token}" if token else "/facture/vitale"
+    try:
+        reading: VitaleReading | None = _card_reading(request, token)
+    except (CardError, NotFound) as exc:
+        reading, error, status_code = None, exc.message, 409
+    waiting = []
+    if reading is not None:
+        waiting = invoicing.invoices_to_secure(_ctx(request).uow(), reading.card.nir)
+    return _page(request, "invoice/vitale.html", reading=reading, error=error, done=done,
+                 waiting=waiting, base=base, apcv=bool(token), status_code=status_code,
+                 panel=None if token else reader_panel(request, "/facture/vitale"))
+
+
 @router.get("/facture/vitale", response_class=HTMLResponse)
 def vitale_beneficiaries(request: Request) -> HTMLResponse:
     """The beneficiaries of the carte Vitale in the reader (seed 003 « Lecture de la carte »)."""
-    ctx = _ctx(request)
-    try:
-        reading: VitaleReading | None = patient_service.read_vitale(ctx.uow(), ctx.card_reader)
-        error = ""
-    except CardError as exc:
-        reading, error = None, exc.message
-    waiting = []
-    if reading is not None:
-        # Invoices of this assuré made without his card: offer to secure them first.
-        waiting = invoicing.invoices_to_secure(ctx.uow(), reading.card.beneficiaries[0].nir)
-    return _page(request, "invoice/vitale.html", reading=reading, error=error, waiting=waiting,
-                 panel=reader_panel(request, "/facture/vitale"),
-                 status_code=200 if reading is not None else 409)
+    return _beneficiaries_page(request, "")
+
+
+@router.get("/facture/apcv/{token}", response_class=HTMLResponse)
+def apcv_beneficiaries(request: Request, token: str) -> HTMLResponse:
+    """The beneficiaries of the appli carte Vitale session (seed 001 « Appli Carte Vitale »)."""
+    return _beneficiaries_page(request, token)
 
 
 async def _choose_beneficiary(request: Request) -> Response:
-    ctx = _ctx(request)
+    """« Facturer » a beneficiary of the card: his file is created or updated from the card,
+    then the invoice screen opens with him, in mode sécurisé."""
     form = await _fields(request)
+    token = str(request.path_params.get("token", ""))
     try:
-        reading = patient_service.read_vitale(ctx.uow(), ctx.card_reader)
-    except CardError as exc:
-        return _page(request, "invoice/vitale.html", reading=None, error=exc.message,
-                     waiting=[], status_code=409)
-    index = int(form["index"]) if form.get("index", "").isdigit() else -1
+        reading = _card_reading(request, token)
+    except (CardError, NotFound):
+        return _beneficiaries_page(request, token)
+    index = _int(form.get("index")) if form.get("index", "").isdigit() else -1
     if not 0 <= index < len(reading.entries):
-        return _page(request, "invoice/vitale.html", reading=reading, waiting=[],
-                     error="Choisissez un bénéficiaire de la carte.", status_code=422)
+        return _beneficiaries_page(request, token, error="Choisissez un bénéficiaire de la carte.",
+                                   status_code=422)
+    source = DataSource.APCV if token else DataSource.VITALE
     imported = patient_service.import_beneficiary(
-        ctx.uow(), reading.entries[index].beneficiary, DataSource.VITALE, date.today())
-    return RedirectResponse(f"/facture?patient={imported.patient.id}&carte=1", status_code=303)
+        _ctx(request).uow(), reading.entries[index].beneficiary, source, date.today())
+    card = FROM_APCV if token else FROM_VITALE
+    return RedirectResponse(f"/facture?patient={imported.patient.id}&carte={card}",
+                            status_code=303)
 
 
-router.add_api_route("/facture/vitale", _choose_beneficiary, methods=["POST"],
-                     response_class=HTMLResponse)
+async def _secure_waiting(request: Request) -> Response:
+    """« Sécuriser » the chosen invoices of the assuré with his card or appli, before the new
+    invoice (the service of « Factures à sécuriser »)."""
+    form = await request.form()
+    token = str(request.path_params.get("token", ""))
+    ids = [_int(v) for v in form.getlist("ids") if isinstance(v, str) and v.isdigit()]
+    try:
+        card = _card_reading(request, token).card
+    except (CardError, NotFound):
+        return _beneficiaries_page(request, token)
+    if not ids:
+        return _beneficiaries_page(request, token, status_code=422,
+                                   error="Cochez les factures à sécuriser.")
+    report = invoicing.secure_invoices(actor_uow(request), ids, vitale=card)
+    said = [f"{len(report.done)} facture(s) sécurisée(s)."] + [m for _, m in report.refused]
+    return _beneficiaries_page(request, token, done=" ".join(said))
+
+
+for _path in ("/facture/vitale", "/facture/apcv/{token}"):
+    router.add_api_route(_path, _choose_beneficiary, methods=["POST"],
+                         response_class=HTMLResponse)
+    router.add_api_route(f"{_path}/securiser", _secure_waiting, methods=["POST"],
+                         response_class=HTMLResponse)
+
+
+@router.get("/facture/apcv", response_class=HTMLResponse)
+def apcv_page(request: Request) -> HTMLResponse:
+    return _page(request, "invoice/apcv.html", error="", payload="")
+
+
+@router.post("/facture/apcv", response_class=HTMLResponse)
+async def read_apcv(request: Request) -> Response:
+    """Open the appli carte Vitale session (QR code typed by a 2D scanner or photographed,
+    or NFC), then choose the beneficiary to invoice."""
+    ctx = _ctx(request)
+    posted = await request.form()
+    payload = str(posted.get("payload") or "").strip()
+    image = posted.get("image")
+    try:
+        if posted.get("mode") == "nfc":
+            source: ApcvQr | ApcvNfc = ApcvNfc()
+        else:
+            if isinstance(image, UploadFile) and image.filename:
+                payload = patient_service.apcv_payload_from_image(await image.read())
+            if not payload:
+                raise InvalidInput("Scannez le QR code affiché par l'application (ou "
+                                   "photographiez-le).", field="payload")
+            source = ApcvQr(payload)
+        reading = patient_service.read_apcv(ctx.uow(), ctx.apcv, source)
+    except (ApcvError, InvalidInput, CardError) as exc:
+        return _page(request, "invoice/apcv.html", error=exc.message, payload=payload,
+                     status_code=422)
+    token = _apcv_readings(request).put(reading)
+    return RedirectResponse(f"/facture/apcv/{token}", status_code=303)
 
 
 # -- the form and its récapitulatif ----------------------------------------------------------
@@ -155,7 +267,7 @@ def _choices(request: Request, state: Mapping[str, Any]) -> dict[str, Any]:
                 coverages = [(c.id, f"{c.amc_number or ''} {c.formula_code or ''}".strip())
                              for c in uow.amc_coverages.for_patient(patient_id)]
     pro_id = _int(state.get("professional_id"))
-    from_card = patient is not None and state.get("carte") == "1"
+    from_card = patient is not None and state.get("carte") == FROM_VITALE
     return {
         "accidents": _card_accidents(request, patient.id) if from_card and patient else [],
         "patient": patient,
@@ -173,21 +285,51 @@ def _choices(request: Request, state: Mapping[str, Any]) -> dict[str, Any]:
         "declarations": pricing_form.DECLARATION_CHOICES,
         "ententes": pricing_form.ENTENTE_CHOICES,
         "nomenclatures": pricing_form.NOMENCLATURES,
+        "specialties": prescribers.specialty_choices(),
     }
 
 
 def _int(value: object) -> int:
+    """A posted id, 0 when it is not one (an absurdly long number is not one either)."""
     text = str(value or "")
-    return int(text) if text.isdigit() else 0
+    return int(text) if text.isdigit() and len(text) <= 18 else 0
 
 
 def _form_page(request: Request, state: dict[str, Any], *, status_code: int = 200,
                **extra: Any) -> HTMLResponse:
     context = {"form": state, **_choices(request, state), **extra}
+    context["near"] = _by_field(context.get("diagnostics") or ())
+    context["unfold"] = _folded_with_findings(context["near"])
     if is_htmx(request):
         # htmx swaps only 2xx answers: a refused form comes back with 200 and its messages.
         return render(request, "invoice/_screen.html", **context)
     return _page(request, "invoice/screen.html", status_code=status_code, **context)
+
+
+def _by_field(diagnostics: Sequence[Diagnostic]) -> dict[str, list[Diagnostic]]:
+    """The controls' findings by the form field they are about, to show each one next to its
+    field too (the summary block keeps them all)."""
+    near: dict[str, list[Diagnostic]] = {}
+    for found in diagnostics:
+        if found.field:
+            near.setdefault(pricing_form.form_field_of(found.field), []).append(found)
+    return near
+
+
+# Fields shown in a folded part of the screen: the part opens when a finding is about them.
+_PRESCRIPTION_PART = frozenset({"prescription", "prescription_date", "prescriber_id",
+                                "prescription_ordonnance", "entente_code", "entente_date"})
+
+
+def _folded_with_findings(near: Mapping[str, object]) -> set[str]:
+    """The folded parts to open: « prescription », or « acts-2 » for act 3's details (its
+    code is always in sight)."""
+    parts = {"prescription"} if _PRESCRIPTION_PART & near.keys() else set()
+    for name in near:
+        index, _, key = name.removeprefix("acts-").partition("-")
+        if name.startswith("acts-") and key != "code":
+            parts.add(f"acts-{index}")
+    return parts
 
 
 def _draft(request: Request, form: Mapping[str, str],
@@ -239,6 +381,44 @@ async def insert_favourite(request: Request) -> HTMLResponse:
     return _form_page(request, state, focus="valider")
 
 
+# The fields of « Créer un prescripteur » inside the invoice form: ``np_`` + the fiche's.
+NEW_PRESCRIBER = "np_"
+NEW_PRESCRIBER_FIELDS = ("last_name", "first_name", "specialty_code", "rpps", "am_number",
+                         "adeli")
+
+
+@router.post("/facture/prescripteur", response_class=HTMLResponse)
+async def create_prescriber(request: Request) -> HTMLResponse:
+    """« Créer » a prescriber not yet in the list without leaving the invoice (seed 001
+    « Choix Prescripteur »): the prescribers' fiche and its checks; once created he is the
+    invoice's prescriber, and everything typed on the invoice stays."""
+    form = await _fields(request)
+    state = pricing_form.form_state(form)
+    data = {key: form.get(NEW_PRESCRIBER + key, "") for key in NEW_PRESCRIBER_FIELDS}
+    try:
+        created = prescribers.create(actor_uow(request), data)
+    except prescribers.InvalidForm as exc:
+        return _form_page(request, state, prescriber_errors=exc.errors)
+    for key in NEW_PRESCRIBER_FIELDS:
+        state.pop(NEW_PRESCRIBER + key, None)
+    state.update(prescription="on", prescriber_id=str(created.id))
+    return _form_page(request, state, prescriber_created=prescribers.display_name(created))
+
+
+@router.post("/facture/carte", response_class=HTMLResponse)
+async def secure_with_card(request: Request) -> HTMLResponse:
+    """« Sécuriser avec la carte Vitale »: an invoice begun without the card (désynchronisé,
+    dégradé, SESAM sans Vitale) is secured by it when the patient's card is in the reader —
+    mode sécurisé, and the card's AT become available."""
+    state = pricing_form.form_state(await _fields(request))
+    if _patient_on_card(request, _int(state.get("patient_id"))) is None:
+        return _form_page(request, state, error_field="secure_mode", error=(
+            "La carte Vitale de ce patient n'est pas dans le lecteur : insérez-la, puis "
+            "« Sécuriser avec la carte Vitale »."))
+    state.update(secure_mode="securise", carte=FROM_VITALE)
+    return _form_page(request, state, card_read=True)
+
+
 @router.post("/facture", response_class=HTMLResponse)
 async def validate(request: Request) -> HTMLResponse:
     """« Valider »: blocking diagnostics keep the form; warnings ask a confirmation; then the
@@ -253,6 +433,9 @@ async def validate(request: Request) -> HTMLResponse:
     refs = invoicing.InvoiceReferentials.of(ctx)
     try:
         draft = _draft(request, form, ordonnance)
+        user = current_user(request)
+        if user is not None:
+            access.check_bills_as(user, draft.professional_id)
         preview = invoicing.preview_invoice(ctx.uow(), draft, refs=refs)
         warnings = [d for d in preview.diagnostics if not d.is_blocking]
         if preview.blocking or (warnings and form.get("confirmed") != "on"):
@@ -291,15 +474,15 @@ def act_suggestions(request: Request, q: SearchText = "", pro: int = 0) -> HTMLR
 
 def _summary(request: Request, invoice_id: int, *, accepted: tuple[Diagnostic, ...] = (),
              payment_error: str = "", payment_form: Mapping[str, str] | None = None,
-             status_code: int = 200) -> HTMLResponse:
+             secured: str = "", status_code: int = 200) -> HTMLResponse:
     ctx = _ctx(request)
     invoice = invoicing.get_invoice(ctx.uow(), invoice_id)
-    prefs = preferences.get_all(ctx.uow())
+    prefs = _preferences(request)
     bal = invoicing.balance_of(invoice)
     typed = dict(payment_form or {})
     typed.setdefault("kind", prefs.default_payment_type or "cb")
     typed.setdefault("amount", str(max(bal.solde_patient, 0)).replace(".", ","))
-    typed.setdefault("paid_on", date.today().isoformat())
+    typed.setdefault("paid_on", pricing_form.french_date(date.today()))
     typed.setdefault("payer", "patient")
     with ctx.uow() as uow:
         patient = uow.patients.find(invoice.patient_id)
@@ -310,7 +493,8 @@ def _summary(request: Request, invoice_id: int, *, accepted: tuple[Diagnostic, .
                "patient_label": patient_label, "accepted": accepted, "pay": typed,
                "payment_error": payment_error, "payment_kinds": PAYMENT_KINDS,
                "payers": PAYERS, "kind_labels": dict(PAYMENT_KINDS),
-               "payer_labels": dict(PAYERS)}
+               "payer_labels": dict(PAYERS), "secured": secured,
+               "awaits_vitale": invoicing.state_of(invoice).awaits_vitale}
     if is_htmx(request):
         return render(request, "invoice/_summary.html", status_code=status_code, **context)
     return _page(request, "invoice/summary.html", status_code=status_code, **context)
@@ -325,9 +509,10 @@ def summary(request: Request, invoice_id: int) -> HTMLResponse:
 async def pay(request: Request, invoice_id: int) -> HTMLResponse:
     """One payment (chèque, CB, espèces, autre); several may follow."""
     form = await _fields(request)
-    doc = {k: v for k, v in form.items() if k in ("kind", "paid_on", "payer", "reference")}
+    doc = {k: v for k, v in form.items() if k in ("kind", "payer", "reference")}
     doc["amount"] = form.get("amount", "").strip()
     try:
+        doc["paid_on"] = pricing_form.iso_date("paid_on", form.get("paid_on", ""))
         invoicing.record_payment(actor_uow(request), invoice_id, parse_payment(doc))
     except (DraftError, OpenFSEError) as exc:
         message = getattr(exc, "message_fr", None) or exc.message
@@ -335,3 +520,17 @@ async def pay(request: Request, invoice_id: int) -> HTMLResponse:
         return _summary(request, invoice_id, payment_error=message.removeprefix(f"{field} : "),
                         payment_form=form, status_code=200 if is_htmx(request) else 422)
     return _summary(request, invoice_id, payment_form={"kind": form.get("kind", "cb")})
+
+
+@router.post("/facture/{invoice_id:int}/securiser", response_class=HTMLResponse)
+async def secure_invoice(request: Request, invoice_id: int) -> HTMLResponse:
+    """A désynchronisée invoice secured from its résumé by the patient's carte Vitale in the
+    reader (the service of « Factures à sécuriser »)."""
+    ctx = _ctx(request)
+    try:
+        card = ctx.card_reader.read_vitale()
+    except CardError as exc:
+        return _summary(request, invoice_id, secured=exc.message)
+    report = invoicing.secure_invoices(actor_uow(request), [invoice_id], vitale=card)
+    said = "Facture sécurisée par la carte Vitale." if report.done else report.refused[0][1]
+    return _summary(request, invoice_id, secured=said)

@@ -6,13 +6,20 @@ header keys), so the screen and the API share one parser (``parse_invoice_docume
 set of error messages. ``profession``, ``ps`` and ``patient`` are left out: the service reads
 them from the professional's record and the patient file (``desk_context``). Empty act rows
 are skipped.
+
+Dates are shown and typed jj/mm/aaaa (a text field: the browser's date widget follows the
+system's language, not the page's); ``to_document`` turns them into the ISO dates of the
+document and refuses, next to its field, a date that does not exist.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
+
+from openfse.errors import InvalidInput
 
 ACT_ROWS = 6
 PARCOURS_CHOICES = (
@@ -90,7 +97,39 @@ _DECIMAL_KEYS = frozenset({"coefficient", "distance_km", "depassement", "amo_ove
                            "amc_override"})
 _CHECKBOXES = ("a_domicile", "accident_droit_commun", "forcage_ald", "soins_en_rapport_ald",
                "victime_attentat", "sante_sexuelle", "anonymous_minor", "exo_per_act",
-               "hors_teletransmission", "tp_amo", "tp_amc", "prescription")
+               "hors_teletransmission", "tp_amo", "tp_amc", "prescription", "group_identical",
+               "forcage_amo_service")
+# The date fields of the screen (typed jj/mm/aaaa).
+DATE_FIELDS = ("date_soins", "accident_date", "maternite_date", "at_date", "prescription_date",
+               "entente_date", "amo_service_start", "amo_service_end")
+_FRENCH_DATE = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})")
+
+
+def french_date(day: date) -> str:
+    """``date(2025, 1, 7)`` → ``07/01/2025``, as the date fields show it."""
+    return day.strftime("%d/%m/%Y")
+
+
+def iso_date(field: str, typed: str) -> str:
+    """A typed jj/mm/aaaa (or ISO) date as the document's ISO date; "" stays "".
+
+    >>> iso_date("date_soins", "7/1/2025")
+    '2025-01-07'
+    """
+    text = typed.strip()
+    if not text:
+        return ""
+    found = _FRENCH_DATE.fullmatch(text)
+    try:
+        if found:
+            day, month, year = (int(part) for part in found.groups())
+            return date(year, month, day).isoformat()
+        if len(text) == 10:
+            return date.fromisoformat(text).isoformat()
+    except ValueError:
+        pass
+    raise InvalidInput(f"Date invalide : « {text} ». Saisissez-la au format jj/mm/aaaa "
+                       "(par exemple 07/01/2025).", field=field)
 
 
 def blank_act() -> dict[str, str]:
@@ -100,7 +139,7 @@ def blank_act() -> dict[str, str]:
 def default_form(today: date, *, home_visit: bool = False) -> dict[str, Any]:
     """A new invoice: today, maladie, médecin traitant, mode sécurisé (seed 001 defaults)."""
     return {
-        "date_soins": today.isoformat(),
+        "date_soins": french_date(today),
         "nature_assurance": "maladie",
         "parcours": "medecin_traitant",
         "secure_mode": "securise",
@@ -175,7 +214,9 @@ def _optional(form: Mapping[str, str], key: str) -> str | None:
 
 
 def to_document(form: Mapping[str, str]) -> dict[str, Any]:
-    """The invoice draft document of the form; values stay strings, the parsers check them."""
+    """The invoice draft document of the form; values stay strings, the parsers check them
+    (dates excepted: a jj/mm/aaaa that does not exist raises ``InvalidInput`` on its field)."""
+    form = {**form, **{key: iso_date(key, form.get(key, "")) for key in DATE_FIELDS}}
     on = {key: form.get(key) == "on" for key in _CHECKBOXES}
     nature = form.get("nature_assurance") or "maladie"
     doc: dict[str, Any] = {
@@ -190,8 +231,14 @@ def to_document(form: Mapping[str, str]) -> dict[str, Any]:
         "declaration_medecin_traitant": _optional(form, "declaration_medecin_traitant"),
     }
     for flag in ("a_domicile", "forcage_ald", "soins_en_rapport_ald", "victime_attentat",
-                 "sante_sexuelle", "anonymous_minor", "exo_per_act", "hors_teletransmission"):
+                 "sante_sexuelle", "anonymous_minor", "exo_per_act", "hors_teletransmission",
+                 "group_identical"):
         doc[flag] = on[flag]
+    if on["forcage_amo_service"]:
+        # « Forçage du service AMO » (seed 001): the rights typed by hand, code and dates.
+        doc["amo_service"] = {"code": form.get("amo_service_code", "").strip(),
+                              "start": _optional(form, "amo_service_start"),
+                              "end": _optional(form, "amo_service_end")}
     if _optional(form, "exo"):
         doc["exo"] = form["exo"].strip()
     # Nature d'assurance details (seed 001 « Nature d'assurance »).
@@ -234,8 +281,15 @@ def form_field_of(path: str) -> str:
         return f"acts-{index}-{key or 'code'}"
     head, _, tail = path.partition(".")
     tail = tail.split("[")[0].split(".")[0]
+    # A whole object (a control about « the AT », « the prescription »…) → its first field.
+    whole = {"accident_travail": "at_identifiant", "prescription": "prescription",
+             "bill_to": "bill_to_name", "entente_prealable": "entente_code",
+             "amo_service": "amo_service_code", "patient": "parcours"}
+    if not tail and head in whole:
+        return whole[head]
     special = {"accident_travail": f"at_{tail}", "prescription": f"prescription_{tail}",
                "bill_to": f"bill_to_{tail}", "entente_prealable": f"entente_{tail}",
+               "amo_service": f"amo_service_{tail}", "patient": tail,
                "amc_choice": "amc_coverage", "tiers_payant": "tp_amo"}
     if head == "prescription" and tail == "prescriber_id":
         return "prescriber_id"

@@ -19,7 +19,8 @@ from fastapi.responses import HTMLResponse, Response
 
 from openfse.adapters.transmission.errors import TransmissionReceiveError
 from openfse.errors import OpenFSEError
-from openfse.services import transmission
+from openfse.services import preferences, transmission
+from openfse.services.fiches import InvalidForm
 from openfse.web.session import actor_uow, flash, redirect, take_flash
 from openfse.web.ui.rendering import render
 
@@ -47,13 +48,17 @@ def page(request: Request) -> HTMLResponse:
             "unpaid": transmission.unpaid_invoices(uow, today, limit=200),
             "rejects": uow.return_lines.open_rejects(limit=200),
             "board": transmission.dashboard(uow, today),
+            "prefs": preferences.get_all(uow),
+            "debts": transmission.patient_debts(uow),
         }
+        context["patients"] = {debt.patient_id: uow.patients.get(debt.patient_id)
+                               for debt in context["debts"]}
     message = take_flash(request)
     return render(request, "teletransmission/page.html", active="teletransmission",
                   title="Télétransmission", message=message,
                   problem=bool(message and message.startswith(_PROBLEMS)), today=today,
-                  month_start=today.replace(day=1),
-                  arl_wait=transmission.ARL_WAIT_DAYS, **context)
+                  month_start=today.replace(day=1), settings=preferences.TRANSMISSION_SPECS,
+                  **context)
 
 
 @router.post(f"{PAGE}/envoyer")
@@ -78,6 +83,7 @@ def send_all(request: Request) -> Response:
         parts.insert(0, "Envoi interrompu")
     parts += [f"facture {invoice_id} non transmissible : {reason}"
               for invoice_id, reason in built.refused]
+    parts += [note.rstrip(".") for note in built.notes]
     if outcome.error:
         parts.append(f"{outcome.error} Envoyez à nouveau : aucun lot ne partira deux fois")
     flash(request, " ; ".join(parts) + ".")
@@ -132,7 +138,25 @@ def handle_reject(request: Request, line_id: int, resolution: str = Form("")) ->
         flash(request, f"Refusé : {problem.message}")
         return redirect(request, PAGE)
     flash(request, "Rejet traité : la facture est annulée, refaites-la corrigée."
-          if resolution == "reinvoice" else "Rejet traité : à facturer au patient.")
+          if resolution == "reinvoice" else
+          "Rejet traité : la part rejetée est due par le patient (voir « Rejets facturés aux "
+          "patients » et le solde du patient).")
+    return redirect(request, PAGE)
+
+
+@router.post(f"{PAGE}/reglages")
+async def save_settings(request: Request) -> Response:
+    """The cabinet's télétransmission delays (preferences arl_wait_days, payment_wait_days)."""
+    form = await request.form()
+    specs = preferences.TRANSMISSION_SPECS
+    try:
+        preferences.save(actor_uow(request), {spec.key: form.get(spec.key) for spec in specs})
+    except InvalidForm as problem:
+        labels = {spec.key: spec.label for spec in specs}
+        flash(request, "Refusé : " + " ; ".join(f"{labels[key]} : {message}"
+                                                for key, message in problem.errors.items()))
+        return redirect(request, PAGE)
+    flash(request, "Réglages de télétransmission enregistrés.")
     return redirect(request, PAGE)
 
 

@@ -12,17 +12,13 @@
 
 from __future__ import annotations
 
-import itertools
-import os
 import shutil
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, create_engine
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from pg_support import PostgresDatabases, admin_or_skip  # tests/pg_support.py
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from openfse.store.db import make_engine, session_factory
@@ -30,33 +26,15 @@ from openfse.store.migrations import upgrade
 from openfse.store.models import Cabinet
 from openfse.store.uow import UnitOfWork
 
-PG_ADMIN_URL = os.environ.get("OPENFSE_TEST_PG_URL",
-                              "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
 
-class PostgresDatabases:
-    """Creates and drops the uniquely named databases of one test session."""
+class SessionDatabases(PostgresDatabases):
+    """The databases of one test session, with the migrated one the tests share."""
 
     def __init__(self, admin: Engine) -> None:
-        self.admin = admin
-        self.prefix = f"openfse_test_{uuid.uuid4().hex[:10]}"
-        self.counter = itertools.count(1)
+        super().__init__(admin, "openfse_test")
         self.shared: str | None = None
-        self.created: list[str] = []
-
-    def url(self, name: str) -> str:
-        return make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-
-    def create(self) -> str:
-        name = f"{self.prefix}_{next(self.counter)}"
-        with self.admin.connect() as connection:
-            connection.exec_driver_sql(f"CREATE DATABASE {name}")
-            # Throwaway data: commits need not wait for the disk (still atomic and isolated).
-            connection.exec_driver_sql(f"ALTER DATABASE {name} SET synchronous_commit TO off")
-        self.created.append(name)
-        return name
 
     def migrated(self) -> str:
         """The session's database at head, shared by the tests (isolated by cabinet)."""
@@ -70,33 +48,15 @@ class PostgresDatabases:
             self.shared = name
         return self.shared
 
-    def drop(self, name: str) -> None:
-        with self.admin.connect() as connection:
-            connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        self.created.remove(name)
-
-    def drop_all(self) -> None:
-        for name in list(self.created):
-            self.drop(name)
-
 
 @pytest.fixture(scope="session")
-def pg_databases() -> Iterator[PostgresDatabases]:
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT",
-                          connect_args={"connect_timeout": 3})
-    try:
-        with admin.connect() as connection:
-            connection.exec_driver_sql("SELECT 1")
-    except OperationalError as error:
-        admin.dispose()
-        reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
-        pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN_URL}: {reason}")
-    databases = PostgresDatabases(admin)
+def pg_databases() -> Iterator[SessionDatabases]:
+    databases = SessionDatabases(admin_or_skip())
     try:
         yield databases
     finally:
         databases.drop_all()
-        admin.dispose()
+        databases.admin.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -121,7 +81,7 @@ def empty_db_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -
     if backend == "sqlite":
         yield f"sqlite:///{tmp_path / 'empty.db'}"
         return
-    databases: PostgresDatabases = request.getfixturevalue("pg_databases")
+    databases: SessionDatabases = request.getfixturevalue("pg_databases")
     name = databases.create()
     yield databases.url(name)
     databases.drop(name)
@@ -135,7 +95,7 @@ def db_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
         path = tmp_path / "openfse.db"
         shutil.copyfile(template, path)
         return f"sqlite:///{path}"
-    databases: PostgresDatabases = request.getfixturevalue("pg_databases")
+    databases: SessionDatabases = request.getfixturevalue("pg_databases")
     return databases.url(databases.migrated())
 
 

@@ -177,6 +177,9 @@ def test_a_lot_without_tiers_payant_gets_no_payment_line(desk: Desk) -> None:
         (lambda: record(care_date=date(2026, 3, 9)), "A13"),  # after reception (5 March)
         (lambda: replace(record(), cps_signature=b""), "A14"),
         (lambda: replace(record(), cps_signature=b"\x00" * 32), "A15"),
+        # Signed, then altered: the signed content no longer says what the FAC says.
+        (lambda: replace(record(), total=D("31.00"), patient=D("10.00")), "A15"),
+        (lambda: replace(record(), signed_content=b""), "A15"),  # nothing to verify over
         (lambda: record(secure_mode="securise"), "A16"),  # no Vitale signature
         (lambda: record(organisme="018415623"), "A12"),  # patient of the Vaucluse CPAM
     ],

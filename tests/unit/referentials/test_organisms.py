@@ -55,8 +55,9 @@ def test_search_amo_by_name_or_code() -> None:
 
 def test_special_amc_numbers_are_present() -> None:
     assert organisms.find_amc("55555551").kind == "sortant_c2s"  # type: ignore[union-attr]
-    assert organisms.find_amc("99999997").kind == "sortant_c2s"  # type: ignore[union-attr]
-    assert organisms.find_amc("88888888").kind == "sortant_c2s"  # type: ignore[union-attr]
+    # Seed 004 l.1517-1530: the C2S itself, managed by the caisse (99999997) or an organism.
+    assert organisms.find_amc("99999997").kind == "c2s"  # type: ignore[union-attr]
+    assert organisms.find_amc("88888888").kind == "c2s"  # type: ignore[union-attr]
     ame = organisms.find_amc("75500017")
     assert ame is not None and ame.kind == "ame" and ame.verified
     mahorais = [item for item in organisms.amc_organisms() if item.kind == "regime_mahorais"]

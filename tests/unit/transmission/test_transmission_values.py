@@ -23,6 +23,7 @@ from transmission_samples import (
 
 from openfse.domain.pricing.codes import Nomenclature
 from openfse.domain.transmission import (
+    DEFAULT_INSURER_MAILBOX,
     MAX_INVOICES_PER_LOT,
     ArlStatus,
     Destination,
@@ -36,6 +37,8 @@ from openfse.domain.transmission import (
     Reason,
     ScorPiece,
     french_public_holidays,
+    insurer_mailbox,
+    mailbox_template_problem,
     next_lot_number,
     plan_lots,
     sending_deadline,
@@ -247,3 +250,39 @@ def test_working_days_left_counts_down_then_goes_negative() -> None:
     assert working_days_left(deadline, deadline) == 0
     assert working_days_left(date(2026, 5, 7), deadline) == -1
     assert working_days_left(date(2026, 5, 11), deadline) == -2  # Thu 7, (Fri 8 férié), Mon 11
+
+
+# docs/formats/lot.md §5: the organism's mailbox from the cabinet's template.
+@pytest.mark.parametrize(
+    ("template", "destination", "address"),
+    [
+        (DEFAULT_INSURER_MAILBOX, Destination(DestinationKind.AMO, "017519881"),
+         "amo017519881@teletransmission.openfse.localhost"),
+        ("{type}.{code}@caisses.example.fr", Destination(DestinationKind.AMC, "98532001"),
+         "amc.98532001@caisses.example.fr"),
+        ("depot@oct.example.fr", Destination(DestinationKind.AMO, "017519881"),
+         "depot@oct.example.fr"),  # a concentrateur: every lot to one address
+    ],
+)
+def test_the_insurer_mailbox_comes_from_the_template(
+    template: str, destination: Destination, address: str
+) -> None:
+    assert mailbox_template_problem(template) is None
+    assert insurer_mailbox(template, destination) == address
+
+
+@pytest.mark.parametrize(
+    ("template", "words"),
+    [
+        ("{nom}@oct.example.fr", "Seuls {type}"),
+        ("{code!r}@oct.example.fr", "Seuls {type}"),
+        ("{code:>12}@oct.example.fr", "Seuls {type}"),
+        ("{code@oct.example.fr", "sans son pendant"),
+        ("caisse {code}", "Adresse e-mail attendue"),
+        ("{type}{code}@localhost", "Adresse e-mail attendue"),
+        ("x" * 200 + "@oct.example.fr", "Adresse e-mail attendue"),
+    ],
+)
+def test_a_wrong_mailbox_template_says_why(template: str, words: str) -> None:
+    problem = mailbox_template_problem(template)
+    assert problem is not None and words in problem

@@ -20,10 +20,10 @@ from openfse.adapters.transmission.errors import (
 from openfse.adapters.transmission.framing import seal
 from openfse.adapters.transmission.lot_file import (
     LotFile,
-    invoice_signing_payload,
     parse_lot,
     serialise_lot,
 )
+from openfse.adapters.transmission.signed_content import disagreements, signed_document
 from openfse.domain.transmission import ScorPiece
 
 DRAFT = (
@@ -31,17 +31,28 @@ DRAFT = (
     '"tiers_payant": {"amo": true}}'
 )
 
+# The contenu signé of the example (docs/formats/lot.md §3 SIG): what the CPS signed.
+SIGNED = (
+    b'{"amc":"0.00","amo":"21.00","date":"2026-03-02","mode":"sesam_sans_vitale",'
+    b'"nir":"178047511501217","numero":"000000123","total":"30.00"}'
+)
+SIG_LINE = (
+    b"SIG|AQID||eyJhbWMiOiIwLjAwIiwiYW1vIjoiMjEuMDAiLCJkYXRlIjoiMjAyNi0wMy0wMiIsIm1vZGUiOiJzZX"
+    b"NhbV9zYW5zX3ZpdGFsZSIsIm5pciI6IjE3ODA0NzUxMTUwMTIxNyIsIm51bWVybyI6IjAwMDAwMDEyMyIsInRvdG"
+    b"FsIjoiMzAuMDAifQ==\n"
+)
+
 # docs/formats/lot.md, « Example »: the sample consultation G with its draft.
 LOT_EXAMPLE = (
-    b"OPENFSE-LOT|1\n"
+    b"OPENFSE-LOT|2\n"
     b"LOT|751000126|20260303|007|FSE|AMO|017519881|1|0\n"
     b"FAC|000000123|178047511501217|19780412|1|00|017519881||20260302|20260302|sesam_sans_vitale"
     b"|1|0|1|30.00|21.00|0.00|9.00|2.00|21.00\n"
     b"ACT|20260302|NGAP|G|1|1||1|0||30.00|30.00|70.00|21.00|0.00\n"
     b"TAR|eyJhY3RzIjogW3siY29kZSI6ICJHIn1dLCAiZGF0ZV9zb2lucyI6ICIyMDI2LTAzLTAyIiwgInByb2Zlc3Npb24i"
     b"OiAibWVkZWNpbiIsICJ0aWVyc19wYXlhbnQiOiB7ImFtbyI6IHRydWV9fQ==\n"
-    b"SIG|AQID|\n"
-    b"FIN|5|7212bd556bead883771e8e6cee23bd5c1515993db441b5992f001ac1b153232a\n"
+    + SIG_LINE
+    + b"FIN|5|41af212b3224109625019eed8b030fc0dea6378e558a28921fecbc00a00d4417\n"
 )
 
 ARL_EXAMPLE = (
@@ -85,11 +96,11 @@ def error_of(parse: object, data: bytes) -> TransmissionFormatError:
 
 
 def test_the_documented_lot_example_is_exactly_what_is_written() -> None:
-    sample = lot(invoice(draft=DRAFT))
+    sample = lot(invoice(draft=DRAFT, signed_content=SIGNED))
     assert serialise_lot(sample) == LOT_EXAMPLE
     assert parse_lot(LOT_EXAMPLE) == sample
     assert LotFile.build(sample).sha256 == (
-        "7212bd556bead883771e8e6cee23bd5c1515993db441b5992f001ac1b153232a"
+        "41af212b3224109625019eed8b030fc0dea6378e558a28921fecbc00a00d4417"
     )
 
 
@@ -101,12 +112,18 @@ def test_scor_lots_round_trip_with_their_pieces() -> None:
     assert parse_lot(serialise_lot(sample)) == sample
 
 
-def test_the_cps_signs_the_invoice_lines_without_the_signatures() -> None:
-    signed = invoice(draft=DRAFT)
-    payload = invoice_signing_payload(signed)
-    # The FAC, ACT and TAR lines exactly as they travel (lines 3 to 5 of the example).
-    assert payload == b"\n".join(LOT_EXAMPLE.split(b"\n")[2:5]) + b"\n"
-    assert invoice_signing_payload(replace(signed, cps_signature=b"other")) == payload
+def test_the_signed_content_must_say_what_the_fac_line_says() -> None:
+    # lot.md §3 SIG: the insurer compares the contenu signé with the FAC line; the example's
+    # content is the sample's own, and an invoice altered after signing shows where.
+    sample = invoice(draft=DRAFT)
+    assert signed_document(sample) == SIGNED
+    assert disagreements(SIGNED, sample) == []
+    altered = replace(sample, total=invoice().total + 1, amo=invoice().amo + 1)
+    assert disagreements(SIGNED, altered) == ["total", "part AMO"]
+    assert disagreements(SIGNED, replace(sample, number="000000124")) == ["numéro de facture"]
+    assert disagreements(b"\xff not json", sample) == ["contenu signé illisible"]
+    assert disagreements(b'["a list"]', sample) == ["contenu signé illisible"]
+    assert disagreements(SIGNED.replace(b'"30.00"', b'"sNaN"'), sample) == ["total"]
 
 
 @pytest.mark.parametrize(
@@ -114,7 +131,7 @@ def test_the_cps_signs_the_invoice_lines_without_the_signatures() -> None:
     [
         (lambda d: d[:-1], TruncatedFile, 7, "pas terminée"),
         (lambda d: d[: d.index(b"FIN|")], TruncatedFile, 6, "FIN absente"),
-        (lambda d: d.replace(b"SIG|AQID|\n", b""), TruncatedFile, 6, "5 enregistrements"),
+        (lambda d: d.replace(SIG_LINE, b""), TruncatedFile, 6, "5 enregistrements"),
         (
             lambda d: d.replace(b"30.00|21.00|0.00|9", b"30.00|22.00|0.00|9"),
             ChecksumMismatch,
@@ -122,10 +139,10 @@ def test_the_cps_signs_the_invoice_lines_without_the_signatures() -> None:
             "altéré",
         ),
         (
-            lambda d: d.replace(b"OPENFSE-LOT|1", b"OPENFSE-LOT|2"),
+            lambda d: d.replace(b"OPENFSE-LOT|2", b"OPENFSE-LOT|1"),
             UnsupportedVersion,
             1,
-            "version 2",
+            "version 1",
         ),
         (lambda d: ARL_EXAMPLE, UnknownFormat, 1, "OPENFSE-ARL"),
         (lambda d: b"", TruncatedFile, 1, "vide"),
@@ -171,8 +188,10 @@ def test_damaged_lot_files_are_refused_saying_where(
             "champ 10 (honoraires) : montant 0.00",
         ),
         ({6: None}, 6, "« SIG » manquant avant FIN"),
-        ({5: "SIG|AQID|"}, 6, "« SIG » en trop"),
-        ({6: "SIG|AQJ=|"}, 6, "base64 canonique"),
+        ({5: "SIG|AQID||"}, 6, "« SIG » en trop"),
+        ({6: "SIG|AQJ=||"}, 6, "base64 canonique"),
+        ({6: "SIG|AQID|"}, 6, "SIG : 3 champs attendus, 2 trouvés"),
+        ({6: "SIG|AQID||e30"}, 6, "champ 3 (contenu signé)"),
         ({2: "LOT|751000126|20260303|007|DRE|AMO|017519881|1|0"}, 2, "DRE va à un organisme AMC"),
         ({2: "LOT|751000126|20260303|007|FSE|AMO|017519881|2|0"}, 7, "« FAC » manquant"),
         ({5: "TAR|bm90IGpzb24="}, 3, "objet JSON attendu"),

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: None
-Create Date: 2026-11-23 19:36:29.071031
+Create Date: 2026-12-06 18:40:14.949737
 """
 
 from collections.abc import Sequence
@@ -1476,6 +1476,40 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "pending_result",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("token", sa.String(length=32), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column("subject_id", sa.Integer(), nullable=True),
+        sa.Column("payload", sa.JSON(), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("cabinet_id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["cabinet_id"],
+            ["cabinet.id"],
+            name=op.f("fk_pending_result_cabinet_id_cabinet"),
+            ondelete="RESTRICT",
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id", "cabinet_id"],
+            ["app_user.id", "app_user.cabinet_id"],
+            name=op.f("fk_pending_result_user_id_app_user"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_pending_result")),
+        sa.UniqueConstraint("token", name="uq_pending_result_token"),
+    )
+    with op.batch_alter_table("pending_result", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_pending_result_cabinet_id"), ["cabinet_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_pending_result_expires_at"), ["expires_at"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_pending_result_user_id"), ["user_id"], unique=False)
+
+    op.create_table(
         "preference",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=True),
@@ -1545,6 +1579,50 @@ def upgrade() -> None:
         )
         batch_op.create_index(
             batch_op.f("ix_sent_message_lot_row_id"), ["lot_row_id"], unique=False
+        )
+
+    op.create_table(
+        "share_transfer",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("invoice_id", sa.Integer(), nullable=False),
+        sa.Column(
+            "payer",
+            sa.Enum(
+                "patient", "amo", "amc", name="payer", native_enum=False, create_constraint=True
+            ),
+            nullable=False,
+        ),
+        sa.Column("amount", sa.BigInteger(), nullable=False),
+        sa.Column("reason", sa.String(length=250), nullable=False),
+        sa.Column("return_line_id", sa.Integer(), nullable=True),
+        sa.Column("cabinet_id", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint(
+            "payer IN ('amo', 'amc')", name=op.f("ck_share_transfer_organism_share")
+        ),
+        sa.CheckConstraint("amount > 0", name=op.f("ck_share_transfer_amount_positive")),
+        sa.ForeignKeyConstraint(
+            ["cabinet_id"],
+            ["cabinet.id"],
+            name=op.f("fk_share_transfer_cabinet_id_cabinet"),
+            ondelete="RESTRICT",
+        ),
+        sa.ForeignKeyConstraint(
+            ["invoice_id", "cabinet_id"],
+            ["invoice.id", "invoice.cabinet_id"],
+            name=op.f("fk_share_transfer_invoice_id_invoice"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_share_transfer")),
+        sa.UniqueConstraint("return_line_id", name="uq_share_transfer_return_line"),
+    )
+    with op.batch_alter_table("share_transfer", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_share_transfer_cabinet_id"), ["cabinet_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_share_transfer_invoice_id"), ["invoice_id"], unique=False
         )
 
     op.invoke(append_only.CreateAppendOnlyGuardOp("journal"))
@@ -1653,6 +1731,11 @@ def downgrade() -> None:
     op.invoke(frozen_rows.DropFrozenGuardOp("invoice_act"))
     op.invoke(frozen_rows.DropFrozenGuardOp("invoice"))
     op.invoke(append_only.DropAppendOnlyGuardOp("journal"))
+    with op.batch_alter_table("share_transfer", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_share_transfer_invoice_id"))
+        batch_op.drop_index(batch_op.f("ix_share_transfer_cabinet_id"))
+
+    op.drop_table("share_transfer")
     with op.batch_alter_table("sent_message", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_sent_message_lot_row_id"))
         batch_op.drop_index(batch_op.f("ix_sent_message_cabinet_id"))
@@ -1673,6 +1756,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_preference_cabinet_id"))
 
     op.drop_table("preference")
+    with op.batch_alter_table("pending_result", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_pending_result_user_id"))
+        batch_op.drop_index(batch_op.f("ix_pending_result_expires_at"))
+        batch_op.drop_index(batch_op.f("ix_pending_result_cabinet_id"))
+
+    op.drop_table("pending_result")
     with op.batch_alter_table("payment_return_line", schema=None) as batch_op:
         batch_op.drop_index("ix_payment_return_line_key")
         batch_op.drop_index(batch_op.f("ix_payment_return_line_document_id"))

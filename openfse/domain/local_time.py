@@ -1,0 +1,39 @@
+"""Instants as the cabinet reads them: Europe/Paris local time (issue 8, journal screen).
+
+The database keeps every instant in UTC (``UtcDateTime``); only what people read converts:
+the screens through the one Jinja filter ``local_time`` (registered in
+:mod:`openfse.web.ui.rendering`), so that a journal line written at 23:30 UTC on 31 March reads
+« 01/04/… 01:30 », the hour on the cabinet's wall clock, summer time included; and a day asked
+for on a screen (the journal's « Jour » filter) is a day of that clock (:func:`day_bounds`).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+__all__ = ["CABINET_ZONE", "DEFAULT_FORMAT", "day_bounds", "local_time"]
+
+CABINET_ZONE = ZoneInfo("Europe/Paris")  # metropolitan France; DOM cabinets: see the report
+DEFAULT_FORMAT = "%d/%m/%Y %H:%M"
+
+
+def local_time(moment: datetime | None, fmt: str = DEFAULT_FORMAT) -> str:
+    """``moment`` on the cabinet's clock, formatted (``""`` for no moment).
+
+    A naive value is taken as UTC: that is how every stored instant is kept (SQLite returns
+    them naive before ``UtcDateTime`` restores the zone).
+    """
+    if moment is None:
+        return ""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(CABINET_ZONE).strftime(fmt)
+
+
+def day_bounds(day: date) -> tuple[datetime, datetime]:
+    """The UTC instants where ``day`` starts and the next day starts on the cabinet's clock
+    (23 or 25 hours apart on the days the clock changes)."""
+    start = datetime.combine(day, time.min, tzinfo=CABINET_ZONE)
+    end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=CABINET_ZONE)
+    return start.astimezone(UTC), end.astimezone(UTC)
