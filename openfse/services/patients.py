@@ -16,15 +16,11 @@ le fusionner »).
 from __future__ import annotations
 
 import importlib
-import secrets
-import threading
-import time
-from collections import OrderedDict
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import exists, or_, select
 
@@ -75,7 +71,6 @@ __all__ = [
     "ImportedBeneficiary",
     "PatientFile",
     "PatientHasInvoices",
-    "PendingStore",
     "RightsState",
     "adri_request_for",
     "apcv_payload_from_image",
@@ -1035,59 +1030,6 @@ def nir_display(nir: str | None) -> str:
         return ids_nir.format(nir)
     except ValueError:
         return nir
-
-
-# --------------------------------------------------------------------------- pending results
-
-T = TypeVar("T")
-
-
-class PendingStore(Generic[T]):
-    """Results waiting for the user's next click (an ADRi answer to compare, the
-    beneficiaries of an appli carte Vitale session — a QR code cannot be read twice).
-
-    In memory, per process, each kept ``ttl`` seconds under a random token; the oldest go
-    first beyond ``capacity``. Thread-safe (the web server answers from several threads).
-    """
-
-    def __init__(self, *, ttl: float = 900.0, capacity: int = 256,
-                 clock: Callable[[], float] = time.monotonic) -> None:
-        self._items: OrderedDict[str, tuple[float, T]] = OrderedDict()
-        self._ttl, self._capacity, self._clock = ttl, capacity, clock
-        self._lock = threading.Lock()
-
-    def put(self, value: T) -> str:
-        token = secrets.token_urlsafe(12)
-        with self._lock:
-            self._purge()
-            self._items[token] = (self._clock() + self._ttl, value)
-            while len(self._items) > self._capacity:
-                self._items.popitem(last=False)
-        return token
-
-    def get(self, token: str) -> T:
-        """The value, or ``NotFound`` (expired or unknown: ask again)."""
-        with self._lock:
-            self._purge()
-            item = self._items.get(token)
-        if item is None:
-            raise NotFound("Résultat expiré ou inconnu : relancez la lecture ou l'interrogation.",
-                           code="pending_expired")
-        return item[1]
-
-    def _purge(self) -> None:
-        now = self._clock()
-        for token in [t for t, (deadline, _) in self._items.items() if deadline < now]:
-            del self._items[token]
-
-
-def holder_store(holder: Any, name: str) -> PendingStore[Any]:
-    """The ``PendingStore`` kept on ``holder`` (e.g. the web app's state) under ``name``."""
-    store = getattr(holder, name, None)
-    if store is None:
-        store = PendingStore[Any]()
-        setattr(holder, name, store)
-    return store
 
 
 def rows_for_display(file: PatientFile) -> list[tuple[AmoCoverage, str]]:

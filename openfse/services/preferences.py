@@ -210,7 +210,8 @@ def _days(key: str, value: object, errors: FieldErrors) -> int | None:
     # A form sends text, the API a number; a boolean is neither.
     text = "" if isinstance(value, bool) or not isinstance(value, str | int) else str(value)
     text = text.strip()
-    if not (text.isascii() and text.isdigit() and low <= int(text) <= high):
+    # Few digits before int(): a pasted 5,000-digit number must be refused, not converted.
+    if not (text.isascii() and text.isdigit() and len(text) <= 3 and low <= int(text) <= high):
         errors.add(key, f"Nombre de jours entier de {low} à {high} attendu.")
         return None
     return int(text)

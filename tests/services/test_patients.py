@@ -664,22 +664,6 @@ def test_a_file_without_nir_or_organism_cannot_query_adri(desk: Desk) -> None:
 # --------------------------------------------------------------------------- pending store
 
 
-def test_pending_results_expire_and_the_oldest_go_first() -> None:
-    now = [0.0]
-    store: patients.PendingStore[str] = patients.PendingStore(ttl=10, capacity=2,
-                                                              clock=lambda: now[0])
-    first, second = store.put("a"), store.put("b")
-    assert store.get(first) == "a"
-    third = store.put("c")  # capacity 2: "a" goes
-    with pytest.raises(NotFound):
-        store.get(first)
-    now[0] = 11
-    with pytest.raises(NotFound, match="expiré"):
-        store.get(second)
-    with pytest.raises(NotFound):
-        store.get(third)
-
-
 def test_rights_state_on_a_day() -> None:
     day = date(2026, 3, 2)
     assert patients.rights_state(date(2026, 1, 1), None, day) == "ouverts"

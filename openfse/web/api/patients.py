@@ -41,6 +41,7 @@ from openfse.services.teleservices import (
 )
 from openfse.store.models import DataSource, FamilyRelation, Patient
 from openfse.web.api.params import Limit, Order, SearchText
+from openfse.web.pending import PendingKind, keep, kept
 
 router = APIRouter(tags=["patients"])
 
@@ -386,11 +387,6 @@ def _adri_failure(result: AdriResult) -> JSONResponse | None:
     return None
 
 
-def _pending(request: Request) -> service.PendingStore[Any]:
-    # The same store as the web pages: a token from either can be applied by either.
-    return service.holder_store(request.app.state, "patients_pending")
-
-
 @router.post("/patients/{patient_id}/adri", response_model=AdriOut,
              responses={503: {"description": "adri_unavailable"},
                         404: {"description": "adri_unknown_patient / not_found"}})
@@ -403,7 +399,7 @@ def query_rights(request: Request, patient_id: int) -> Any:
         return failure
     assert isinstance(result, AdriFound | AdriMismatch)
     answer = result.answer if isinstance(result, AdriFound) else result.returned
-    token = _pending(request).put(("adri", patient_id, answer))
+    token = keep(request, PendingKind.ADRI, answer, patient_id)
     comparison = service.compare_with_adri(ctx.uow(), patient_id, answer, _today())
     return AdriOut(
         outcome="found" if isinstance(result, AdriFound) else "mismatch",
@@ -422,9 +418,7 @@ class AdriChoiceIn(BaseModel):
 @router.post("/patients/{patient_id}/adri/{token}", response_model=PatientFileOut)
 def apply_rights(request: Request, patient_id: int, token: str,
                  body: AdriChoiceIn) -> PatientFileOut:
-    kind, owner, answer = _pending(request).get(token)
-    if kind != "adri" or owner != patient_id:
-        raise NotFound("Résultat ADRi inconnu pour ce dossier.", code="pending_expired")
+    answer = kept(request, token, PendingKind.ADRI, patient_id)
     ctx = _ctx(request)
     service.apply_adri(ctx.uow(), patient_id, answer, body.take_from_adri, _today())
     return _file_out(service.open_file(ctx.uow(), patient_id, _today()))

@@ -31,6 +31,7 @@ from openfse.services import patients as patient_service
 from openfse.services.cards import BeneficiaryStatus, VitaleReading
 from openfse.store.models import DataSource, Patient
 from openfse.web.api.invoices import parse_invoice_document, parse_payment
+from openfse.web.pending import PendingKind, keep, kept
 from openfse.web.session import actor_uow, current_user
 from openfse.web.ui import pricing_form
 from openfse.web.ui.rendering import SearchText, is_htmx, render
@@ -129,17 +130,13 @@ def _default_professional(request: Request) -> int:
 FROM_VITALE, FROM_APCV = "1", "apcv"
 
 
-def _apcv_readings(request: Request) -> patient_service.PendingStore[Any]:
-    return patient_service.holder_store(request.app.state, "invoice_apcv")
-
-
 def _card_reading(request: Request, token: str) -> VitaleReading:
     """The beneficiaries of the carte Vitale (no ``token``) or of the appli session."""
     ctx = _ctx(request)
     if not token:
         return patient_service.read_vitale(ctx.uow(), ctx.card_reader)
     try:
-        reading: VitaleReading = _apcv_readings(request).get(token)
+        reading: VitaleReading = kept(request, token, PendingKind.APCV)
     except NotFound as exc:
         raise NotFound("Lecture de l'appli carte Vitale expirée : relisez l'appli.",
                        code="pending_expired") from exc
@@ -249,7 +246,7 @@ async def read_apcv(request: Request) -> Response:
     except (ApcvError, InvalidInput, CardError) as exc:
         return _page(request, "invoice/apcv.html", error=exc.message, payload=payload,
                      status_code=422)
-    token = _apcv_readings(request).put(reading)
+    token = keep(request, PendingKind.APCV, reading)
     return RedirectResponse(f"/facture/apcv/{token}", status_code=303)
 
 

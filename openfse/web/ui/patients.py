@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime
+from datetime import date
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
@@ -30,7 +30,6 @@ from openfse.errors import InvalidInput, NotFound, OpenFSEError
 from openfse.ids.organisme import REGIMES
 from openfse.referentials.codes import EXONERATION, PIECE_JUSTIFICATIVE, QUALITE_BENEFICIAIRE
 from openfse.services import patients as service
-from openfse.services import pending_results
 from openfse.services.cards import VitaleReading
 from openfse.services.patient_forms import (
     MAX_ALDS,
@@ -41,7 +40,6 @@ from openfse.services.patient_forms import (
     PatientInput,
     birth_date_display,
 )
-from openfse.services.pending_results import PendingKind
 from openfse.services.teleservices import (
     AdriFound,
     AdriMismatch,
@@ -51,7 +49,7 @@ from openfse.services.teleservices import (
     query_adri,
 )
 from openfse.store.models import DataSource, FamilyRelation
-from openfse.web.session import current_user
+from openfse.web.pending import PendingKind, keep, kept
 from openfse.web.ui.rendering import Order, SearchText, is_htmx, render
 
 router = APIRouter(include_in_schema=False)
@@ -95,25 +93,6 @@ def _today() -> date:
 
 def _ctx(request: Request) -> Any:
     return request.app.state.ctx
-
-
-def _keep(request: Request, kind: PendingKind, value: Any, subject_id: int | None = None) -> str:
-    """Keep a teleservice answer for the user's next click (in the database: a restart or
-    another worker does not lose it); its token."""
-    return pending_results.put(_ctx(request).uow(), kind, value, user_id=_user_id(request),
-                               subject_id=subject_id, now=datetime.now(UTC))
-
-
-def _kept(request: Request, token: str, kind: PendingKind, subject_id: int | None = None) -> Any:
-    """The answer kept under ``token`` for this user (``NotFound`` once expired)."""
-    return pending_results.get(_ctx(request).uow(), token, kind, user_id=_user_id(request),
-                               subject_id=subject_id, now=datetime.now(UTC))
-
-
-def _user_id(request: Request) -> int:
-    user = current_user(request)
-    assert user is not None  # the guard (web.security) lets only logged-in users here
-    return user.user_id
 
 
 def _redirect(request: Request, url: str) -> Response:
@@ -558,7 +537,7 @@ def _adri_outcome(request: Request, file: service.PatientFile, result: AdriResul
     unavailable → the file with the message (billing goes on with the card's rights)."""
     if isinstance(result, AdriFound | AdriMismatch):
         answer = result.answer if isinstance(result, AdriFound) else result.returned
-        token = _keep(request, PendingKind.ADRI, answer, file.patient.id)
+        token = keep(request, PendingKind.ADRI, answer, file.patient.id)
         url = f"/patients/{file.patient.id}/adri/{token}"
         return _redirect(request, url + ("?confirmer=1" if isinstance(result, AdriMismatch)
                                          else ""))
@@ -569,7 +548,7 @@ def _adri_outcome(request: Request, file: service.PatientFile, result: AdriResul
 
 
 def _pending_answer(request: Request, patient_id: int, token: str) -> Any:
-    return _kept(request, token, PendingKind.ADRI, patient_id)
+    return kept(request, token, PendingKind.ADRI, patient_id)
 
 
 @router.get(ONE + "/adri/{token}", response_class=HTMLResponse)
@@ -754,7 +733,7 @@ def _read_apcv(request: Request, form: FormData) -> Response:
         reading = service.read_apcv(ctx.uow(), ctx.apcv, source)
     except (ApcvError, InvalidInput, CardError) as error:
         return _apcv_page(request, error=error.message, payload=payload, status_code=failed)
-    token = _keep(request, PendingKind.APCV, reading)
+    token = keep(request, PendingKind.APCV, reading)
     return _redirect(request, f"/patients/nouveau/apcv/{token}")
 
 
@@ -763,7 +742,7 @@ router.add_api_route("/patients/nouveau/apcv", _posted(_read_apcv), methods=["PO
 
 
 def _pending_reading(request: Request, token: str) -> VitaleReading:
-    reading: VitaleReading = _kept(request, token, PendingKind.APCV)
+    reading: VitaleReading = kept(request, token, PendingKind.APCV)
     return reading
 
 
