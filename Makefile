@@ -4,9 +4,10 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip -q --disable-pip-version-check
 PYTHON ?= python3
-# Debian packages the tests need: Chromium for the UI tests, PC/SC daemon + virtual reader driver
-# for the smart-card tests, libpcsclite-dev to build pyscard, poppler-utils to look at PDFs.
-TEST_DEBS := chromium libpcsclite-dev pcscd vsmartcard-vpcd poppler-utils
+# Debian packages the tests need: Chromium (and its French locale, for its date fields and file
+# chooser) for the UI tests, PC/SC daemon + virtual reader driver for the smart-card tests,
+# libpcsclite-dev to build pyscard, poppler-utils to look at PDFs.
+TEST_DEBS := chromium chromium-l10n libpcsclite-dev pcscd vsmartcard-vpcd poppler-utils
 PYTEST_ARGS ?=
 
 .PHONY: run test setup setup-dev system-deps services lint bench clean

@@ -5,6 +5,7 @@ Screenshots go to ``tests/e2e/artifacts/`` so that a person can look at every sc
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import threading
@@ -29,6 +30,9 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
     "--disable-quic",
+    # The browser's own widgets (date fields, file chooser) speak its UI language, not the
+    # page's: a French workstation shows jj/mm/aaaa and « Choisir un fichier ».
+    "--lang=fr-FR",
 ]
 
 
@@ -47,7 +51,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def browser_type_launch_args(browser_type_launch_args: dict) -> dict:  # type: ignore[type-arg]
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian chromium is not installed (make test installs it as root)")
-    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+    # LANGUAGE too: on Linux, Chromium takes its UI locale from the environment.
+    env = {**os.environ, "LANG": "fr_FR.UTF-8", "LANGUAGE": "fr_FR:fr"}
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS,
+            "env": env}
 
 
 @pytest.fixture(scope="session")

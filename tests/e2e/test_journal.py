@@ -34,8 +34,8 @@ def test_a_patient_file_read_is_listed_in_the_journal_in_paris_time(
     expect(page.locator("nav.menu a[href='/journal']")).to_have_attribute("aria-current", "page")
     newest = page.locator("#journal-rows tbody tr").first
     cells = newest.locator("td")
-    expect(cells.nth(2)).to_have_text("read")
-    expect(cells.nth(3)).to_have_text("patient")
+    expect(cells.nth(2)).to_have_text("consultation")  # stored "read", said in French
+    expect(cells.nth(3)).to_have_text("Patient")
     expect(cells.nth(4)).to_have_text(patient_id.group(1))
     # The time shown is the Paris wall clock (stored UTC): within a few minutes of now there.
     shown = datetime.strptime(cells.nth(0).inner_text(), "%d/%m/%Y %H:%M:%S")
@@ -45,7 +45,7 @@ def test_a_patient_file_read_is_listed_in_the_journal_in_paris_time(
     actor = cells.nth(1).inner_text()
 
     # Filters: entity, user and the day of the entry (a Paris day, as shown).
-    page.fill("#j-entite", "patient")
+    page.get_by_label("Entité").select_option(label="Patient")
     page.fill("#j-acteur", actor)
     page.fill("#j-jour", shown.date().isoformat())
     page.get_by_role("button", name="Filtrer").click()
@@ -53,7 +53,7 @@ def test_a_patient_file_read_is_listed_in_the_journal_in_paris_time(
     rows = page.locator("#journal-rows tbody tr")
     expect(rows.first.locator("td").nth(4)).to_have_text(patient_id.group(1))
     for entity in rows.locator("td:nth-child(4)").all_inner_texts():
-        assert entity == "patient"
+        assert entity == "Patient"
     screenshot("journal-filtered")
 
     page.fill("#j-acteur", "personne-de-ce-nom")

@@ -239,9 +239,9 @@ def test_the_json_api_gives_acts_ready_for_pricing(settings: Settings,
         warnings.simplefilter("ignore", DeprecationWarning)
         from fastapi.testclient import TestClient
 
-    from openfse.web.app import create_app
-
     from security.sessions import logged_in  # tests/security: log-in for the guard
+
+    from openfse.web.app import create_app
 
     with logged_in(TestClient(create_app(settings)), settings) as client:
         refused = client.post("/api/favourites", params={"on": "2026-03-02"}, json={

@@ -183,9 +183,9 @@ def test_the_json_api_lists_and_refuses_like_the_screens(settings: Settings) -> 
         warnings.simplefilter("ignore", DeprecationWarning)
         from fastapi.testclient import TestClient
 
-    from openfse.web.app import create_app
-
     from security.sessions import logged_in  # tests/security: log-in for the guard
+
+    from openfse.web.app import create_app
 
     with logged_in(TestClient(create_app(settings)), settings) as client:
         mgen = client.get("/api/organisms/amc", params={"q": "MGEN"}).json()[0]

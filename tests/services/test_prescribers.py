@@ -147,9 +147,9 @@ def test_the_json_api_round_trip(settings: Settings) -> None:
         warnings.simplefilter("ignore", DeprecationWarning)
         from fastapi.testclient import TestClient
 
-    from openfse.web.app import create_app
-
     from security.sessions import logged_in  # tests/security: log-in for the guard
+
+    from openfse.web.app import create_app
 
     with logged_in(TestClient(create_app(settings)), settings) as client:
         refused = client.post("/api/prescribers", json={"last_name": "API", "rpps": "123"})

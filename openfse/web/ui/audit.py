@@ -17,6 +17,29 @@ from openfse.web.ui.rendering import is_htmx, render
 
 router = APIRouter(include_in_schema=False)
 
+# The journal stores short English verbs and table names (stable keys for the API and the
+# tests); the screen says them in French. An unknown key is shown as stored.
+ACTION_LABELS = {
+    "create": "création", "update": "modification", "delete": "suppression",
+    "read": "consultation", "validate": "validation", "sign": "signature",
+    "secure": "sécurisation", "cancel": "annulation", "send": "envoi", "sent": "envoi",
+    "resend": "renvoi", "receive": "réception", "acknowledge": "accusé de réception",
+    "reconcile": "rapprochement", "pay": "règlement", "login": "connexion",
+    "logout": "déconnexion", "merge": "fusion", "export": "export", "restore": "restauration",
+}
+ENTITY_LABELS = {
+    "patient": "Patient", "family_link": "Lien familial", "ald": "ALD",
+    "amo_coverage": "Droits AMO", "amc_coverage": "Mutuelle du patient",
+    "amo_organism": "Organisme AMO", "amc_organism": "Organisme AMC",
+    "prescriber": "Prescripteur", "professional": "Professionnel",
+    "replacement_day": "Jour de remplacement", "app_user": "Utilisateur",
+    "favourite": "Favori", "favourite_act": "Acte de favori", "preference": "Préférence",
+    "invoice": "Facture", "invoice_act": "Acte de facture", "payment": "Règlement",
+    "invoice_attachment": "Pièce jointe", "lot": "Lot", "sent_message": "Envoi",
+    "received_document": "Retour reçu", "payment_return_line": "Ligne de retour",
+    "share_transfer": "Transfert de part", "cabinet": "Cabinet",
+}
+
 
 @router.get("/journal", response_class=HTMLResponse)
 def journal_page(request: Request, entite: str = "", acteur: str = "",
@@ -31,4 +54,5 @@ def journal_page(request: Request, entite: str = "", acteur: str = "",
         lines = audit.search_journal(uow, wanted)
     template = "audit/rows.html" if is_htmx(request) else "audit/journal.html"
     return render(request, template, "journal", title="Journal", lines=lines, errors=errors,
-                  entite=entite, acteur=acteur, jour=jour, page_size=audit.PAGE_SIZE)
+                  entite=entite, acteur=acteur, jour=jour, page_size=audit.PAGE_SIZE,
+                  action_labels=ACTION_LABELS, entity_labels=ENTITY_LABELS)
