@@ -696,6 +696,19 @@ def _invoice_blocker(uow: UnitOfWork, professional: Professional,
             "supprimées ni déchargées")
 
 
+def _archive_blocker(uow: UnitOfWork, professional: Professional) -> str | None:
+    """Invoices are kept for good (validated invoices are immutable; a deleted one stays as a
+    trace): a professional who has any cannot lose his file, which they name. The seed's
+    « déchargées » (purged from the workstation) has no equivalent here."""
+    kept = uow.invoices.count_matching(InvoiceFilters(
+        professional_id=professional.id, include_deleted=True, include_cancellations=True))
+    if not kept:
+        return None
+    return (f"{professional_display_name(professional)} a {kept} facture"
+            f"{'s' if kept > 1 else ''} archivée{'s' if kept > 1 else ''}, conservée"
+            f"{'s' if kept > 1 else ''} avec son dossier : laissez-le désactivé")
+
+
 def delete_remplacant(
     uow: UnitOfWork, remplacant_id: int, *, open_invoices: OpenInvoices = open_invoices
 ) -> None:
@@ -715,6 +728,9 @@ def delete_remplacant(
             )
         if (blocker := _invoice_blocker(uow, remplacant, open_invoices)) is not None:
             raise Conflict(f"Suppression impossible : {blocker}.", code="open_invoices",
+                           field="delete")
+        if (archived := _archive_blocker(uow, remplacant)) is not None:
+            raise Conflict(f"Suppression impossible : {archived}.", code="archived_invoices",
                            field="delete")
         _delete_professional(uow, remplacant, "remplaçant supprimé")
         uow.commit()
@@ -744,6 +760,8 @@ def titulaire_deletion_blockers(
                            "lecteur, retirez-la.")
         if (blocker := _invoice_blocker(uow, titulaire, open_invoices)) is not None:
             reasons.append(f"« {TITULAIRE_DELETION_CONDITIONS[1]} » : {blocker}.")
+        elif (archived := _archive_blocker(uow, titulaire)) is not None:
+            reasons.append(f"« {TITULAIRE_DELETION_CONDITIONS[1]} » : {archived}.")
         # « Rattaché »: an active remplaçant whose calendar holds days for this titulaire;
         # deactivating him (seed « Décocher le titulaire associé ») detaches him.
         attached = uow.professionals.remplacants_of(titulaire.id)

@@ -15,6 +15,12 @@ nothing and duplicates nothing:
   are applied first and skipped when already done, so a document fetched again after a crash
   changes nothing twice. A corrupt file is quarantined by the POP3 receiver: nothing changes.
 
+One signed invoice gives an FSE (its AMO part, to the patient's caisse), a DRE in gestion
+séparée (its AMC part, to the AMC: seed 004) and a SCOR piece per scanned ordonnance (to the
+caisse, in their own lots); the returns are reconciled per share (docs/formats/returns.md §6).
+The delays and the organisms' mailbox are the cabinet's preferences (``arl_wait_days``,
+``payment_wait_days``, ``insurer_mailbox``).
+
 The invoice state changes go through ``openfse.services.invoicing`` (journaled there); the
 ``uow_factory`` gives a fresh, not yet entered ``UnitOfWork`` each call (``ctx.uow``).
 """
@@ -88,6 +94,7 @@ __all__ = [
     "apply_document",
     "Dashboard",
     "FetchOutcome",
+    "HandledReject",
     "ReadyInvoice",
     "SendOutcome",
     "UnpaidInvoice",
@@ -772,12 +779,20 @@ def _line_row(statement: ReturnStatement, line: PaymentReturn, document_id: int,
 # --------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class HandledReject:
+    invoice_id: int | None  # None: the line matched none of our invoices
+    patient_id: int | None
+    professional_id: int | None
+
+
 def handle_reject(uow_factory: UowFactory, line_id: int, resolution: str, *,
-                  now: datetime | None = None) -> None:
+                  now: datetime | None = None) -> HandledReject:
     """Deal with a rejected invoice (one return line), once:
 
     - ``reinvoice`` (« Corriger et refacturer »): the rejected invoice is cancelled — its
-      cancellation document is made, both journaled — and the user makes the corrected one;
+      cancellation document is made, both journaled — and the user makes the corrected one
+      (the screen opens a new invoice for the same patient and professional);
     - ``patient`` (« Facturer au patient »): the share the organism rejected (AMO for an FSE
       lot, AMC for a DRE lot) becomes due by the patient: a ``ShareTransfer``, journaled, that
       the invoice's balance, the patient's balance and ``patient_debts`` show.
@@ -808,6 +823,10 @@ def handle_reject(uow_factory: UowFactory, line_id: int, resolution: str, *,
                                    + ("refacturée" if resolution == "reinvoice"
                                       else "facturée au patient"))
         uow.commit()
+        if invoice_id is None:
+            return HandledReject(None, None, None)
+        invoice = uow.invoices.get(invoice_id)
+        return HandledReject(invoice_id, invoice.patient_id, invoice.professional_id)
 
 
 def _bill_patient(uow: UnitOfWork, line: PaymentReturnLine, label: str) -> None:

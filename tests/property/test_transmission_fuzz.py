@@ -137,6 +137,7 @@ def invoices(draw: st.DrawFn, number: str | None = None) -> InvoiceRecord:
         qualite=draw(digits(2)),
         amc_number=draw(st.just("") | digits(7, 10)),
         draft=draw(drafts),
+        signed_content=draw(st.binary(max_size=300)),  # the contenu signé travels as is
     )
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from openfse.domain.invoice import BillTo, SecureMode
+from openfse.errors import Conflict
 from openfse.services import invoicing, professionals
 from openfse.services.context import AppContext
 from openfse.store.models import ProfessionalKind
@@ -85,3 +86,19 @@ def test_a_waiting_invoice_blocks_the_deletion_of_the_titulaire(ctx: AppContext)
     assert len(waiting) == 1 and f"{count} facture" in waiting[0]
     with pytest.raises(professionals.TitulaireNotDeletable):
         professionals.delete_titulaire(ctx.uow(), ctx.card_reader, chief.id)
+
+
+def test_a_professional_with_archived_invoices_keeps_his_file(ctx: AppContext) -> None:
+    # Nothing waits any more (transmitted, deleted), yet the invoices stay, immutable, and
+    # name him: the deletion is refused with why, instead of a database error.
+    stand_in = professional(ctx, ProfessionalKind.REMPLACANT)
+    patient = patient_named(ctx, "RICHARD", "CAMILLE")
+    invoice = validate(ctx, draft_for(ctx, patient, pro=stand_in)).invoice
+    invoicing.delete_unsent(ctx.uow(), [invoice.id], now=NOW)
+    assert _open(ctx, stand_in.id) == 0
+    professionals.deactivate_remplacant(ctx.uow(), stand_in.id)
+    with pytest.raises(Conflict, match="facture archivée, conservée avec son dossier") as refused:
+        professionals.delete_remplacant(ctx.uow(), stand_in.id)
+    assert refused.value.code == "archived_invoices"
+    with ctx.uow() as uow:
+        assert uow.professionals.get(stand_in.id) is not None

@@ -10,16 +10,14 @@ from html import unescape
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine
 from security.sessions import login_for
 
 from openfse.config import Settings
-from openfse.domain.invoice import SecureMode
+from openfse.domain.invoice import InvoiceStatus, SecureMode
 from openfse.domain.transmission import PaymentStatus
 from openfse.services import invoicing
 from openfse.services.context import AppContext
 from openfse.services.demo import load_demo
-from openfse.store.models import ShareTransfer
 from openfse.web.app import create_app
 
 from .test_invoicing import TODAY, draft_for, fake_cps, patient_named, validate
@@ -36,10 +34,6 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     settings = Settings.from_env({"OPENFSE_HOME": str(home),
                                   "OPENFSE_SMTP": f"127.0.0.1:{free_port()}"})
     load_demo(settings, today=TODAY)
-    # New table of the models, until the initial migration is regenerated with it.
-    engine = create_engine(settings.database_url)
-    ShareTransfer.__table__.create(engine, checkfirst=True)  # type: ignore[attr-defined]
-    engine.dispose()
     login = login_for(settings)
     with TestClient(create_app(settings), headers=login.headers) as test_client:
         test_client.cookies.set(login.cookie_name, login.cookie_value)
@@ -122,3 +116,22 @@ def test_a_reject_billed_to_the_patient_shows_as_his_debt(client: TestClient) ->
     debts = text[text.index("Rejets facturés aux patients (1)"):text.index("Impayés (")]
     # The caisse's 21,00 € and the patient's own 9,00 € (nothing paid at the desk).
     assert "R04 totaux incohérents" in debts and "30,00" in debts and number.lstrip("0") in debts
+
+
+def test_correct_and_reinvoice_cancels_and_opens_a_new_invoice(client: TestClient) -> None:
+    ctx: AppContext = client.app.state.ctx  # type: ignore[attr-defined]
+    [invoice_id] = signed(ctx, ("ANDRE", "MANON"))
+    with ctx.uow() as uow:
+        row = uow.invoices.get(invoice_id)
+        number, patient_id, pro_id = f"{row.number:09d}", row.patient_id, row.professional_id
+    lots = sent_lots(ctx, invoice_id)
+    answer(ctx, "RSP-WEB-RE", "017519881", lots["FSE"],
+           line(number, PaymentStatus.REJECTED, "21.00", "0.00"))
+
+    done = client.post(f"/teletransmission/rejets/{reject_line(ctx, 'RSP-WEB-RE')}",
+                       data={"resolution": "reinvoice"}, follow_redirects=False)
+
+    assert done.status_code == 303
+    assert done.headers["location"] == f"/facture?patient={patient_id}&pro={pro_id}"
+    with ctx.uow() as uow:
+        assert uow.invoices.get(invoice_id).status is InvoiceStatus.CANCELLED

@@ -133,10 +133,14 @@ def resend(request: Request, lot_id: str) -> Response:
 @router.post(f"{PAGE}/rejets/{{line_id}}")
 def handle_reject(request: Request, line_id: int, resolution: str = Form("")) -> Response:
     try:
-        transmission.handle_reject(_factory(request), line_id, resolution)
+        handled = transmission.handle_reject(_factory(request), line_id, resolution)
     except OpenFSEError as problem:
         flash(request, f"Refusé : {problem.message}")
         return redirect(request, PAGE)
+    if resolution == "reinvoice" and handled.patient_id is not None:
+        # The rejected invoice is cancelled: straight to a new one for the same patient.
+        return redirect(request, f"/facture?patient={handled.patient_id}"
+                                 f"&pro={handled.professional_id}")
     flash(request, "Rejet traité : la facture est annulée, refaites-la corrigée."
           if resolution == "reinvoice" else
           "Rejet traité : la part rejetée est due par le patient (voir « Rejets facturés aux "
