@@ -369,6 +369,8 @@ class InvoiceDraft:
     amo_service: AmoServiceForcing | None = None
     hors_teletransmission: bool = False
     bill_to: BillTo | None = None
+    # « Corriger et refacturer »: the cancelled invoice this one replaces (its id).
+    replaces_id: int | None = None
 
     def __post_init__(self) -> None:
         if self.act_details and len(self.act_details) != len(self.pricing.acts):

@@ -370,6 +370,8 @@ class InvoiceRecord:
     draft: str = ""
     # The bytes the CPS signed (adapters/transmission/signed_content.py), b"" when unsigned.
     signed_content: bytes = b""
+    # Serial number of the carte Vitale whose signature ``vitale_signature`` is, "" when none.
+    vitale_serial: str = ""
 
     def __post_init__(self) -> None:
         _digits(self.number, "invoice.number", "Numéro de facture", 9)
@@ -407,6 +409,8 @@ class InvoiceRecord:
         )
         _bytes(self.signed_content, "invoice.signed_content", "Contenu signé", 0,
                MAX_SIGNED_CONTENT_BYTES)
+        if self.vitale_serial != "":
+            _digits(self.vitale_serial, "invoice.vitale_serial", "Numéro de carte Vitale", 1, 20)
         if not isinstance(self.draft, str) or len(self.draft) > MAX_DRAFT_CHARS:
             raise _fail("Brouillon de tarification : texte JSON attendu.", "invoice.draft")
         # Shape only: whether the JSON reads and prices is the insurer's check (R05).

@@ -45,6 +45,7 @@ from openfse.services import teleservices
 from openfse.store.journal import JournalAction
 from openfse.store.models import AmcCoverage, AmcGestion, AmcOrganism, DataSource, Patient
 from openfse.store.uow import UnitOfWork
+from openfse.typed_numbers import record_id
 
 __all__ = [
     "FIELD_NAMES",
@@ -508,10 +509,10 @@ def _organism_id(check: _Checker) -> int | None:
     value = check.raw("amc_organism_id")
     if not value:
         return None
-    if not value.isascii() or not value.isdigit():
-        check.fail("amc_organism_id", f"Fiche organisme invalide : « {value} ».")
-        return None
-    return int(value)
+    organism_id = record_id(value)  # not int(): a 5,000-digit value must be refused, not a 500
+    if organism_id is None:
+        check.fail("amc_organism_id", f"Fiche organisme invalide : « {value[:40]} ».")
+    return organism_id
 
 
 def _reference_date(check: _Checker) -> str | None:

@@ -39,6 +39,7 @@ from openfse.services.prescribers import (
 from openfse.store.models import Favourite, FavouriteAct
 from openfse.store.repositories.favourites import CABINET, Owner
 from openfse.store.uow import UnitOfWork
+from openfse.typed_numbers import record_id
 
 __all__ = [
     "ACT_FIELDS",
@@ -447,12 +448,12 @@ def _travel_allowance(text: str, context: _Context) -> str:
 def _professional_id(errors: FieldErrors, uow: UnitOfWork, value: object) -> int | None:
     if value in (None, "", CABINET):
         return None
-    text = str(value).strip()
-    if not text.isdigit() or uow.professionals.find(int(text)) is None:
+    professional_id = record_id(value)  # not int(): 5,000 typed digits must not be a 500
+    if professional_id is None or uow.professionals.find(professional_id) is None:
         errors.add("professional_id", "Professionnel introuvable dans ce cabinet : choisissez "
                                       "dans la liste (ou « Tout le cabinet »).")
         return None
-    return int(text)
+    return professional_id
 
 
 def _validated(uow: UnitOfWork, data: Mapping[str, object], *, on: date, ccam: CcamCatalog,

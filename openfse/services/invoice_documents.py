@@ -344,6 +344,9 @@ class InvoiceRecord:
     billing: ProfessionalRow
     linked: Invoice | None  # the cancellation document, or the invoice it cancels
     history: tuple[JournalEntry, ...]
+    # « Corriger et refacturer »: the invoice this one replaces, the one replacing it.
+    replaces: Invoice | None = None
+    replaced_by: Invoice | None = None
 
     @property
     def balance(self) -> Balance:
@@ -360,6 +363,8 @@ def invoice_record(uow: UnitOfWork, invoice_id: int) -> InvoiceRecord:
         row = uow.invoices.get_full(invoice_id)
         linked = (uow.invoices.get(row.cancels_id) if row.cancels_id is not None
                   else uow.invoices.cancellation_of(row.id))
+        replaces = None if row.replaces_id is None else uow.invoices.find(row.replaces_id)
+        replaced_by = uow.invoices.replacement_of(row.id)
         journal = uow.journal_entries
         history = [*journal.history(Invoice.__tablename__, row.id)]
         for payment in row.payments:  # (a deleted payment's lines stay in the journal only)
@@ -368,7 +373,8 @@ def invoice_record(uow: UnitOfWork, invoice_id: int) -> InvoiceRecord:
             invoice=row, patient=uow.patients.get(row.patient_id),
             professional=uow.professionals.get(row.professional_id),
             billing=uow.professionals.get(row.billing_professional_id), linked=linked,
-            history=tuple(sorted(history, key=lambda e: (e.at, e.id))))
+            history=tuple(sorted(history, key=lambda e: (e.at, e.id))),
+            replaces=replaces, replaced_by=replaced_by)
 
 
 def professional_choices(uow: UnitOfWork) -> list[tuple[int, str]]:

@@ -23,6 +23,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from openfse.adapters.cards.errors import CardError
 from openfse.domain.cards import VitaleCard
 from openfse.domain.controls import (
     ActCatalog,
@@ -45,6 +46,7 @@ from openfse.domain.invoice import (
     InvoiceNumber,
     InvoiceState,
     InvoiceStatus,
+    SecureMode,
     VitaleRequired,
     anonymous_minor_nir,
 )
@@ -428,12 +430,15 @@ def validate_invoice(uow: UnitOfWork, draft: InvoiceDraft, *, refs: InvoiceRefer
         preview, context = _preview(uow, draft, refs, today or date.today())
         if preview.blocking:
             raise ControlsFailed(preview.diagnostics)
+        if draft.replaces_id is not None:
+            _replaceable(uow, draft.replaces_id, draft.patient_id)
         warnings = tuple(d for d in preview.diagnostics if not d.is_blocking)
 
         def store() -> ValidationResult:
             # First statement of the write transaction: the number (openfse.services.numbering).
             number = allocate_number(uow, context.billing_professional_id)
             row = _invoice_row(preview, context, warnings)
+            row.replaces_id = draft.replaces_id
             row.cabinet_id = uow.require_cabinet()
             uow.session.add(row)
             uow.flush()  # the draft row: its id for the acts
@@ -442,11 +447,53 @@ def validate_invoice(uow: UnitOfWork, draft: InvoiceDraft, *, refs: InvoiceRefer
             uow.flush()  # acts and attachment in one batch (no savepoint per row)
             _journal_created(uow, row, f"Facture de {_patient_label(context.patient)}")
             _apply_state(row, state_of(row).validate(number, moment))
-            _journal_update(uow, row, "validate", f"Facture n° {number} validée")
+            replacing = "" if draft.replaces_id is None else (
+                f" (remplace la facture n° {_number(uow.invoices.get(draft.replaces_id))})")
+            _journal_update(uow, row, "validate", f"Facture n° {number} validée{replacing}")
             uow.commit()
             return ValidationResult(row, number, warnings)
 
         return run_writing(uow, store)
+
+
+# --------------------------------------------------------------------------------------------
+# « Corriger et refacturer »
+# --------------------------------------------------------------------------------------------
+
+
+def _replaceable(uow: UnitOfWork, invoice_id: int, patient_id: int | None = None) -> Invoice:
+    """The invoice a new one may replace: an invoice (not a cancellation document) of this
+    patient, cancelled — a rejected invoice is cancelled before it is made again — and not
+    replaced yet (one replacement per invoice)."""
+    old = uow.invoices.find(invoice_id)
+    if old is None or old.kind is not InvoiceKind.INVOICE:
+        raise InvalidInput("La facture à refacturer est introuvable.", field="replaces_id")
+    if patient_id is not None and old.patient_id != patient_id:
+        raise InvalidInput(f"La facture n° {_number(old)} est celle d'un autre patient : "
+                           "elle ne peut pas être remplacée par celle-ci.", field="replaces_id")
+    if old.status is not InvoiceStatus.CANCELLED:
+        raise InvalidInput(f"La facture n° {_number(old)} n'est pas annulée : annulez-la "
+                           "avant de la refacturer.", field="replaces_id")
+    replacement = uow.invoices.replacement_of(old.id)
+    if replacement is not None:
+        raise InvalidInput(f"La facture n° {_number(old)} est déjà remplacée par la facture "
+                           f"n° {_number(replacement)}.", field="replaces_id")
+    return old
+
+
+def invoice_to_reinvoice(uow: UnitOfWork, invoice_id: int) -> Invoice:
+    """The cancelled invoice to correct and make again, acts loaded (its screen is filled
+    from it). Raises ``InvalidInput`` (French) when it cannot be replaced."""
+    with uow:
+        _replaceable(uow, invoice_id)
+        return uow.invoices.get_full(invoice_id)
+
+
+def replacement_links(uow: UnitOfWork, row: Invoice) -> tuple[Invoice | None, Invoice | None]:
+    """(the invoice ``row`` replaces, the invoice that replaces ``row``), each or None."""
+    with uow:
+        replaced = None if row.replaces_id is None else uow.invoices.find(row.replaces_id)
+        return replaced, uow.invoices.replacement_of(row.id)
 
 
 def _patient_label(patient: Patient) -> str:
@@ -916,18 +963,37 @@ def signed_content(row: Invoice) -> bytes:
     return json.dumps(to_json_value(document), sort_keys=True, separators=(",", ":")).encode()
 
 
+Certify = Callable[[bytes], bytes]  # the carte Vitale's signature (CardReader.certify_vitale)
+# The modes in which the carte Vitale signs with the CPS (InvoiceState.sign).
+_SECURED_BY_VITALE = (SecureMode.SECURISE, SecureMode.DESYNCHRONISE)
+
+
+def _vitale_part(row: Invoice, certify: Certify) -> tuple[str | None, str]:
+    """The carte Vitale's signature of the invoice's contenu signé (hex), or None and why not
+    (card pulled out…). In SESAM-Vitale a secured FSE is secured by both cards: the lot
+    carries this signature next to the CPS's (lot.md §3, SIG), the caisse checks it (A16)."""
+    try:
+        return certify(signed_content(row)).hex(), ""
+    except CardError as error:
+        return None, f"Facture n° {_number(row)} : {error.message}"
+
+
 def sign_invoices(uow: UnitOfWork, invoice_ids: Iterable[int], *,
                   sign: Callable[[bytes], bytes], vitale: VitaleCard | None = None,
+                  certify: Certify | None = None,
                   content: Callable[[Invoice], bytes] = signed_content,
                   now: datetime | None = None) -> SignatureReport:
     """Sign the selected invoices with the CPS (``sign``: e.g. the card reader's) over
     ``content(invoice)`` (default ``signed_content``; the transmission may pass the payload
     its lot file carries).
 
-    With ``vitale`` (the patient's card or appli session card) the invoices of that assuré are
-    signed by it too — required in mode sécurisé, and it secures a désynchronisée at once.
-    Invoices that cannot be signed are reported, the others signed.
+    With ``vitale`` (the patient's card in the reader) and ``certify`` (its signature, e.g.
+    ``reader.certify_vitale``) the invoices of that assuré are signed by the card too —
+    required in mode sécurisé, and it secures a désynchronisée at once. Invoices that cannot
+    be signed are reported, the others signed.
     """
+    if vitale is not None and certify is None:
+        raise TypeError("sign_invoices: the carte Vitale takes part only with certify")
     moment = now or utc_now()
 
     def work() -> SignatureReport:
@@ -935,15 +1001,21 @@ def sign_invoices(uow: UnitOfWork, invoice_ids: Iterable[int], *,
         refused: list[tuple[int, str]] = []
         for row in uow.invoices.many(invoice_ids, for_update=True):
             present = vitale is not None and vitale.nir == row.assure_nir
+            vitale_signature, why_not = None, ""
+            if present and row.secure_mode in _SECURED_BY_VITALE:
+                assert certify is not None
+                vitale_signature, why_not = _vitale_part(row, certify)
+                present = vitale_signature is not None
             try:
                 new_state = state_of(row).sign(moment, vitale_present=present)
             except (InvalidTransition, VitaleRequired) as error:
-                refused.append((row.id, error.message))
+                refused.append((row.id, why_not or error.message))
                 continue
             row.cps_signature = sign(content(row)).hex()
             if present and new_state.vitale_secured_at is not None:
                 assert vitale is not None
                 row.vitale_serial = vitale.serial
+                row.vitale_signature = vitale_signature
             _apply_state(row, new_state)
             _journal_update(uow, row, "sign", f"Facture n° {_number(row)} signée")
             done.append(row)
@@ -954,9 +1026,10 @@ def sign_invoices(uow: UnitOfWork, invoice_ids: Iterable[int], *,
 
 
 def secure_invoices(uow: UnitOfWork, invoice_ids: Iterable[int], *, vitale: VitaleCard,
-                    now: datetime | None = None) -> SignatureReport:
-    """Secure désynchronisées invoices with the assuré's carte Vitale or appli (« factures à
-    sécuriser »): only that assuré's invoices are accepted."""
+                    certify: Certify, now: datetime | None = None) -> SignatureReport:
+    """Secure désynchronisées invoices with the assuré's carte Vitale (« factures à
+    sécuriser »): only that assuré's invoices are accepted, each signed by the card
+    (``certify``, e.g. ``reader.certify_vitale``); one it cannot sign is reported."""
     moment = now or utc_now()
 
     def work() -> SignatureReport:
@@ -972,7 +1045,12 @@ def secure_invoices(uow: UnitOfWork, invoice_ids: Iterable[int], *, vitale: Vita
             except InvalidTransition as error:
                 refused.append((row.id, error.message))
                 continue
+            vitale_signature, why_not = _vitale_part(row, certify)
+            if vitale_signature is None:
+                refused.append((row.id, why_not))
+                continue
             row.vitale_serial = vitale.serial
+            row.vitale_signature = vitale_signature
             _apply_state(row, new_state)
             _journal_update(uow, row, "secure",
                             f"Facture n° {_number(row)} sécurisée par la carte Vitale")

@@ -29,6 +29,7 @@ from openfse.services.prescribers import FieldErrors
 from openfse.store.journal import JournalAction
 from openfse.store.models import Preference
 from openfse.store.uow import UnitOfWork, UnitOfWorkClosed
+from openfse.typed_numbers import small_int
 
 __all__ = [
     "ADRI_MODE_HELP",
@@ -207,14 +208,13 @@ def _parse(key: str, value: object, errors: FieldErrors) -> Any:
 
 def _days(key: str, value: object, errors: FieldErrors) -> int | None:
     low, high = _DAY_BOUNDS[key]
-    # A form sends text, the API a number; a boolean is neither.
-    text = "" if isinstance(value, bool) or not isinstance(value, str | int) else str(value)
-    text = text.strip()
-    # Few digits before int(): a pasted 5,000-digit number must be refused, not converted.
-    if not (text.isascii() and text.isdigit() and len(text) <= 3 and low <= int(text) <= high):
+    # A form sends text, the API a number; a boolean is neither. small_int, not int(): a pasted
+    # 5,000-digit number must be refused, not converted.
+    days = small_int(value, max_digits=3)
+    if days is None or not low <= days <= high:
         errors.add(key, f"Nombre de jours entier de {low} à {high} attendu.")
         return None
-    return int(text)
+    return days
 
 
 def _mailbox(key: str, value: object, errors: FieldErrors) -> str | None:

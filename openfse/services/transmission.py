@@ -200,6 +200,9 @@ def record_of(row: Invoice, organisme: str, kind: LotKind = LotKind.FSE) -> Invo
         # What the CPS signed at the desk travels with the signature, so the insurer can
         # verify it (lot.md §3 SIG); validated invoices never change, so it is rebuilt as is.
         signed_content=invoicing.signed_content(row) if row.cps_signature else b"",
+        # The carte Vitale's part (mode sécurisé, or a désynchronisée secured later).
+        vitale_signature=bytes.fromhex(row.vitale_signature or ""),
+        vitale_serial=(row.vitale_serial or "") if row.vitale_signature else "",
         amc_number=row.amc_number or "")
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from openfse import __version__
@@ -49,21 +49,29 @@ def create_app(settings: Settings | None = None, *, context: AppContext | None =
         app.include_router(router)
 
     @app.exception_handler(OpenFSEError)
-    async def _domain_error(request: Request, exc: OpenFSEError) -> JSONResponse:
-        return JSONResponse({"error": exc.as_dict()}, status_code=_status_for(exc))
+    async def _domain_error(request: Request, exc: OpenFSEError) -> Response:
+        status = _status_for(exc)
+        if _is_page(request):
+            return _error_page(request, status, exc.message)
+        return JSONResponse({"error": exc.as_dict()}, status_code=status)
 
     @app.exception_handler(OverflowError)
-    async def _out_of_range(request: Request, exc: OverflowError) -> JSONResponse:
+    async def _out_of_range(request: Request, exc: OverflowError) -> Response:
         # An integer beyond the databases' 64 bits (an id no row can have) reached the driver.
+        if _is_page(request):
+            return _error_page(request, 422, "Un nombre saisi est trop grand.")
         return JSONResponse(
             {"error": {"code": "out_of_range", "message": "a number is out of range"}},
             status_code=422,
         )
 
     @app.exception_handler(RequestValidationError)
-    async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation_error(request: Request, exc: RequestValidationError) -> Response:
         first = exc.errors()[0] if exc.errors() else {}
         field = ".".join(str(p) for p in first.get("loc", ()) if p not in ("body", "query"))
+        if _is_page(request):
+            return _error_page(request, 422, f"La valeur donnée pour « {field} » n'est pas "
+                                             "acceptée (trop longue ou mal formée).")
         return JSONResponse(
             {
                 "error": {
@@ -76,3 +84,19 @@ def create_app(settings: Settings | None = None, *, context: AppContext | None =
         )
 
     return app
+
+
+def _is_page(request: Request) -> bool:
+    """A screen of the French UI (an htmx fragment included), not the JSON API."""
+    path = request.url.path
+    return not (path.startswith("/api/") or path == "/api" or path.startswith("/openapi"))
+
+
+def _error_page(request: Request, status: int, message: str) -> Response:
+    """The UI's answer to a refused request: a French page (no JSON in front of a user)."""
+    from openfse.web.ui.rendering import render  # the UI package imports this module's peers
+
+    title = {403: "Accès refusé", 404: "Introuvable", 409: "Opération impossible"}.get(
+        status, "Demande refusée")
+    return render(request, "pages/error.html", title=title, message=message,
+                  status_code=status)

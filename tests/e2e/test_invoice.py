@@ -383,3 +383,34 @@ def test_identical_acts_grouped_and_the_amo_service_forced(
     page.get_by_label("Fin du service AMO").fill(_jj_mm_aaaa(TODAY + timedelta(days=30)))
     screenshot("facture-regroupement-forcage-amo")
     _validate(page)
+
+
+def test_a_cancelled_invoice_is_corrected_and_invoiced_again(
+        page: Page, live_server: str, demo_home: Path, screenshot) -> None:
+    # « Corriger et refacturer » (télétransmission, rejects): the rejected invoice, cancelled,
+    # fills the new invoice's screen; the new one says which invoice it replaces.
+    from openfse.services import invoicing
+
+    _from_patient_base(page, live_server)
+    page.get_by_label("Code de l'acte 1").fill("G")
+    page.get_by_label("Nature d'assurance").select_option("maternite")
+    page.get_by_label("Date de maternité").fill(_jj_mm_aaaa(TODAY - timedelta(days=30)))
+    _recap(page, "total-amo", "30,00 €")
+    _validate(page)
+    number = page.locator("#invoice-number").inner_text()
+    action = page.locator("form[aria-label='Paiement']").get_attribute("action") or ""
+    old_id = int(re.findall(r"\d+", action)[0])
+    ctx = AppContext.open(Settings.from_env({"OPENFSE_HOME": str(demo_home)}))
+    invoicing.cancel_invoice(ctx.uow(), old_id, "Rejet de la caisse R03 : à refacturer")
+
+    page.goto(f"{live_server}/facture?refacturer={old_id}")
+    expect(page.locator("#reinvoicing")).to_contain_text(f"facture n° {number}")
+    expect(page.get_by_label("Code de l'acte 1")).to_have_value("G")
+    expect(page.get_by_label("Nature d'assurance")).to_have_value("maternite")
+    _recap(page, "total-amo", "30,00 €")  # the récapitulatif follows the filled screen
+    screenshot("facture-refacturer")
+    _validate(page)
+    expect(page.locator("#replaces")).to_contain_text(f"facture n° {number}")
+    screenshot("facture-refacturee")
+    page.locator("#replaces").get_by_role("link").click()
+    expect(page.locator("#replaced-by")).to_contain_text("Facture remplacée par la facture n°")

@@ -20,6 +20,7 @@ from typing import Any
 from PIL import Image
 from sqlalchemy import func, select
 
+from openfse.adapters.cards.simulated import SimulatedReader
 from openfse.adapters.transmission.pop3_receiver import Received, fetch
 from openfse.config import Settings
 from openfse.domain.invoice import (
@@ -227,6 +228,7 @@ def run_loop(ctx: AppContext, settings: Settings, running: list[CaisseProcess]) 
 
     check_a_refused_lot_goes_again_in_a_new_lot(ctx, settings, caisse)
     check_an_invoice_altered_after_signing_is_refused(ctx, settings, caisse)
+    check_a_secured_invoice_carries_the_vitale_signature(ctx, settings, caisse)
     check_gestion_separee_is_paid_by_both_organisms(ctx, settings, caisse)
     check_a_scanned_ordonnance_goes_in_a_scor_lot(ctx, settings, caisse)
     check_corrupt_arl_is_quarantined(ctx, settings, caisse)
@@ -293,6 +295,55 @@ def check_an_invoice_altered_after_signing_is_refused(ctx: AppContext, settings:
     assert view.reasons == (f"A15 Signature invérifiable : lot invérifiable : signature CPS "
                             f"incorrecte (facture n° {number})",)
     assert statuses(ctx, ids) == {InvoiceStatus.SENT: 2}  # nothing of a refused lot is paid
+
+
+def check_a_secured_invoice_carries_the_vitale_signature(ctx: AppContext, settings: Settings,
+                                                         caisse: CaisseProcess) -> None:
+    """Mode sécurisé: the invoice is secured by both cards. The carte Vitale in the reader
+    signs the contenu signé with the CPS; the lot carries its signature and serial (lot.md §3
+    SIG) and the caisse, checking signatures, accepts it — and refuses with A16 an invoice
+    whose Vitale signature is not that card's."""
+    reader = SimulatedReader()
+    reader.insert("vitale_famille")
+    vitale = reader.read_vitale()
+    assure = vitale.beneficiaries[0]
+    with ctx.uow() as uow:
+        pro = next(p for p in uow.professionals.list() if p.kind is ProfessionalKind.TITULAIRE)
+        [patient] = [p for p in uow.patients.list(limit=100) if p.nir == vitale.nir
+                     and p.birth_date_text == assure.date_naissance]
+    doc: dict[str, Any] = {
+        "date_soins": TODAY.isoformat(), "profession": "medecin",
+        "ps": {"specialite": "medecine_generale", "secteur": 1},
+        "patient": {"age": 45, "parcours": "medecin_traitant"}, "acts": [{"code": "G"}],
+        "tiers_payant": {"amo": True}}
+    draft = InvoiceDraft(professional_id=pro.id, patient_id=patient.id, pricing=parse_draft(doc),
+                         secure_mode=SecureMode.SECURISE)
+    refs = invoicing.InvoiceReferentials.of(ctx)
+
+    def secured(certify: Callable[[bytes], bytes]) -> int:
+        invoice_id = invoicing.validate_invoice(ctx.uow(), draft, refs=refs,
+                                                today=TODAY).invoice.id
+        report = invoicing.sign_invoices(ctx.uow(), [invoice_id], sign=signer_of_test_cps(),
+                                         vitale=vitale, certify=certify)
+        assert not report.refused
+        return invoice_id
+
+    good = secured(reader.certify_vitale)
+    built = transmission.build_lots(ctx.uow, TODAY)
+    send_and_wait(ctx, settings, caisse, built.lots)
+    assert fetch_until(ctx, settings, 1).arl_positive == 1
+    assert statuses(ctx, [good]) == {InvoiceStatus.ACKNOWLEDGED: 1}
+
+    forged = secured(lambda data: bytes(32))  # not the card's signature
+    with ctx.uow() as uow:
+        number = f"{uow.invoices.get(forged).number:09d}"
+    built = transmission.build_lots(ctx.uow, TODAY)
+    send_and_wait(ctx, settings, caisse, built.lots)
+    assert fetch_until(ctx, settings, 1).arl_negative == 1
+    with ctx.uow() as uow:
+        [view] = [v for v in transmission.lots_overview(uow, TODAY) if v.lot_id == built.lots[0]]
+    assert view.reasons == ("A16 Signature de la carte Vitale absente ou incorrecte : signature "
+                            f"Vitale incorrecte (facture n° {number})",)
 
 
 def check_gestion_separee_is_paid_by_both_organisms(ctx: AppContext, settings: Settings,

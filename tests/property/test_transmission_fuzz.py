@@ -138,6 +138,7 @@ def invoices(draw: st.DrawFn, number: str | None = None) -> InvoiceRecord:
         amc_number=draw(st.just("") | digits(7, 10)),
         draft=draw(drafts),
         signed_content=draw(st.binary(max_size=300)),  # the contenu signé travels as is
+        vitale_serial=draw(st.just("") | digits(1, 20)),  # lot version 3: the signing card
     )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -420,9 +420,36 @@ def test_invoices_waiting_for_the_card_are_secured_first(
     assert re.search(r'id="secured">1 facture\(s\) sécurisée\(s\)', done)
     assert f'value="{invoice_id}"' not in done  # no longer waiting
     assert invoicing_state(ctx, invoice_id).vitale_secured_at is not None
+    assert _vitale_signature_is_the_cards(ctx, invoice_id, ctx.card_reader.certify_vitale)
     # Then « Facturer PAUL » as usual.
     chosen = client.post("/facture/vitale", data={"index": "0"}, follow_redirects=False)
     assert chosen.status_code == 303 and chosen.headers["location"].endswith("&carte=1")
+
+
+def test_invoices_waiting_for_the_card_are_secured_by_the_appli_carte_vitale(
+        client: TestClient, ctx: AppContext, doctor_id: int) -> None:
+    # The appli carte Vitale takes the card's part: its session signs the invoice's contenu
+    # signé with the card's key, without the card in the reader.
+    paul = _martin_paul(ctx)
+    invoice_id = _invoice_id(_validated(client, _form(paul, doctor_id)))  # désynchronisé
+    ctx.card_reader.remove()
+    read = client.post("/facture/apcv", follow_redirects=False,
+                       data={"mode": "qr", "payload": ctx.apcv.show_qr("vitale_famille")})
+    token_page = read.headers["location"]
+    done = client.post(f"{token_page}/securiser", data={"ids": str(invoice_id)}).text
+    assert re.search(r'id="secured">1 facture\(s\) sécurisée\(s\)', done)
+    ctx.card_reader.insert("vitale_famille")  # the same card signs the same bytes
+    assert _vitale_signature_is_the_cards(ctx, invoice_id, ctx.card_reader.certify_vitale)
+    ctx.card_reader.remove("vitale_famille")
+
+
+def _vitale_signature_is_the_cards(ctx: AppContext, invoice_id: int,
+                                   certify: Callable[[bytes], bytes]) -> bool:
+    from openfse.services import invoicing
+
+    row = invoicing.get_invoice(ctx.uow(), invoice_id)
+    expected: bytes = certify(invoicing.signed_content(row))
+    return row.vitale_serial == "0100000001" and row.vitale_signature == expected.hex()
 
 
 def invoicing_state(ctx: AppContext, invoice_id: int):  # type: ignore[no-untyped-def]

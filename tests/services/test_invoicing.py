@@ -19,8 +19,9 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import IntegrityError
 
+from openfse.adapters.cards.errors import CardAbsent
 from openfse.config import Settings
-from openfse.domain.cards import AmoAffiliation, VitaleBeneficiary, VitaleCard
+from openfse.domain.cards import AmoAffiliation, CardKind, VitaleBeneficiary, VitaleCard
 from openfse.domain.invoice import (
     AmcChoice,
     Attachment,
@@ -38,7 +39,7 @@ from openfse.domain.payment import Payer, Payment, PaymentKind, PaymentState
 from openfse.domain.pricing import parse_draft
 from openfse.domain.pricing.errors import DraftError
 from openfse.domain.rights import Organisme, Period
-from openfse.errors import Conflict
+from openfse.errors import Conflict, InvalidInput
 from openfse.ids import nir as nir_id
 from openfse.services import invoicing
 from openfse.services.context import AppContext
@@ -122,6 +123,14 @@ def vitale_of(patient: Patient, serial: str = "1234567890") -> VitaleCard:
 
 def fake_cps(data: bytes) -> bytes:
     return b"CPS:" + data[:16]
+
+
+def fake_vitale(data: bytes) -> bytes:
+    return b"VIT:" + data[:16]
+
+
+def pulled_out_vitale(data: bytes) -> bytes:
+    raise CardAbsent(CardKind.VITALE)
 
 
 @pytest.fixture(scope="module")
@@ -402,7 +411,8 @@ def test_delete_unsent_all_or_nothing_keeping_the_numbers(ctx: AppContext) -> No
     patient = patient_named(ctx, "ROUSSEAU", "ZOE")
     first = validate(ctx, draft_for(ctx, patient)).invoice
     second = validate(ctx, draft_for(ctx, patient)).invoice
-    invoicing.sign_invoices(ctx.uow(), [second.id], sign=fake_cps, vitale=vitale_of(patient))
+    invoicing.sign_invoices(ctx.uow(), [second.id], sign=fake_cps, vitale=vitale_of(patient),
+                            certify=fake_vitale)
     invoicing.put_in_lot(ctx.uow(), [second.id], "LOT-001")
 
     with pytest.raises(InvalidTransition, match="non transmises"):
@@ -458,11 +468,20 @@ def test_signature_needs_the_vitale_in_mode_securise(ctx: AppContext) -> None:
     assert invoicing.state_of(signed).display_status is DisplayStatus.DEGRADEE
     assert bytes.fromhex(signed.cps_signature or "").startswith(b"CPS:")
 
+    # The card in the reader but pulled out before it signs: not secured, nothing changed.
     report = invoicing.sign_invoices(ctx.uow(), [secure.id], sign=fake_cps,
-                                     vitale=vitale_of(patient, "V-42"))
+                                     vitale=vitale_of(patient), certify=pulled_out_vitale)
+    assert report.refused[0][0] == secure.id and "Vitale" in report.refused[0][1]
+    assert invoicing.get_invoice(ctx.uow(), secure.id).cps_signature is None
+
+    report = invoicing.sign_invoices(ctx.uow(), [secure.id], sign=fake_cps,
+                                     vitale=vitale_of(patient, "V-42"), certify=fake_vitale)
     signed = invoicing.get_invoice(ctx.uow(), secure.id)
     assert (invoicing.state_of(signed).display_status, signed.vitale_serial) == (
         DisplayStatus.SECURISEE, "V-42")
+    # Secured by both cards: the Vitale signed the same contenu signé as the CPS.
+    assert bytes.fromhex(signed.vitale_signature or "") == fake_vitale(
+        invoicing.signed_content(signed))
 
 
 def test_desynchronised_invoices_are_secured_later_by_their_assure_only(ctx: AppContext
@@ -477,14 +496,21 @@ def test_desynchronised_invoices_are_secured_later_by_their_assure_only(ctx: App
     waiting = invoicing.invoices_to_secure(ctx.uow(), patient.nir)
     assert [r.id for r in waiting] == [mine.id]
 
+    pulled = invoicing.secure_invoices(ctx.uow(), [mine.id], vitale=vitale_of(patient),
+                                       certify=pulled_out_vitale)
+    assert not pulled.done and "Vitale" in pulled.refused[0][1]
+    assert invoicing.get_invoice(ctx.uow(), mine.id).vitale_signature is None
+
     report = invoicing.secure_invoices(ctx.uow(), [mine.id, theirs.id],
-                                       vitale=vitale_of(patient))
+                                       vitale=vitale_of(patient), certify=fake_vitale)
 
     assert [r.id for r in report.done] == [mine.id]
     assert report.refused[0][0] == theirs.id
     assert invoicing.invoices_to_secure(ctx.uow(), patient.nir) == []
     secured = invoicing.get_invoice(ctx.uow(), mine.id)
     assert invoicing.state_of(secured).display_status is DisplayStatus.SECURISEE
+    assert bytes.fromhex(secured.vitale_signature or "") == fake_vitale(
+        invoicing.signed_content(secured))
 
 
 def test_transmission_statuses_follow_the_life_of_the_invoice(ctx: AppContext) -> None:
@@ -506,6 +532,51 @@ def test_transmission_statuses_follow_the_life_of_the_invoice(ctx: AppContext) -
         invoicing.put_in_lot(ctx.uow(), [paid.id], "LOT-003")
     # A rejected invoice may be cancelled to be redone.
     assert invoicing.cancel_invoice(ctx.uow(), rejected.id, "à refaire").cancels_id == rejected.id
+
+
+def test_a_rejected_invoice_is_corrected_and_invoiced_again_linked_to_it(
+        ctx: AppContext) -> None:
+    # « Corriger et refacturer »: the rejected invoice is cancelled, the new one says which
+    # invoice it replaces (replaces_id, journaled), and an invoice is replaced once only.
+    patient = patient_named(ctx, "GIRARD")
+    other = patient_named(ctx, "MERCIER", "ELIOTT")
+    rejected = validate(ctx, draft_for(ctx, patient, secure_mode=SecureMode.DEGRADE)).invoice
+    invoicing.sign_invoices(ctx.uow(), [rejected.id], sign=fake_cps)
+    invoicing.put_in_lot(ctx.uow(), [rejected.id], "LOT-009")
+    invoicing.mark_sent(ctx.uow(), [rejected.id], now=NOW)
+    invoicing.acknowledge(ctx.uow(), [rejected.id], now=NOW)
+    invoicing.reject(ctx.uow(), rejected.id, "R03 Droits AMO fermés", now=NOW)
+    corrected = draft_for(ctx, patient, secure_mode=SecureMode.DEGRADE,
+                          replaces_id=rejected.id)
+
+    # Not cancelled yet: it cannot be replaced (nothing is stored, no number used).
+    before = counter(ctx, rejected.billing_professional_id)
+    with pytest.raises(InvalidInput, match="n'est pas annulée"):
+        validate(ctx, corrected)
+    assert counter(ctx, rejected.billing_professional_id) == before
+    with pytest.raises(InvalidInput, match="n'est pas annulée"):
+        invoicing.invoice_to_reinvoice(ctx.uow(), rejected.id)
+
+    invoicing.cancel_invoice(ctx.uow(), rejected.id, "Rejet R03 : à refacturer")
+    source = invoicing.invoice_to_reinvoice(ctx.uow(), rejected.id)
+    assert [act.code for act in source.acts] == ["G"]  # the screen is filled from it
+    with pytest.raises(InvalidInput, match="autre patient"):
+        validate(ctx, replace(draft_for(ctx, other), replaces_id=rejected.id))
+
+    new = validate(ctx, corrected).invoice
+
+    assert new.replaces_id == rejected.id
+    old = invoicing.get_invoice(ctx.uow(), rejected.id)
+    replaced, replaced_by = invoicing.replacement_links(ctx.uow(), old)
+    assert (replaced, replaced_by.id if replaced_by else None) == (None, new.id)
+    replaced, _ = invoicing.replacement_links(ctx.uow(), invoicing.get_invoice(ctx.uow(), new.id))
+    assert replaced is not None and replaced.id == rejected.id
+    with ctx.uow() as uow:
+        [entry] = [e for e in uow.journal_entries.history("invoice", new.id)
+                   if e.action == "validate"]
+    assert f"remplace la facture n° {old.number:09d}" in (entry.summary or "")
+    with pytest.raises(InvalidInput, match="déjà remplacée"):
+        validate(ctx, corrected)
 
 
 # --------------------------------------------------------------------------------------------

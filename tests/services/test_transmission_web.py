@@ -7,6 +7,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Iterator
 from html import unescape
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -132,6 +133,74 @@ def test_correct_and_reinvoice_cancels_and_opens_a_new_invoice(client: TestClien
                        data={"resolution": "reinvoice"}, follow_redirects=False)
 
     assert done.status_code == 303
-    assert done.headers["location"] == f"/facture?patient={patient_id}&pro={pro_id}"
+    assert done.headers["location"] == f"/facture?refacturer={invoice_id}"
     with ctx.uow() as uow:
         assert uow.invoices.get(invoice_id).status is InvoiceStatus.CANCELLED
+
+    # The new invoice's screen is filled from the rejected one, and linked to it.
+    screen = client.get(done.headers["location"])
+    assert screen.status_code == 200
+    typed = _invoice_form(screen.text)
+    assert f"Refacturation de la facture n° {number}" in screen.text
+    assert (typed["patient_id"], typed["professional_id"], typed["replaces_id"]) == (
+        str(patient_id), str(pro_id), str(invoice_id))
+    assert (typed["date_soins"], typed["nature_assurance"], typed["parcours"]) == (
+        TODAY.strftime("%d/%m/%Y"), "maladie", "medecin_traitant")
+    assert (typed["acts-0-nomenclature"], typed["acts-0-code"], typed["tp_amo"]) == (
+        "NGAP", "G", "on")
+    assert typed.get("acts-1-code", "") == ""
+
+    page = client.post("/facture", headers={"HX-Request": "true"}, data=typed).text
+    if "invoice-number" not in page:  # warnings only: confirmed
+        page = client.post("/facture", headers={"HX-Request": "true"},
+                           data={**typed, "confirmed": "on"}).text
+    assert f"remplace la <a href=\"/factures/{invoice_id}\">facture n° {number}</a>" in page
+    with ctx.uow() as uow:
+        new = uow.invoices.replacement_of(invoice_id)
+    assert new is not None and new.patient_id == patient_id
+    old_detail = client.get(f"/factures/{invoice_id}").text
+    assert f"remplacée par la <a href=\"/factures/{new.id}\">facture n° {new.number}</a>" in (
+        old_detail)
+    # Only once: the same link again is refused, next to the notice, and nothing is stored.
+    again = client.post("/facture", headers={"HX-Request": "true"},
+                        data={**typed, "confirmed": "on"}).text
+    assert "déjà remplacée" in again and 'id="err-replaces_id"' in again
+    assert client.get("/facture?refacturer=999999").status_code == 422  # unknown invoice
+
+
+class _FormReader(HTMLParser):
+    """The values the invoice form would post (``#invoice-form``), as a browser sends them."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.values: dict[str, str] = {}
+        self._inside = False
+        self._select: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {name: value or "" for name, value in attrs}
+        if tag == "form":
+            self._inside = a.get("id") == "invoice-form"
+        if not self._inside or "name" not in a:
+            if tag == "option" and self._select and "selected" in a:
+                self.values[self._select] = a.get("value", "")
+            return
+        if tag == "input" and a.get("type") not in ("checkbox", "file", "submit", "button"):
+            self.values[a["name"]] = a.get("value", "")
+        elif tag == "input" and a.get("type") == "checkbox" and "checked" in a:
+            self.values[a["name"]] = "on"
+        elif tag == "select":
+            self._select = a["name"]
+            self.values.setdefault(a["name"], "")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "select":
+            self._select = None
+        if tag == "form":
+            self._inside = False
+
+
+def _invoice_form(html: str) -> dict[str, str]:
+    reader = _FormReader()
+    reader.feed(html)
+    return reader.values

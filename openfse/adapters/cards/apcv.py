@@ -11,23 +11,26 @@ public, so openfse simulates the phone side here:
   NFC reader.
 
 Either way :meth:`start_session` returns an :class:`~openfse.domain.cards.ApcvSession` with the
-card's beneficiaries, flagged ``adri_required`` (the rights always come from ADRi).
+card's beneficiaries, flagged ``adri_required`` (the rights always come from ADRi); while the
+session lasts, :meth:`certify` signs invoices as the card itself does (same key).
 """
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import threading
 
 from openfse.adapters.cards.errors import (
     ApcvPhoneAbsent,
     ApcvQrRejected,
+    ApcvSessionExpired,
     ApcvUnavailable,
     UnknownTestCard,
 )
 from openfse.adapters.cards.port import ApcvNfc, ApcvQr, ApcvSource
 from openfse.domain.cards import ApcvMode, ApcvSession, CardKind, VitaleCard
-from openfse.simulators.cards.model import CardCatalog
+from openfse.simulators.cards.model import CardCatalog, VitaleChip
 
 __all__ = ["QR_PREFIX", "SimulatedApcvProvider", "UnavailableApcvProvider"]
 
@@ -41,6 +44,7 @@ class SimulatedApcvProvider:
         self.catalog = catalog if catalog is not None else CardCatalog()
         self._pending_qr: dict[str, str] = {}  # token → card name, consumed by a session
         self._phone: str | None = None
+        self._sessions: dict[str, str] = {}  # session id → card name
         self._lock = threading.Lock()
 
     # ------------------------------------------------------------------ the phone side
@@ -78,7 +82,19 @@ class SimulatedApcvProvider:
             mode = ApcvMode.NFC
         else:  # pragma: no cover - ApcvSource is a closed union
             raise TypeError(source)
-        return ApcvSession(secrets.token_hex(8), mode, self._vitale(card_name))
+        session = ApcvSession(secrets.token_hex(8), mode, self._vitale(card_name))
+        with self._lock:
+            self._sessions[session.session_id] = card_name
+        return session
+
+    def certify(self, session_id: str, data: bytes) -> bytes:
+        with self._lock:
+            card_name = self._sessions.get(session_id)
+        if card_name is None:
+            raise ApcvSessionExpired()
+        # The phone holds the card's key: the same chip logic signs.
+        chip = VitaleChip(card_name, self._vitale(card_name))
+        return chip.sign(hashlib.sha256(data).digest())
 
     def _consume_qr(self, payload: str) -> str:
         prefix, _, rest = payload.strip().partition(":")
@@ -106,4 +122,7 @@ class UnavailableApcvProvider:
     """
 
     def start_session(self, source: ApcvSource) -> ApcvSession:
+        raise ApcvUnavailable()
+
+    def certify(self, session_id: str, data: bytes) -> bytes:
         raise ApcvUnavailable()

@@ -250,6 +250,15 @@ class ApcvPhoneAbsent(ApcvError):
         )
 
 
+class ApcvSessionExpired(ApcvError):
+    code = "apcv_session_expired"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Session de l'appli carte Vitale terminée : relisez l'appli (QR code ou NFC)."
+        )
+
+
 class ApcvUnavailable(ApcvError):
     """No appli carte Vitale service for this configuration."""
 

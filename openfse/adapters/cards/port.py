@@ -20,6 +20,7 @@ from openfse.adapters.cards.errors import (
     ApcvError,
     ApcvPhoneAbsent,
     ApcvQrRejected,
+    ApcvSessionExpired,
     CardAbsent,
     CardBlocked,
     CardContentError,
@@ -46,6 +47,7 @@ __all__ = [
     "ApcvProvider",
     "ApcvQr",
     "ApcvQrRejected",
+    "ApcvSessionExpired",
     "ApcvSource",
     "CardAbsent",
     "CardBlocked",
@@ -135,6 +137,14 @@ class CardReader(Protocol):
         """
         ...
 
+    def certify_vitale(self, data: bytes) -> bytes:
+        """The carte Vitale's signature of ``data`` (its part in securing an invoice; no code:
+        simulated signature, docs/formats/card-apdu.md §4).
+
+        Raises :class:`CardAbsent`, :class:`WrongCard`, :class:`CardRemoved`.
+        """
+        ...
+
     def close(self) -> None:
         """Release the reader (the cards are powered down: the code porteur state is lost)."""
         ...
@@ -163,5 +173,13 @@ class ApcvProvider(Protocol):
         marked ``adri_required`` (rights always come from ADRi for the ApCV).
 
         Raises :class:`ApcvQrRejected`, :class:`ApcvPhoneAbsent`.
+        """
+        ...
+
+    def certify(self, session_id: str, data: bytes) -> bytes:
+        """The signature of ``data`` by the carte Vitale of the session: the appli's part in
+        securing an invoice, as the card's (:meth:`CardReader.certify_vitale`).
+
+        Raises :class:`ApcvSessionExpired`.
         """
         ...

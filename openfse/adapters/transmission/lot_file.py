@@ -1,4 +1,4 @@
-"""The lot file (``OPENFSE-LOT`` version 1): ``LotContent`` ↔ bytes.
+"""The lot file (``OPENFSE-LOT`` version 3): ``LotContent`` ↔ bytes.
 
 Our own format, documented with its field tables in ``docs/formats/lot.md`` (the official B2 /
 SESAM-Vitale 1.40 layouts are restricted documents, PROTOCOLS §1.3). Records::
@@ -7,7 +7,8 @@ SESAM-Vitale 1.40 layouts are restricted documents, PROTOCOLS §1.3). Records::
     FAC  one invoice (FSE or DRE), followed by
       ACT  its acts (as many as FAC announces)
       TAR  optionally the pricing draft (base64 of the PRICE-CONTRACT JSON)
-      SIG  the CPS signature, the Vitale signature and the contenu signé (base64)
+      SIG  the CPS signature, the Vitale signature, the contenu signé (base64) and the
+           serial number of the carte Vitale that signed
     PJ   one scanned justificatif (SCOR lots only)
 
 The lot's SHA-256 is the trailer's (``LotFile.sha256``): it identifies one exact content, so
@@ -61,8 +62,11 @@ __all__ = [
 
 FORMAT_ID = "OPENFSE-LOT"
 # 2: SIG carries the contenu signé (what the CPS signature covers, signed_content.py).
-VERSION = 2
-_VERSIONS = frozenset({VERSION})
+# 3: SIG carries the serial number of the carte Vitale that signed (its key is per card).
+# Version 2 is still read: lots built before keep their bytes when they are sent again.
+VERSION = 3
+_VERSIONS = frozenset({2, VERSION})
+_SIG_FIELDS = {2: 3, 3: 4}
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +86,7 @@ class LotFile:
     @classmethod
     def parse(cls, data: bytes) -> LotFile:
         sealed = unseal(data, FORMAT_ID, _VERSIONS)
-        return cls(_read(Cursor(sealed)), data, sealed.sha256)
+        return cls(_read(Cursor(sealed), sealed.version), data, sealed.sha256)
 
     @property
     def lot_id(self) -> str:
@@ -115,7 +119,7 @@ def _records(lot: LotContent) -> Iterator[list[str]]:
     for invoice in lot.invoices:
         yield from _invoice_records(invoice)
         yield ["SIG", fmt_b64(invoice.cps_signature), fmt_b64(invoice.vitale_signature),
-               fmt_b64(invoice.signed_content)]
+               fmt_b64(invoice.signed_content), invoice.vitale_serial]
     for piece in lot.pieces:
         yield [
             "PJ",
@@ -187,7 +191,7 @@ def parse_lot(data: bytes) -> LotContent:
     return LotFile.parse(data).content
 
 
-def _read(cursor: Cursor) -> LotContent:
+def _read(cursor: Cursor, version: int) -> LotContent:
     head = cursor.take("LOT", 8)
     with head.building():
         ref = LotRef(
@@ -202,14 +206,14 @@ def _read(cursor: Cursor) -> LotContent:
         )
     invoice_count = head.integer(6, "nombre de factures", 0, MAX_INVOICES_PER_LOT)
     piece_count = head.integer(7, "nombre de pièces", 0, MAX_PIECES_PER_LOT)
-    invoices = tuple(_read_invoice(cursor) for _ in range(invoice_count))
+    invoices = tuple(_read_invoice(cursor, version) for _ in range(invoice_count))
     pieces = tuple(_read_piece(cursor.take("PJ", 6)) for _ in range(piece_count))
     cursor.finish()
     with head.building():
         return LotContent(ref, kind, destination, invoices=invoices, pieces=pieces)
 
 
-def _read_invoice(cursor: Cursor) -> InvoiceRecord:
+def _read_invoice(cursor: Cursor, version: int) -> InvoiceRecord:
     head = cursor.take("FAC", 19)
     act_count = head.integer(12, "nombre d'actes", 1, MAX_ACTS_PER_INVOICE)
     acts = tuple(_read_act(cursor.take("ACT", 14)) for _ in range(act_count))
@@ -223,10 +227,11 @@ def _read_invoice(cursor: Cursor) -> InvoiceRecord:
             raise tar.error("TAR : brouillon de tarification en UTF-8 attendu.") from None
         if not draft:
             raise tar.error("TAR : brouillon de tarification vide.")
-    sig = cursor.take("SIG", 3)
+    sig = cursor.take("SIG", _SIG_FIELDS[version])
     cps = sig.b64(0, "signature CPS", MAX_SIGNATURE_BYTES)
     vitale = sig.b64(1, "signature Vitale", MAX_SIGNATURE_BYTES)
     signed = sig.b64(2, "contenu signé", MAX_SIGNED_CONTENT_BYTES)
+    serial = sig.optional_digits(3, "carte Vitale", 1, 20) if version >= 3 else ""
     with head.building():
         return InvoiceRecord(
             number=head.digits(0, "numéro de facture", 9),
@@ -252,6 +257,7 @@ def _read_invoice(cursor: Cursor) -> InvoiceRecord:
             vitale_signature=vitale,
             draft=draft,
             signed_content=signed,
+            vitale_serial=serial,
         )
 
 

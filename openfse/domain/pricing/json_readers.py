@@ -17,6 +17,7 @@ from typing import TypeVar
 
 from openfse.domain.pricing.errors import DraftError
 from openfse.money import CENT, InvalidAmount, parse_amount
+from openfse.typed_numbers import small_int
 
 E = TypeVar("E", bound=StrEnum)
 T = TypeVar("T")
@@ -156,8 +157,8 @@ def integer(value: object, field: str, minimum: int, maximum: int) -> int:
         number = value
     elif isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value():
         number = int(value)
-    elif isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
-        number = int(value.strip())
+    elif isinstance(value, str):  # small_int, not int(): 5,000 digits are no integer, not a 500
+        number = small_int(value)
     if number is None:
         raise type_error(field, "an integer", value)
     if not minimum <= number <= maximum:

@@ -24,6 +24,7 @@ from decimal import Decimal
 from hashlib import sha256
 
 from openfse.adapters.transmission.signed_content import disagreements
+from openfse.domain.cards import VitaleCard
 from openfse.domain.pricing.contract import price_document
 from openfse.domain.pricing.errors import DraftError
 from openfse.domain.pricing.tariffs import TariffSource
@@ -41,7 +42,7 @@ from openfse.ids import facturation_ps, nir, organisme
 from openfse.money import format_eur
 from openfse.simulators.adri.engine import SimInsured, load_dataset
 from openfse.simulators.caisse.reasons import reason
-from openfse.simulators.cards.model import CardCatalog
+from openfse.simulators.cards.model import CardCatalog, vitale_key
 
 __all__ = [
     "CheckContext",
@@ -101,32 +102,66 @@ class RightsDirectory:
         return None
 
 
-class SignatureKeys:
-    """The simulated CPS keys (HMAC-SHA256 over the SHA-256 of the signed data, as the test
-    cards sign: docs/formats/card-apdu.md §4), by numéro de facturation with its key."""
+@dataclass(frozen=True, slots=True)
+class VitaleKey:
+    """What the caisse knows of one carte Vitale: its signing key and its assuré's NIR."""
 
-    def __init__(self, keys: Mapping[str, bytes]) -> None:
+    key: bytes
+    nir: str
+
+
+class SignatureKeys:
+    """The simulated card keys (HMAC-SHA256 over the SHA-256 of the signed data, as the test
+    cards sign: docs/formats/card-apdu.md §4): the CPS's by numéro de facturation with its
+    key, the cartes Vitale's by serial number."""
+
+    def __init__(self, keys: Mapping[str, bytes],
+                 vitale: Mapping[str, VitaleKey] | None = None) -> None:
         self._keys = dict(keys)
+        self._vitale = dict(vitale or {})
 
     @classmethod
     def of_test_cards(cls) -> SignatureKeys:
         keys: dict[str, bytes] = {}
+        vitale: dict[str, VitaleKey] = {}
         for card in CardCatalog().all():
+            if isinstance(card.content, VitaleCard):
+                serial = card.content.serial
+                vitale[serial] = VitaleKey(vitale_key(serial), card.content.nir)
             situations = getattr(card.content, "situations", ())
             if card.secrets is None:
                 continue
             for situation in situations:
                 number = situation.numero_facturation + situation.cle_facturation
                 keys[number] = card.secrets.signing_key
-        return cls(keys)
+        return cls(keys, vitale)
 
     def verify(self, ps_number: str, data: bytes, signature: bytes) -> bool | None:
         """True/False when the professional's key is known, None otherwise."""
         key = self._keys.get(ps_number)
         if key is None:
             return None
-        expected = hmac.new(key, sha256(data).digest(), sha256).digest()
-        return hmac.compare_digest(expected, signature)
+        return _verify(key, data, signature)
+
+    def vitale_problem(self, invoice: InvoiceRecord) -> str:
+        """Why the carte Vitale's signature does not secure this invoice ("" when it does, or
+        when the card is unknown here): it must be the assuré's card, signing the contenu
+        signé the lot carries."""
+        if not invoice.vitale_serial:
+            return "carte Vitale non indiquée"
+        card = self._vitale.get(invoice.vitale_serial)
+        if card is None:
+            return ""
+        if card.nir != invoice.nir:
+            return f"carte Vitale n° {invoice.vitale_serial} d'un autre assuré"
+        if not _verify(card.key, invoice.signed_content, invoice.vitale_signature):
+            return "signature Vitale incorrecte"
+        return ""
+
+
+def _verify(key: bytes, data: bytes, signature: bytes) -> bool:
+    expected = hmac.new(key, sha256(data).digest(), sha256).digest()
+    return hmac.compare_digest(expected, signature)
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,6 +214,11 @@ def _invoice_lot_problems(
             problems.append(reason("A15", problem, number))
     if invoice.secure_mode == "securise" and not invoice.vitale_signature:
         problems.append(reason("A16", "", number))
+    elif invoice.vitale_signature and context.signatures is not None:
+        # Secured by the assuré's card (mode sécurisé, or a désynchronisée secured later).
+        problem = context.signatures.vitale_problem(invoice)
+        if problem:
+            problems.append(reason("A16", problem, number))
     return problems
 
 

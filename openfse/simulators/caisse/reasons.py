@@ -27,7 +27,7 @@ ARL_LABELS: dict[str, str] = {
     "A14": "Facture non signée par la carte CPS",
     # PROTOCOLS §1.7: « lots invérifiables » (signature cannot be verified).
     "A15": "Signature invérifiable : lot invérifiable",
-    "A16": "Signature de la carte Vitale absente en mode sécurisé",
+    "A16": "Signature de la carte Vitale absente ou incorrecte",
     "A17": "Numéro de lot déjà accepté avec un autre contenu : utiliser un nouveau numéro",
     "A20": "Pièce justificative dans un format non accepté (PDF, JPEG ou PNG)",
     "A21": "Pièce justificative de résolution insuffisante (150 dpi au minimum)",

@@ -21,6 +21,7 @@ from decimal import Decimal
 from hashlib import sha256
 
 from openfse.adapters.transmission.signed_content import signed_document
+from openfse.domain.cards import VitaleCard
 from openfse.domain.pricing.codes import Nomenclature
 from openfse.domain.pricing.contract import price_document
 from openfse.domain.transmission import (
@@ -32,7 +33,7 @@ from openfse.domain.transmission import (
     PendingItem,
 )
 from openfse.ids import nir as nir_id
-from openfse.simulators.cards.model import CardCatalog
+from openfse.simulators.cards.model import CardCatalog, vitale_key
 
 __all__ = [
     "DEFAULT_ORGANISME",
@@ -40,6 +41,7 @@ __all__ = [
     "TEMPLATES",
     "Signer",
     "priced_record",
+    "secure_record",
     "synthetic_birth_date",
     "synthetic_nir",
     "synthetic_pending",
@@ -102,6 +104,17 @@ def signer_of_test_cps(card: str = "cps_titulaire") -> Signer:
         return hmac.new(key, sha256(data).digest(), sha256).digest()
 
     return sign
+
+
+def secure_record(record: InvoiceRecord, card: str = "vitale_famille") -> InvoiceRecord:
+    """``record`` (signed) secured by the test carte Vitale ``card`` too, as in mode sécurisé:
+    the card's signature of the contenu signé and its serial number (lot.md §3 SIG)."""
+    content = CardCatalog().get(card).content
+    if not isinstance(content, VitaleCard):
+        raise ValueError(f"{card} is not a Vitale test card")
+    digest = sha256(record.signed_content).digest()
+    signature = hmac.new(vitale_key(content.serial), digest, sha256).digest()
+    return replace(record, vitale_signature=signature, vitale_serial=content.serial)
 
 
 def synthetic_nir(index: int, birth: date, sex: int = 1) -> str:

@@ -20,6 +20,7 @@ from openfse.simulators.cards.model import (
     PinBlocked,
     PinNotVerified,
     Verdict,
+    VitaleChip,
 )
 
 __all__ = ["ApduCard"]
@@ -50,6 +51,8 @@ class ApduCard:
                 p.INS_RESET_RETRY_COUNTER: self._reset_retry_counter,
                 p.INS_INTERNAL_AUTHENTICATE: self._internal_authenticate,
             }
+        else:  # the carte Vitale signs the invoices it secures, without a code
+            self._handlers[p.INS_INTERNAL_AUTHENTICATE] = self._vitale_authenticate
 
     @property
     def atr(self) -> bytes:
@@ -165,3 +168,15 @@ class ApduCard:
             return _sw(p.SW_AUTH_BLOCKED)
         except PinNotVerified:
             return _sw(p.SW_SECURITY_NOT_SATISFIED)
+
+    # ------------------------------------------------------------------ Vitale
+
+    def _vitale_authenticate(self, c: p.Command) -> bytes:
+        if (c.p1, c.p2) != (0x00, 0x00):
+            return _sw(p.SW_INCORRECT_P1P2)
+        if not self._application_selected:
+            return _sw(p.SW_NO_CURRENT_EF)
+        if len(c.data) != p.DIGEST_LENGTH:
+            return _sw(p.SW_WRONG_LENGTH)
+        assert isinstance(self.chip, VitaleChip)
+        return _sw(p.SW_OK, self.chip.sign(c.data))

@@ -14,7 +14,10 @@ One model, two transports: the in-process simulator
   it, so signing needs the code porteur again;
 * signing is a **simulated** signature: HMAC-SHA256 under a key held by the card, over the
   32-byte digest the host sends (docs/formats/card-apdu.md) — it proves the flow, not a legal
-  signature.
+  signature;
+* the carte Vitale takes part in securing an invoice the same way, without a code: its key is
+  diversified from the issuer's test key and the card's serial number (:func:`vitale_key`), so
+  each card signs with its own key and the simulated caisse can recompute it.
 
 The counters and the current code porteur persist in a :class:`CardStateStore` (a JSON file), so
 a blocked test card stays blocked when the application restarts. Test cards are described in
@@ -69,9 +72,14 @@ __all__ = [
     "load_card_file",
     "make_chip",
     "shipped_cards_dir",
+    "vitale_key",
 ]
 
 UNBLOCK_MAX_TRIES = 10  # PROTOCOLS.md §4.2 [K]: the real CPS count is not public
+
+# The simulated issuer's master key of the test cartes Vitale (no secret: test cards only).
+# Real cards hold keys diversified from the issuer's by their serial number; ours too.
+_VITALE_ISSUER_KEY = b"openfse test Vitale issuer key, no legal value"
 
 T = TypeVar("T")
 
@@ -284,8 +292,14 @@ class CpsChip:
         return hmac.new(self._secrets.signing_key, digest, sha256).digest()
 
 
+def vitale_key(serial: str) -> bytes:
+    """The signing key of the test carte Vitale numbered ``serial`` (diversified key)."""
+    return hmac.new(_VITALE_ISSUER_KEY, serial.encode("ascii"), sha256).digest()
+
+
 class VitaleChip:
-    """A carte Vitale chip: content only, readable without a code (PROTOCOLS.md §4.1)."""
+    """A carte Vitale chip: content readable without a code (PROTOCOLS.md §4.1), and a key
+    that signs the invoices it secures, also without a code (the assuré types none)."""
 
     kind = CardKind.VITALE
 
@@ -295,6 +309,10 @@ class VitaleChip:
 
     def power_cycle(self) -> None:
         """Nothing in RAM to lose."""
+
+    def sign(self, digest: bytes) -> bytes:
+        """Simulated signature of a digest: HMAC-SHA256 under this card's own key."""
+        return hmac.new(vitale_key(self.content.serial), digest, sha256).digest()
 
 
 Chip = CpsChip | VitaleChip

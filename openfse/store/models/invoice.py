@@ -71,6 +71,7 @@ INVOICE_MUTABLE_COLUMNS = [
     "cps_signature",
     "vitale_secured_at",
     "vitale_serial",
+    "vitale_signature",
     "lot_ref",
     "sent_at",
     "acknowledged_at",
@@ -94,10 +95,12 @@ class Invoice(IntId, Timestamps, CabinetScoped, Base):
         tenant_fk("patient_id", "patient"),
         tenant_fk("bill_to_patient_id", "patient"),
         ForeignKeyConstraint(["cancels_id", "cabinet_id"], ["invoice.id", "invoice.cabinet_id"]),
+        ForeignKeyConstraint(["replaces_id", "cabinet_id"], ["invoice.id", "invoice.cabinet_id"]),
         # Gapless and unique per billing professional (cancellations share the sequence).
         UniqueConstraint("cabinet_id", "billing_professional_id", "number",
                          name="uq_invoice_billing_number"),
         UniqueConstraint("cancels_id", name="uq_invoice_cancels_id"),
+        UniqueConstraint("replaces_id", name="uq_invoice_replaces_id"),  # replaced once
         CheckConstraint("number IS NULL OR number BETWEEN 1 AND 999999999", name="number"),
         CheckConstraint("status = 'draft' OR number IS NOT NULL", name="numbered"),
         CheckConstraint("(kind = 'cancellation') = (cancels_id IS NOT NULL)",
@@ -201,6 +204,8 @@ class Invoice(IntId, Timestamps, CabinetScoped, Base):
     # Cancellation: the document points at the invoice it cancels.
     cancels_id: Mapped[int | None]
     cancel_reason: Mapped[str | None] = mapped_column(String(500))
+    # « Corriger et refacturer »: the rejected (then cancelled) invoice this one replaces.
+    replaces_id: Mapped[int | None]
 
     # Lifecycle (mutable after validation)
     validated_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
@@ -208,6 +213,8 @@ class Invoice(IntId, Timestamps, CabinetScoped, Base):
     cps_signature: Mapped[str | None] = mapped_column(Text)  # hex of the CPS signature
     vitale_secured_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     vitale_serial: Mapped[str | None] = mapped_column(String(20))
+    # hex of the carte Vitale's signature of the contenu signé (its part in securing)
+    vitale_signature: Mapped[str | None] = mapped_column(Text)
     lot_ref: Mapped[str | None] = mapped_column(String(40))
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     acknowledged_at: Mapped[datetime | None] = mapped_column(UtcDateTime())

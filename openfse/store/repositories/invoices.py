@@ -122,6 +122,10 @@ class InvoiceRepository(Repository[Invoice]):
     def cancellation_of(self, invoice_id: int) -> Invoice | None:
         return self.session.scalars(self._select().where(Invoice.cancels_id == invoice_id)).first()
 
+    def replacement_of(self, invoice_id: int) -> Invoice | None:
+        """The invoice made to replace this one (« Corriger et refacturer »), if any."""
+        return self.session.scalars(self._select().where(Invoice.replaces_id == invoice_id)).first()
+
     def _filtered(self, filters: InvoiceFilters) -> Select[Invoice]:
         stmt = self._select()
         if filters.display_statuses:

@@ -595,7 +595,7 @@ async def sign(request: Request) -> Response:
     reader = ctx.card_reader
     vitale = reader.read_vitale() if boolean(doc.get("with_vitale"), "with_vitale") else None
     report = invoicing.sign_invoices(actor_uow(request), ids, sign=reader.sign,
-                                     vitale=vitale)
+                                     vitale=vitale, certify=reader.certify_vitale)
     return _json(_report_json(report))
 
 
@@ -606,7 +606,8 @@ async def secure(request: Request) -> Response:
     ctx = request.app.state.ctx
     ids = _ids(await _document(request))
     report = invoicing.secure_invoices(actor_uow(request), ids,
-                                       vitale=ctx.card_reader.read_vitale())
+                                       vitale=ctx.card_reader.read_vitale(),
+                                       certify=ctx.card_reader.certify_vitale)
     return _json(_report_json(report))
 
 

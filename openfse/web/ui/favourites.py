@@ -23,6 +23,7 @@ from openfse.referentials.codes import QUALIFICATIF_DEPENSE
 from openfse.services import favourites
 from openfse.services.favourites import ACT_FIELDS, CABINET, FavouriteActLine, FavouriteView
 from openfse.services.prescribers import InvalidForm
+from openfse.typed_numbers import record_id
 from openfse.web.ui.prescribers import (
     after_save,
     done_message,
@@ -109,7 +110,7 @@ def favourite_form(view: FavouriteView) -> dict[str, Any]:
 def _owner_filter(pro: str) -> int | str | None:
     if pro == CABINET:
         return CABINET
-    return int(pro) if pro.isdigit() else None
+    return record_id(pro)  # not int(): a 5,000-digit « pro » is no professional, not a 500
 
 
 @router.get("/favoris", response_class=HTMLResponse)
@@ -154,14 +155,14 @@ def _fiche(request: Request, *, form: Mapping[str, Any], favourite_id: int | Non
 
 def _professions(ctx: Any, owner: str) -> tuple[str, ...]:
     try:
-        return favourites.owner_professions(ctx.uow(), int(owner) if owner.isdigit() else None)
+        return favourites.owner_professions(ctx.uow(), record_id(owner))
     except NotFound:  # a professional removed meanwhile: the cabinet's professions
         return favourites.owner_professions(ctx.uow(), None)
 
 
 @router.get("/favoris/nouveau", response_class=HTMLResponse)
 def favourite_new(request: Request, pro: Owner = "") -> HTMLResponse:
-    owner = pro if pro.isdigit() else ""
+    owner = pro if record_id(pro) is not None else ""
     return _fiche(request, form={"label": "", "professional_id": owner, "acts": [blank_act()]},
                   favourite_id=None, focus=None)
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -21,7 +22,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
 from openfse.adapters.cards.errors import CardError
-from openfse.adapters.cards.port import ApcvError, ApcvNfc, ApcvQr
+from openfse.adapters.cards.port import ApcvError, ApcvNfc, ApcvProvider, ApcvQr, CardReader
 from openfse.domain.controls import Diagnostic
 from openfse.domain.invoice import InvoiceDraft, InvoiceNumber
 from openfse.domain.pricing.errors import DraftError
@@ -30,10 +31,11 @@ from openfse.services import access, directory, favourites, invoicing, preferenc
 from openfse.services import patients as patient_service
 from openfse.services.cards import BeneficiaryStatus, VitaleReading
 from openfse.store.models import DataSource, Patient
+from openfse.typed_numbers import record_id
 from openfse.web.api.invoices import parse_invoice_document, parse_payment
 from openfse.web.pending import PendingKind, keep, kept
 from openfse.web.session import actor_uow, current_user
-from openfse.web.ui import pricing_form
+from openfse.web.ui import invoice_prefill, pricing_form
 from openfse.web.ui.rendering import SearchText, is_htmx, render
 from openfse.web.ui.start import reader_panel
 
@@ -63,10 +65,19 @@ def _page(request: Request, template: str, *, status_code: int = 200,
 
 @router.get("/facture", response_class=HTMLResponse)
 def invoice_screen(request: Request, patient: int = 0, pro: int = 0, carte: str = "",
-                   q: SearchText = "") -> HTMLResponse:
+                   q: SearchText = "", refacturer: int = 0) -> HTMLResponse:
     """``carte``: « 1 » started from the carte Vitale in the reader, « apcv » from the appli
-    carte Vitale; both secure the invoice at once (mode sécurisé)."""
+    carte Vitale; both secure the invoice at once (mode sécurisé). ``refacturer``: the id of
+    a cancelled (rejected) invoice to make again, the screen filled from it."""
     ctx = _ctx(request)
+    old = None
+    if refacturer:
+        try:
+            old = invoicing.invoice_to_reinvoice(ctx.uow(), refacturer)
+        except (InvalidInput, NotFound) as exc:
+            return _page(request, "invoice/choose.html", q="", found=[], problem=exc.message,
+                         panel=reader_panel(request, "/facture"), status_code=422)
+        patient, pro = old.patient_id, old.professional_id
     if not patient:
         found = directory.search_patients(ctx.uow(), q, limit=20) if q else []
         return _page(request, "invoice/choose.html", q=q, found=found,
@@ -80,6 +91,9 @@ def invoice_screen(request: Request, patient: int = 0, pro: int = 0, carte: str 
     # Without the carte Vitale the invoice is secured later (seed 001 « mode désynchronisé »).
     state["secure_mode"] = "securise" if card else "desynchronise"
     state["carte"] = card
+    if old is not None:
+        state = invoice_prefill.form_of(old, state)
+        state["replaces_number"] = "" if old.number is None else str(InvoiceNumber(old.number))
     return _form_page(request, state)
 
 
@@ -201,15 +215,26 @@ async def _secure_waiting(request: Request) -> Response:
     token = str(request.path_params.get("token", ""))
     ids = [_int(v) for v in form.getlist("ids") if isinstance(v, str) and v.isdigit()]
     try:
-        card = _card_reading(request, token).card
+        reading = _card_reading(request, token)
     except (CardError, NotFound):
         return _beneficiaries_page(request, token)
     if not ids:
         return _beneficiaries_page(request, token, status_code=422,
                                    error="Cochez les factures à sécuriser.")
-    report = invoicing.secure_invoices(actor_uow(request), ids, vitale=card)
+    report = invoicing.secure_invoices(actor_uow(request), ids, vitale=reading.card,
+                                       certify=_certifier(request, reading))
     said = [f"{len(report.done)} facture(s) sécurisée(s)."] + [m for _, m in report.refused]
     return _beneficiaries_page(request, token, done=" ".join(said))
+
+
+def _certifier(request: Request, reading: VitaleReading) -> invoicing.Certify:
+    """Who signs for the carte Vitale: the card in the reader, or the appli's session."""
+    reader: CardReader = _ctx(request).card_reader
+    apcv: ApcvProvider = _ctx(request).apcv
+    session_id = reading.session_id
+    if session_id is None:
+        return reader.certify_vitale
+    return lambda data: apcv.certify(session_id, data)
 
 
 for _path in ("/facture/vitale", "/facture/apcv/{token}"):
@@ -288,8 +313,7 @@ def _choices(request: Request, state: Mapping[str, Any]) -> dict[str, Any]:
 
 def _int(value: object) -> int:
     """A posted id, 0 when it is not one (an absurdly long number is not one either)."""
-    text = str(value or "")
-    return int(text) if text.isdigit() and len(text) <= 18 else 0
+    return record_id(value) or 0
 
 
 def _form_page(request: Request, state: dict[str, Any], *, status_code: int = 200,
@@ -340,7 +364,10 @@ def _draft(request: Request, form: Mapping[str, str],
             "filename": ordonnance.filename,
             "content_base64": base64.b64encode(ordonnance.file.read()).decode("ascii"),
         }
-    return parse_invoice_document(doc, _ctx(request).uow)
+    draft = parse_invoice_document(doc, _ctx(request).uow)
+    # « Corriger et refacturer »: the link is checked by the service at validation.
+    replaces = _int(form.get("replaces_id"))
+    return replace(draft, replaces_id=replaces) if replaces else draft
 
 
 def _error_context(exc: OpenFSEError) -> dict[str, Any]:
@@ -486,7 +513,9 @@ def _summary(request: Request, invoice_id: int, *, accepted: tuple[Diagnostic, .
         patient_label = "" if patient is None else (
             patient.company_name or f"{patient.last_name} {patient.first_name}")
     number = "" if invoice.number is None else str(InvoiceNumber(invoice.number))
+    replaced, replaced_by = invoicing.replacement_links(ctx.uow(), invoice)
     context: dict[str, Any] = {"invoice": invoice, "number": number, "balance": bal,
+               "replaced": replaced, "replaced_by": replaced_by,
                "patient_label": patient_label, "accepted": accepted, "pay": typed,
                "payment_error": payment_error, "payment_kinds": PAYMENT_KINDS,
                "payers": PAYERS, "kind_labels": dict(PAYMENT_KINDS),
@@ -528,6 +557,7 @@ async def secure_invoice(request: Request, invoice_id: int) -> HTMLResponse:
         card = ctx.card_reader.read_vitale()
     except CardError as exc:
         return _summary(request, invoice_id, secured=exc.message)
-    report = invoicing.secure_invoices(actor_uow(request), [invoice_id], vitale=card)
+    report = invoicing.secure_invoices(actor_uow(request), [invoice_id], vitale=card,
+                                       certify=ctx.card_reader.certify_vitale)
     said = "Facture sécurisée par la carte Vitale." if report.done else report.refused[0][1]
     return _summary(request, invoice_id, secured=said)

@@ -28,6 +28,7 @@ from openfse.printing import PrintingUnavailable
 from openfse.services import invoice_documents, invoicing
 from openfse.services.cards import authenticate_cps
 from openfse.services.invoicing import InvoiceFilters, SignatureReport
+from openfse.typed_numbers import record_id, small_int
 from openfse.web.session import actor_uow, current_user, flash, redirect, take_flash
 from openfse.web.ui.rendering import is_htmx, render
 
@@ -107,9 +108,9 @@ def invoice_list(request: Request, statut: Text = "", professionnel: Text = "",
     chosen_patient, candidates = _patient_filter(ctx, patient, patient_id, errors)
     filters = InvoiceFilters(
         display_statuses=_status_or_error(statut, errors),
-        professional_id=int(professionnel) if professionnel.isdigit() else None,
+        professional_id=record_id(professionnel),  # not int(): « ² » passes isdigit()
         date_from=date_from, date_to=date_to,
-        number=int(numero) if numero.isdigit() and 0 < int(numero) < 10**9 else None,
+        number=small_int(numero, max_digits=9) or None,  # n° de facture: 9 digits
         patient_id=chosen_patient)
     if numero and filters.number is None:
         errors["numero"] = "Numéro de facture : 1 à 9 chiffres."
@@ -132,8 +133,8 @@ def _patient_filter(ctx: Any, prefix: str, patient_id: str, errors: dict[str, st
                     ) -> tuple[int | None, list[Any]]:
     """The patient filter: a chosen id, else the patients whose name starts with the text —
     one is taken at once, several are offered to choose from."""
-    if patient_id.isdigit():
-        return int(patient_id), []
+    if (chosen := record_id(patient_id)) is not None:  # not int(): « ² » passes isdigit()
+        return chosen, []
     if not prefix.strip():
         return None, []
     found = invoice_documents.patients_starting(ctx.uow(), prefix)
@@ -146,8 +147,9 @@ def _patient_filter(ctx: Any, prefix: str, patient_id: str, errors: dict[str, st
 
 
 def _selected(form: Mapping[str, Any]) -> list[int]:
-    return [int(v) for v in form.getlist("ids") if isinstance(v, str) and v.isdigit()] \
-        if hasattr(form, "getlist") else []
+    # record_id, not int(): a ticked « id » of 5,000 digits is ignored, not a 500.
+    ids = (record_id(v) for v in form.getlist("ids")) if hasattr(form, "getlist") else ()
+    return [invoice_id for invoice_id in ids if invoice_id is not None]
 
 
 def _back_to_list(form: Mapping[str, Any]) -> str:
@@ -231,7 +233,8 @@ async def sign(request: Request) -> Response:
     try:
         authenticate_cps(reader, pin)
         report = invoicing.sign_invoices(actor_uow(request), ids, sign=reader.sign,
-                                         vitale=_vitale_in_reader(request))
+                                         vitale=_vitale_in_reader(request),
+                                         certify=reader.certify_vitale)
     except CardError as error:
         return _sign_page(request, ids, back, error.message, _refused(request))
     flash(request, _report_message(report, "signée(s)"))
@@ -279,7 +282,8 @@ async def secure(request: Request) -> Response:
     form = await request.form()
     try:
         card = request.app.state.ctx.card_reader.read_vitale()
-        report = invoicing.secure_invoices(actor_uow(request), _selected(form), vitale=card)
+        report = invoicing.secure_invoices(actor_uow(request), _selected(form), vitale=card,
+                                           certify=request.app.state.ctx.card_reader.certify_vitale)
     except CardError as error:
         flash(request, error.message)
     else:

@@ -22,6 +22,7 @@ from openfse.errors import Conflict, InvalidInput, NotFound, OpenFSEError
 from openfse.referentials import amc_formulas, codes
 from openfse.services import amc_coverage as amc
 from openfse.store.models import DataSource
+from openfse.typed_numbers import record_id
 from openfse.web.ui.rendering import SearchText, is_htmx, render
 
 router = APIRouter(include_in_schema=False)
@@ -302,9 +303,10 @@ async def _read_attestation(ctx: Any, state: FicheState, upload: object) -> None
 
 
 def _number(text: str) -> int:
-    if not text.isascii() or not text.isdigit():
-        raise InvalidInput(f"Organisme invalide : « {text} ».", field="amc_organism_id")
-    return int(text)
+    number = record_id(text)
+    if number is None:
+        raise InvalidInput(f"Organisme invalide : « {text[:40]} ».", field="amc_organism_id")
+    return number
 
 
 @router.get(BASE + "/organismes", response_class=HTMLResponse)

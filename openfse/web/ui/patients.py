@@ -49,6 +49,7 @@ from openfse.services.teleservices import (
     query_adri,
 )
 from openfse.store.models import DataSource, FamilyRelation
+from openfse.typed_numbers import small_int
 from openfse.web.pending import PendingKind, keep, kept
 from openfse.web.ui.rendering import Order, SearchText, is_htmx, render
 
@@ -679,7 +680,7 @@ def _beneficiaries_page(request: Request, reading: VitaleReading | None, *, sour
 
 def _beneficiary_from(reading: VitaleReading, form: FormData) -> VitaleBeneficiary:
     key = (str(form.get("nir") or ""), str(form.get("naissance") or ""),
-           int(str(form.get("rang") or "0")) if str(form.get("rang") or "").isdigit() else 0)
+           small_int(form.get("rang"), max_digits=2) or 0)
     for entry in reading.entries:
         if entry.beneficiary.key == key:
             return entry.beneficiary

@@ -25,6 +25,7 @@ from openfse.services import professionals as ps
 from openfse.services.professionals import InvalidForm, TitulaireNotDeletable
 from openfse.services.session_login import professional_display_name
 from openfse.store.models import ProfessionalKind
+from openfse.typed_numbers import record_id
 from openfse.web.session import actor_uow, current_user, flash, redirect, take_flash
 from openfse.web.ui.rendering import is_htmx, render
 
@@ -282,7 +283,7 @@ def save_calendar(
     """Seed 001 « Sélectionnez les jours de remplacement souhaités, puis cliquez sur
     Valider ». Month buttons and the titulaire choice redraw the calendar, typed days kept."""
     picked = chosen_days(days or [])
-    titulaire_id = int(titulaire) if titulaire.isdigit() else None
+    titulaire_id = record_id(titulaire)  # not int(): a 5,000-digit id is none, not a 500
     if titulaire != shown_titulaire:  # another titulaire: his own stored days are shown
         context = _file_context(request, professional_id, titulaire_id=titulaire_id)
         return answer(request, "professionals/file.html", "professionals/_calendar_form.html",

@@ -38,6 +38,7 @@ from openfse.services import session_login
 from openfse.services.professionals import CardReview, RemplacantEnrolment
 from openfse.services.session_login import LoginMethod, professional_display_name
 from openfse.store.models import ProfessionalKind
+from openfse.typed_numbers import small_int
 from openfse.web.session import (
     actor_uow,
     current_user,
@@ -311,7 +312,7 @@ def _register_context(
     errors: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     reviews = _situations(card, purpose)
-    numero = int(form["situation"]) if str(form.get("situation", "")).isdigit() else None
+    numero = small_int(form.get("situation"), max_digits=2)  # situations are numbered 1…n
     review = next((r for r in reviews if r.situation.numero == numero), reviews[0])
     form = {"sector": review.default_sector, "optam": False, "titulaire": "", **form,
             "situation": review.situation.numero}

@@ -137,10 +137,10 @@ def handle_reject(request: Request, line_id: int, resolution: str = Form("")) ->
     except OpenFSEError as problem:
         flash(request, f"Refusé : {problem.message}")
         return redirect(request, PAGE)
-    if resolution == "reinvoice" and handled.patient_id is not None:
-        # The rejected invoice is cancelled: straight to a new one for the same patient.
-        return redirect(request, f"/facture?patient={handled.patient_id}"
-                                 f"&pro={handled.professional_id}")
+    if resolution == "reinvoice" and handled.invoice_id is not None:
+        # The rejected invoice is cancelled: straight to its replacement, the screen filled
+        # from it (acts, dates, nature, parcours…), linked to it at validation.
+        return redirect(request, f"/facture?refacturer={handled.invoice_id}")
     flash(request, "Rejet traité : la facture est annulée, refaites-la corrigée."
           if resolution == "reinvoice" else
           "Rejet traité : la part rejetée est due par le patient (voir « Rejets facturés aux "

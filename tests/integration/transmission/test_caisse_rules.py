@@ -37,6 +37,7 @@ from openfse.simulators.caisse.state import State
 from openfse.simulators.caisse.synthetic import (
     TEMPLATES,
     priced_record,
+    secure_record,
     sign_record,
     signer_of_test_cps,
 )
@@ -154,6 +155,18 @@ def test_a_good_lot_gets_a_positive_arl_then_is_paid_after_the_delay(desk: Desk)
     assert statement.transfer_reference.startswith("VIR") and statement.total_paid == D("21.00")
 
 
+def test_an_invoice_secured_by_both_cards_is_accepted_when_signatures_are_checked(
+    desk: Desk,
+) -> None:
+    # SESAM-Vitale: a secured FSE carries the CPS's and the carte Vitale's signatures of the
+    # contenu signé (lot.md §3 SIG); the caisse verifies both, the Vitale's under the key of
+    # the card the lot names (vitale_famille is Martin's card).
+    caisse = desk.caisse(check_signatures=True)
+    desk.send(caisse, fse(secure_record(record(secure_mode="securise"))))
+    [arl] = desk.arls()
+    assert arl.status is ArlStatus.POSITIVE and not arl.reasons
+
+
 def test_a_resent_lot_is_acknowledged_once_and_never_paid_twice(desk: Desk) -> None:
     caisse = desk.caisse()
     desk.send(caisse, fse(), fse(), fse())
@@ -181,6 +194,14 @@ def test_a_lot_without_tiers_payant_gets_no_payment_line(desk: Desk) -> None:
         (lambda: replace(record(), total=D("31.00"), patient=D("10.00")), "A15"),
         (lambda: replace(record(), signed_content=b""), "A15"),  # nothing to verify over
         (lambda: record(secure_mode="securise"), "A16"),  # no Vitale signature
+        # Secured, but the Vitale's signature is not its card's over the contenu signé…
+        (lambda: replace(secure_record(record(secure_mode="securise")),
+                         vitale_signature=b"\x00" * 32), "A16"),
+        # … or it is the card of another assuré (vitale_ald: Jacques MOREAU).
+        (lambda: secure_record(record(secure_mode="securise"), "vitale_ald"), "A16"),
+        # … or the lot does not say which card signed.
+        (lambda: replace(secure_record(record(secure_mode="securise")), vitale_serial=""),
+         "A16"),
         (lambda: record(organisme="018415623"), "A12"),  # patient of the Vaucluse CPAM
     ],
 )

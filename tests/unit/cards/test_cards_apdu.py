@@ -163,6 +163,17 @@ def test_unknown_instruction_and_class(cps: ApduCard, apdu_card: MakeCard) -> No
     assert sw(vitale.process(p.command(p.INS_VERIFY, 0, 0x80, b"1234"))) == 0x6D00
 
 
+def test_the_vitale_signs_a_digest_without_a_code(apdu_card: MakeCard) -> None:
+    vitale = apdu_card("vitale_famille")
+    authenticate = p.command(p.INS_INTERNAL_AUTHENTICATE, 0, 0, b"\x01" * 32, 32)
+    assert sw(vitale.process(authenticate)) == 0x6986  # no application selected
+    assert sw(vitale.process(p.select_aid(p.AID_VITALE))) == 0x9000
+    answer = vitale.process(authenticate)
+    assert sw(answer) == 0x9000 and len(answer) == 34
+    short = p.command(p.INS_INTERNAL_AUTHENTICATE, 0, 0, b"\x01" * 31, 32)
+    assert sw(vitale.process(short)) == 0x6700
+
+
 # --------------------------------------------------------------------------- code porteur
 
 

@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from openfse.adapters.cards.apcv import QR_PREFIX, SimulatedApcvProvider
+from openfse.adapters.cards.apcv import QR_PREFIX, SimulatedApcvProvider, UnavailableApcvProvider
 from openfse.adapters.cards.errors import (
     ApcvPhoneAbsent,
     ApcvQrRejected,
+    ApcvSessionExpired,
     ApcvUnavailable,
     CardBlocked,
     CardExpired,
@@ -186,6 +187,19 @@ def test_apcv_qr_code_is_single_use_and_cannot_be_forged(apcv: SimulatedApcvProv
     for junk in ("", "hello", f"{QR_PREFIX}:vitale_c2s:", "http://exemple.fr"):
         with pytest.raises(ApcvQrRejected):
             apcv.start_session(ApcvQr(junk))
+
+
+def test_the_apcv_session_signs_as_its_card_does(apcv: SimulatedApcvProvider,
+                                                 catalog: CardCatalog) -> None:
+    # The appli takes the carte Vitale's part in securing: same card, same key, same bytes.
+    reader = SimulatedReader(catalog)
+    reader.insert("vitale_famille")
+    session = apcv.start_session(ApcvQr(apcv.show_qr("vitale_famille")))
+    assert apcv.certify(session.session_id, b"contenu") == reader.certify_vitale(b"contenu")
+    with pytest.raises(ApcvSessionExpired):
+        apcv.certify("unknown", b"contenu")
+    with pytest.raises(ApcvUnavailable):
+        UnavailableApcvProvider().certify(session.session_id, b"contenu")
 
 
 def test_apcv_nfc_needs_a_phone_on_the_reader(apcv: SimulatedApcvProvider) -> None:

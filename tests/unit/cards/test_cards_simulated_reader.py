@@ -31,7 +31,7 @@ from openfse.adapters.cards.port import CardReader, SlotStatus
 from openfse.adapters.cards.simulated import SimulatedReader
 from openfse.domain.cards import CardKind
 from openfse.errors import InvalidInput
-from openfse.simulators.cards.model import CardCatalog
+from openfse.simulators.cards.model import CardCatalog, vitale_key
 
 TITULAIRE_KEY = bytes.fromhex("946faa8fc5316139e3e5e34002c672528c31bb528839ca28037849bf077d1c2d")
 
@@ -400,3 +400,33 @@ def test_two_readers_sharing_the_state_file_count_on_the_same_card(
     assert (first.value.remaining, second.value.remaining) == (2, 1)
     with pytest.raises(CardBlocked):
         desk.verify_pin("0000")
+
+
+# --------------------------------------------------------------------------- carte Vitale
+
+
+def test_the_vitale_signs_with_its_own_key_without_a_code(reader: SimulatedReader) -> None:
+    # SESAM-Vitale: a secured FSE is secured by both cards; the Vitale needs no code and its
+    # key is diversified per card (HMAC of the issuer key and the serial, card-apdu.md §4).
+    reader.insert("vitale_famille")
+    data = b"contenu signe"
+    signature = reader.certify_vitale(data)
+    key = vitale_key("0100000001")
+    assert signature == hmac.new(key, hashlib.sha256(data).digest(), hashlib.sha256).digest()
+    reader.remove("vitale_famille")
+    reader.insert("vitale_ald")
+    assert reader.certify_vitale(data) != signature  # another card, another key
+
+
+def test_the_vitale_cannot_sign_once_pulled_out(reader: SimulatedReader) -> None:
+    reader.insert("cps_titulaire")
+    with pytest.raises(WrongCard):
+        reader.certify_vitale(b"x")  # only the CPS in the reader
+    reader.insert("vitale_famille")
+    reader.certify_vitale(b"x")
+    reader.remove("vitale_famille")
+    with pytest.raises(WrongCard):
+        reader.certify_vitale(b"x")
+    reader.remove()
+    with pytest.raises(CardAbsent):
+        reader.certify_vitale(b"x")

@@ -36,22 +36,34 @@ SIGNED = (
     b'{"amc":"0.00","amo":"21.00","date":"2026-03-02","mode":"sesam_sans_vitale",'
     b'"nir":"178047511501217","numero":"000000123","total":"30.00"}'
 )
-SIG_LINE = (
-    b"SIG|AQID||eyJhbWMiOiIwLjAwIiwiYW1vIjoiMjEuMDAiLCJkYXRlIjoiMjAyNi0wMy0wMiIsIm1vZGUiOiJzZX"
+SIGNED_B64 = (
+    b"eyJhbWMiOiIwLjAwIiwiYW1vIjoiMjEuMDAiLCJkYXRlIjoiMjAyNi0wMy0wMiIsIm1vZGUiOiJzZX"
     b"NhbV9zYW5zX3ZpdGFsZSIsIm5pciI6IjE3ODA0NzUxMTUwMTIxNyIsIm51bWVybyI6IjAwMDAwMDEyMyIsInRvdG"
-    b"FsIjoiMzAuMDAifQ==\n"
+    b"FsIjoiMzAuMDAifQ=="
 )
-
-# docs/formats/lot.md, « Example »: the sample consultation G with its draft.
-LOT_EXAMPLE = (
-    b"OPENFSE-LOT|2\n"
+# Version 3: the 4th field names the carte Vitale that signed (empty: sesam sans Vitale).
+SIG_LINE = b"SIG|AQID||" + SIGNED_B64 + b"|\n"
+LOT_BODY = (
     b"LOT|751000126|20260303|007|FSE|AMO|017519881|1|0\n"
     b"FAC|000000123|178047511501217|19780412|1|00|017519881||20260302|20260302|sesam_sans_vitale"
     b"|1|0|1|30.00|21.00|0.00|9.00|2.00|21.00\n"
     b"ACT|20260302|NGAP|G|1|1||1|0||30.00|30.00|70.00|21.00|0.00\n"
     b"TAR|eyJhY3RzIjogW3siY29kZSI6ICJHIn1dLCAiZGF0ZV9zb2lucyI6ICIyMDI2LTAzLTAyIiwgInByb2Zlc3Npb24i"
     b"OiAibWVkZWNpbiIsICJ0aWVyc19wYXlhbnQiOiB7ImFtbyI6IHRydWV9fQ==\n"
+)
+
+# docs/formats/lot.md, « Example »: the sample consultation G with its draft.
+LOT_EXAMPLE = (
+    b"OPENFSE-LOT|3\n"
+    + LOT_BODY
     + SIG_LINE
+    + b"FIN|5|f4cdd56606e278350790867618e4539d97b144b11b5d94ec9586f5fdd8c7b9bf\n"
+)
+# The same lot as version 2 wrote it (3 SIG fields): still read, lots keep their bytes.
+LOT_V2_EXAMPLE = (
+    b"OPENFSE-LOT|2\n"
+    + LOT_BODY
+    + b"SIG|AQID||" + SIGNED_B64 + b"\n"
     + b"FIN|5|41af212b3224109625019eed8b030fc0dea6378e558a28921fecbc00a00d4417\n"
 )
 
@@ -100,8 +112,22 @@ def test_the_documented_lot_example_is_exactly_what_is_written() -> None:
     assert serialise_lot(sample) == LOT_EXAMPLE
     assert parse_lot(LOT_EXAMPLE) == sample
     assert LotFile.build(sample).sha256 == (
-        "41af212b3224109625019eed8b030fc0dea6378e558a28921fecbc00a00d4417"
+        "f4cdd56606e278350790867618e4539d97b144b11b5d94ec9586f5fdd8c7b9bf"
     )
+
+
+def test_a_version_2_lot_is_still_read() -> None:
+    # A lot built before version 3 is resent with its own bytes (lot.md §1): same invoice.
+    assert parse_lot(LOT_V2_EXAMPLE) == lot(invoice(draft=DRAFT, signed_content=SIGNED))
+
+
+def test_a_secured_invoice_carries_the_vitale_signature_and_its_card() -> None:
+    # lot.md §3 SIG, version 3: the carte Vitale's signature and the serial of that card.
+    secured = invoice(secure_mode="securise", signed_content=SIGNED,
+                      vitale_signature=b"\x07" * 32, vitale_serial="0100000001")
+    data = serialise_lot(lot(secured))
+    assert b"|0100000001\n" in data
+    assert parse_lot(data) == lot(secured)
 
 
 def test_scor_lots_round_trip_with_their_pieces() -> None:
@@ -139,7 +165,7 @@ def test_the_signed_content_must_say_what_the_fac_line_says() -> None:
             "altéré",
         ),
         (
-            lambda d: d.replace(b"OPENFSE-LOT|2", b"OPENFSE-LOT|1"),
+            lambda d: d.replace(b"OPENFSE-LOT|3", b"OPENFSE-LOT|1"),
             UnsupportedVersion,
             1,
             "version 1",
@@ -188,10 +214,11 @@ def test_damaged_lot_files_are_refused_saying_where(
             "champ 10 (honoraires) : montant 0.00",
         ),
         ({6: None}, 6, "« SIG » manquant avant FIN"),
-        ({5: "SIG|AQID||"}, 6, "« SIG » en trop"),
-        ({6: "SIG|AQJ=||"}, 6, "base64 canonique"),
-        ({6: "SIG|AQID|"}, 6, "SIG : 3 champs attendus, 2 trouvés"),
-        ({6: "SIG|AQID||e30"}, 6, "champ 3 (contenu signé)"),
+        ({5: "SIG|AQID|||"}, 6, "« SIG » en trop"),
+        ({6: "SIG|AQJ=|||"}, 6, "base64 canonique"),
+        ({6: "SIG|AQID|"}, 6, "SIG : 4 champs attendus, 2 trouvés"),
+        ({6: "SIG|AQID||e30|"}, 6, "champ 3 (contenu signé)"),
+        ({6: "SIG|AQID|||01A"}, 6, "champ 4 (carte Vitale)"),
         ({2: "LOT|751000126|20260303|007|DRE|AMO|017519881|1|0"}, 2, "DRE va à un organisme AMC"),
         ({2: "LOT|751000126|20260303|007|FSE|AMO|017519881|2|0"}, 7, "« FAC » manquant"),
         ({5: "TAR|bm90IGpzb24="}, 3, "objet JSON attendu"),

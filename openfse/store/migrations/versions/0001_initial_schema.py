@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: None
-Create Date: 2026-12-06 18:40:14.949737
+Create Date: 2026-12-06 19:03:12.323643
 """
 
 from collections.abc import Sequence
@@ -934,11 +934,13 @@ def upgrade() -> None:
         sa.Column("diagnostics", sa.JSON(), nullable=False),
         sa.Column("cancels_id", sa.Integer(), nullable=True),
         sa.Column("cancel_reason", sa.String(length=500), nullable=True),
+        sa.Column("replaces_id", sa.Integer(), nullable=True),
         sa.Column("validated_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("signed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("cps_signature", sa.Text(), nullable=True),
         sa.Column("vitale_secured_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("vitale_serial", sa.String(length=20), nullable=True),
+        sa.Column("vitale_signature", sa.Text(), nullable=True),
         sa.Column("lot_ref", sa.String(length=40), nullable=True),
         sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("acknowledged_at", sa.DateTime(timezone=True), nullable=True),
@@ -994,12 +996,18 @@ def upgrade() -> None:
             ["professional.id", "professional.cabinet_id"],
             name=op.f("fk_invoice_professional_id_professional"),
         ),
+        sa.ForeignKeyConstraint(
+            ["replaces_id", "cabinet_id"],
+            ["invoice.id", "invoice.cabinet_id"],
+            name=op.f("fk_invoice_replaces_id_invoice"),
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_invoice")),
         sa.UniqueConstraint(
             "cabinet_id", "billing_professional_id", "number", name="uq_invoice_billing_number"
         ),
         sa.UniqueConstraint("cancels_id", name="uq_invoice_cancels_id"),
         sa.UniqueConstraint("id", "cabinet_id", name=op.f("uq_invoice_id")),
+        sa.UniqueConstraint("replaces_id", name="uq_invoice_replaces_id"),
         info={
             "frozen_rows": {
                 "column": "status",
@@ -1010,6 +1018,7 @@ def upgrade() -> None:
                     "cps_signature",
                     "vitale_secured_at",
                     "vitale_serial",
+                    "vitale_signature",
                     "lot_ref",
                     "sent_at",
                     "acknowledged_at",
@@ -1702,6 +1711,7 @@ def upgrade() -> None:
                 "diagnostics",
                 "cancels_id",
                 "cancel_reason",
+                "replaces_id",
                 "validated_at",
                 "cabinet_id",
                 "created_at",
