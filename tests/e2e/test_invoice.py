@@ -341,6 +341,8 @@ def test_the_appli_carte_vitale_opens_the_invoice_with_the_patient(
     expect(page.get_by_role("heading", level=1)).to_have_text(
         "Réaliser une facture — GARCIA LUCAS")
     expect(page.get_by_label("Mode de sécurisation")).to_have_value("securise")
+    # ADRi is always asked with the appli (seed 001): the screen says what it answered.
+    expect(page.locator("#adri-notice")).to_contain_text("Droits AMO du jour obtenus par ADRi")
     page.get_by_label("Code de l'acte 1").fill("G")
     page.get_by_label("Code de l'acte 1").press("Tab")
     _recap(page, "total-facture", "30,00 €")

@@ -500,9 +500,12 @@ def test_the_appli_carte_vitale_opens_the_invoice_with_the_patient(
     chosen = client.post(read.headers["location"], data={"index": "0"},
                          follow_redirects=False)
     assert chosen.status_code == 303
-    assert re.fullmatch(r"/facture\?patient=\d+&carte=apcv", chosen.headers["location"])
+    # Seed 001 l.666: with the appli, ADRi is always asked; its rights go into the file.
+    assert re.fullmatch(r"/facture\?patient=\d+&carte=apcv&adri=a-jour",
+                        chosen.headers["location"])
     screen = client.get(chosen.headers["location"]).text
     assert "Réaliser une facture — GARCIA LUCAS" in screen
+    assert "Droits AMO du jour obtenus par ADRi" in screen
     assert _selected(screen, "secure_mode") == "securise"
     # A QR code serves once.
     replay = client.post("/facture/apcv", data={"mode": "qr", "payload": payload})
@@ -582,3 +585,30 @@ def test_securing_from_the_invoice_screen_needs_the_signing_permission(path: str
 
     assert permission_for("POST", path) is Permission.SIGN
     assert permission_for("POST", "/facture/prescripteur") is Permission.PATIENTS
+
+
+def test_adri_down_does_not_stop_an_invoice_started_from_the_appli(
+        client: TestClient, ctx: AppContext) -> None:
+    import socket
+
+    from openfse.services.teleservices import TeleserviceConfig, make_adri_client
+
+    with socket.socket() as probe:  # a port nobody listens on: connection refused
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    working = ctx.adri
+    ctx.adri = make_adri_client(TeleserviceConfig(
+        backend="simulated-http", url=f"http://127.0.0.1:{closed}", max_attempts=1,
+        total_budget=1.0))
+    try:
+        read = client.post("/facture/apcv", data={"mode": "qr",
+                                                  "payload": ctx.apcv.show_qr("vitale_at")},
+                           follow_redirects=False)
+        chosen = client.post(read.headers["location"], data={"index": "0"},
+                             follow_redirects=False)
+    finally:
+        ctx.adri = working
+    assert chosen.headers["location"].endswith("&carte=apcv&adri=indisponible")
+    screen = client.get(chosen.headers["location"]).text
+    assert "ADRi ne répond pas : droits de l&#39;appli utilisés" in screen
+    assert _selected(screen, "secure_mode") == "securise"

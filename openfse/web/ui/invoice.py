@@ -23,6 +23,8 @@ from starlette.datastructures import UploadFile
 
 from openfse.adapters.cards.errors import CardError
 from openfse.adapters.cards.port import ApcvError, ApcvNfc, ApcvProvider, ApcvQr, CardReader
+from openfse.adapters.teleservices.port import AdriRequest
+from openfse.domain.cards import VitaleBeneficiary
 from openfse.domain.controls import Diagnostic
 from openfse.domain.invoice import InvoiceDraft, InvoiceNumber
 from openfse.domain.pricing.errors import DraftError
@@ -30,6 +32,7 @@ from openfse.errors import InvalidInput, NotFound, OpenFSEError
 from openfse.services import access, directory, favourites, invoicing, preferences, prescribers
 from openfse.services import patients as patient_service
 from openfse.services.cards import BeneficiaryStatus, VitaleReading
+from openfse.services.teleservices import AdriFound, AdriMismatch, AdriUnknown, query_adri
 from openfse.store.models import DataSource, Patient
 from openfse.typed_numbers import record_id
 from openfse.web.api.invoices import parse_invoice_document, parse_payment
@@ -65,7 +68,7 @@ def _page(request: Request, template: str, *, status_code: int = 200,
 
 @router.get("/facture", response_class=HTMLResponse)
 def invoice_screen(request: Request, patient: int = 0, pro: int = 0, carte: str = "",
-                   q: SearchText = "", refacturer: int = 0) -> HTMLResponse:
+                   q: SearchText = "", refacturer: int = 0, adri: str = "") -> HTMLResponse:
     """``carte``: « 1 » started from the carte Vitale in the reader, « apcv » from the appli
     carte Vitale; both secure the invoice at once (mode sécurisé). ``refacturer``: the id of
     a cancelled (rejected) invoice to make again, the screen filled from it."""
@@ -94,7 +97,7 @@ def invoice_screen(request: Request, patient: int = 0, pro: int = 0, carte: str 
     if old is not None:
         state = invoice_prefill.form_of(old, state)
         state["replaces_number"] = "" if old.number is None else str(InvoiceNumber(old.number))
-    return _form_page(request, state)
+    return _form_page(request, state, adri_notice=ADRI_NOTICES.get(adri))
 
 
 def _card_accidents(request: Request, patient_id: int) -> list[dict[str, str]]:
@@ -201,11 +204,43 @@ async def _choose_beneficiary(request: Request) -> Response:
         return _beneficiaries_page(request, token, error="Choisissez un bénéficiaire de la carte.",
                                    status_code=422)
     source = DataSource.APCV if token else DataSource.VITALE
-    imported = patient_service.import_beneficiary(
-        _ctx(request).uow(), reading.entries[index].beneficiary, source, date.today())
+    beneficiary = reading.entries[index].beneficiary
+    imported = patient_service.import_beneficiary(_ctx(request).uow(), beneficiary, source,
+                                                  date.today())
     card = FROM_APCV if token else FROM_VITALE
-    return RedirectResponse(f"/facture?patient={imported.patient.id}&carte={card}",
-                            status_code=303)
+    target = f"/facture?patient={imported.patient.id}&carte={card}"
+    if token:
+        target += "&adri=" + _ask_adri(request, imported.patient.id, beneficiary)
+    return RedirectResponse(target, status_code=303)
+
+
+# What the appli start says of ADRi on the invoice screen (``adri=`` of the redirection).
+ADRI_NOTICES = {
+    "a-jour": ("ok", "Droits AMO du jour obtenus par ADRi et enregistrés dans le dossier."),
+    "ecart": ("ko", "ADRi signale une identité différente de celle de l'appli : droits non "
+                    "repris, vérifiez le dossier (« Interroger l'ADRI »)."),
+    "inconnu": ("ko", "ADRi ne connaît pas ce bénéficiaire : droits de l'appli utilisés."),
+    "indisponible": ("ko", "ADRi ne répond pas : droits de l'appli utilisés, la facture "
+                           "peut être faite."),
+}
+
+
+def _ask_adri(request: Request, patient_id: int, beneficiary: VitaleBeneficiary) -> str:
+    """Seed 001 l.666: with the appli carte Vitale « l'appel ADRI est systématique, quel que
+    soit le choix effectué » (the ADRi mode preference does not apply). The day's rights the
+    caisse gives replace the file's; a failure never stops the invoice (issue 4)."""
+    ctx = _ctx(request)
+    today = date.today()
+    result = query_adri(ctx.adri, AdriRequest.from_vitale(beneficiary), today)
+    if isinstance(result, AdriFound):
+        patient_service.apply_adri(actor_uow(request), patient_id, result.answer,
+                                   patient_service.ADRI_FIELDS, today)
+        return "a-jour"
+    if isinstance(result, AdriMismatch):
+        return "ecart"
+    if isinstance(result, AdriUnknown):
+        return "inconnu"
+    return "indisponible"
 
 
 async def _secure_waiting(request: Request) -> Response:
