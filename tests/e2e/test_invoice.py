@@ -15,7 +15,13 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 from security.sessions import CSRF
-from services.test_invoice_screen import FAVOURITE, cabinet_favourite, register_nurse
+from services.test_invoice_screen import (
+    ALMERYS,
+    FAVOURITE,
+    almerys_mutuelle,
+    cabinet_favourite,
+    register_nurse,
+)
 
 from openfse.config import Settings
 from openfse.services.context import AppContext
@@ -416,3 +422,106 @@ def test_a_cancelled_invoice_is_corrected_and_invoiced_again(
     screenshot("facture-refacturee")
     page.locator("#replaces").get_by_role("link").click()
     expect(page.locator("#replaced-by")).to_contain_text("Facture remplacée par la facture n°")
+
+
+# -- convention from the Inter-AMC answer, act suggestions, keyboard only (issue 6) -------------
+
+def test_the_convention_is_chosen_from_the_inter_amc_answer(
+        page: Page, live_server: str, demo_home: Path, screenshot) -> None:
+    from openfse.services import directory
+
+    ctx = AppContext.open(Settings.from_env({"OPENFSE_HOME": str(demo_home)}))
+    patient = directory.search_patients(ctx.uow(), "m", limit=1)[0].id
+    almerys_mutuelle(ctx, patient)  # ALMERYS, attestation « AL / 002 »
+    page.goto(f"{live_server}/facture?patient={patient}")
+    page.get_by_label("Code de l'acte 1").fill("G")
+    page.get_by_label("Mutuelle du dossier").select_option(label=f"{ALMERYS} 052")
+    page.get_by_label("Tiers payant AMC").check()
+    # Seed 001 l.4712: the directory's conventions in force for ALMERYS, the mutuelle's one
+    # (AL / 002) preselected; the user picks AL / 001.
+    expect(page.locator("#conventions-source")).to_have_text(
+        "2 convention(s) trouvée(s) dans l'annuaire Inter-AMC.")
+    expect(page.get_by_label("Convention AL / 002")).to_be_checked()
+    page.get_by_label("Convention AL / 001").check()
+    expect(page.get_by_label("Convention AL / 001")).to_be_checked()
+    _recap(page, "total-facture", "30,00 €")
+    screenshot("facture-convention-inter-amc")
+    _validate(page)
+    expect(page.locator("#amc-convention")).to_have_text(
+        f"Convention AMC : type AL, critère secondaire 001 (AMC n° {ALMERYS})")
+
+
+def test_act_suggestions_are_chosen_with_the_keyboard(
+        page: Page, live_server: str, desk: dict[str, int], screenshot) -> None:
+    _from_patient_base(page, live_server)
+    page.get_by_label("Professionnel", exact=True).select_option(str(desk["nurse"]))
+    code = page.get_by_label("Code de l'acte 1")
+    # The nurse's keys starting with « AM » (AMI, AMX), then those with a label word starting
+    # with it (MAU « … (AMI 1 ou 1,5) »); ↓ then Entrée chooses AMI (Entrée does not validate
+    # the invoice while the list is open).
+    code.press_sequentially("AM")
+    options = page.get_by_role("listbox", name="Actes proposés 1").get_by_role("option")
+    expect(options.locator("strong")).to_have_text(["AMI", "AMX", "MAU"])
+    code.press("ArrowDown")
+    expect(options.first).to_have_attribute("aria-selected", "true")
+    screenshot("facture-suggestions-actes")
+    code.press("Enter")
+    expect(code).to_have_value("AMI")
+    expect(page.get_by_role("listbox", name="Actes proposés 1")).to_be_hidden()
+    expect(page.locator("#invoice-number")).to_have_count(0)
+    # A word of a label: « dimanche » → F « Majoration de dimanche ou jour férié… ».
+    second = page.get_by_label("Code de l'acte 2")
+    second.press_sequentially("dimanche")
+    found = page.get_by_role("listbox", name="Actes proposés 2").get_by_role("option")
+    expect(found.first).to_contain_text("F NGAP — Majoration de dimanche")
+    second.press("ArrowDown")
+    second.press("Enter")
+    expect(second).to_have_value("F")
+    # Échap closes the list without choosing.
+    third = page.get_by_label("Code de l'acte 3")
+    third.press_sequentially("IK")
+    expect(page.get_by_role("listbox", name="Actes proposés 3")).to_be_visible()
+    third.press("Escape")
+    expect(page.get_by_role("listbox", name="Actes proposés 3")).to_be_hidden()
+    expect(third).to_have_value("IK")
+
+
+def test_a_g_consultation_with_the_keyboard_only(
+        page: Page, live_server: str, desk: dict[str, int], screenshot) -> None:
+    # From the patient base to the résumé without the mouse: the search field has the focus,
+    # Tab reaches the patients found, Alt+F the favourites, Alt+S « Valider ».
+    page.goto(f"{live_server}/facture")
+    search = page.get_by_label("Rechercher un patient")
+    expect(search).to_be_focused()
+    page.keyboard.type("m")
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"/facture\?q=m(&|$)"))
+    first = page.get_by_role("table", name="Patients trouvés").get_by_role("link").first
+    expect(search).to_be_focused()
+    page.keyboard.press("Tab")  # « Rechercher »
+    page.keyboard.press("Tab")
+    expect(first).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name=re.compile("^Réaliser une facture — "))).to_be_visible()
+    favourite = page.get_by_label("Favori", exact=True)
+    expect(favourite.locator("option").nth(1)).to_have_text(FAVOURITE)
+    page.keyboard.press("Alt+f")
+    expect(favourite).to_be_focused()
+    page.keyboard.press("ArrowDown")  # the first favourite, « Consultation G »
+    expect(page.get_by_label("Code de l'acte 1")).to_have_value("G")
+    valider = page.get_by_role("button", name="Valider")
+    expect(valider).to_be_focused()  # the favourite inserted, « Valider » is next
+    _recap(page, "total-facture", "30,00 €")
+    page.keyboard.press("Alt+s")
+    confirm = page.get_by_label("Valider malgré les avertissements")
+    number = page.locator("#invoice-number")
+    expect(number.or_(confirm)).to_be_visible()
+    if confirm.is_visible():
+        expect(confirm).to_be_focused()
+        page.keyboard.press("Space")
+        page.keyboard.press("Alt+s")
+    expect(number).to_have_text(re.compile(r"^\d{9}$"))
+    expect(page.get_by_label("Montant du paiement")).to_be_focused()
+    screenshot("facture-clavier-seul")
+    page.keyboard.press("Alt+p")  # « Enregistrer le paiement » of the 30,00 € proposed
+    expect(page.locator("#patient-state")).to_have_text("La facture est réglée.")

@@ -56,3 +56,13 @@ def test_shell_is_usable_on_a_tablet(browser, live_server: str) -> None:  # type
     expect(page.get_by_role("table", name="Organismes")).to_contain_text("CPAM")
     page.screenshot(path="tests/e2e/artifacts/parametres-tablet.png", full_page=True)
     context.close()
+
+
+def test_a_search_form_never_puts_the_csrf_token_in_the_url(page: Page,
+                                                            live_server: str) -> None:
+    # The token goes with POST forms only: in a GET URL it would reach the history and logs.
+    page.goto(f"{live_server}/facture")
+    search = page.locator("form.searchbar input[name='q']")
+    search.fill("m")
+    search.press("Enter")
+    expect(page).to_have_url(re.compile(r"/facture\?q=m$"))

@@ -11,6 +11,7 @@ import re
 import warnings
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
+from html import unescape
 from pathlib import Path
 
 import pytest
@@ -288,13 +289,17 @@ def test_nurse_visit_with_ik_and_night(client: TestClient, ctx: AppContext,
 
 
 def test_act_suggestions_by_prefix_and_by_word(client: TestClient, doctor_id: int) -> None:
-    ngap = client.get("/facture/actes", params={"q": "g", "pro": doctor_id}).text
-    assert '<option value="G">' in ngap
+    ngap = client.get("/facture/actes", params={"q": "g", "pro": doctor_id, "row": 2}).text
+    # The codes starting with « g » first (G, GL1…, GS), then the keys with a word of their
+    # label starting with it (C « … généraliste ou spécialiste »); ids of row 3's listbox.
+    codes = re.findall(r'data-code="([^"]+)"', ngap)
+    assert codes[:5] == ["G", "GL1", "GL2", "GL3", "GS"] and "C" in codes[5:]
+    assert 'id="act-option-2-0" data-code="G"' in ngap
     by_code = client.get("/facture/actes", params={"q": "QZJA002", "pro": doctor_id}).text
-    assert '<option value="QZJA002">CCAM' in by_code
+    assert 'data-code="QZJA002" aria-selected="false"><strong>QZJA002</strong> CCAM' in by_code
     by_word = client.get("/facture/actes", params={"q": "électrocardiographie",
                                                    "pro": doctor_id}).text
-    assert '<option value="DEQP003">' in by_word
+    assert 'data-code="DEQP003"' in by_word
 
 
 def test_choose_screen_lists_patients(client: TestClient) -> None:
@@ -610,5 +615,143 @@ def test_adri_down_does_not_stop_an_invoice_started_from_the_appli(
         ctx.adri = working
     assert chosen.headers["location"].endswith("&carte=apcv&adri=indisponible")
     screen = client.get(chosen.headers["location"]).text
-    assert "ADRi ne répond pas : droits de l&#39;appli utilisés" in screen
+    assert "ADRi ne répond pas : droits de la carte ou du dossier utilisés" in screen
     assert _selected(screen, "secure_mode") == "securise"
+
+
+@pytest.mark.parametrize(("mode", "card", "asked"), [
+    ("automatique_cible", "vitale_famille", False),  # the card's rights cover today
+    ("automatique_cible", "vitale_droits_expires", True),  # they do not: ADRi says
+    ("systematique", "vitale_famille", True),
+    ("manuel", "vitale_droits_expires", False),  # only « Interroger l'ADRI »
+])
+def test_the_adri_mode_decides_when_a_vitale_start_asks_adri(
+        client: TestClient, ctx: AppContext, mode: str, card: str, asked: bool) -> None:
+    # Seed 001 « Préférences de facturation »: appel manuel / automatique ciblé (défaut) /
+    # automatique systématique (``rights.should_call_adri``).
+    before = client.get("/api/preferences").json()["adri_mode"]
+    assert client.put("/api/preferences", json={"adri_mode": mode}).status_code == 200
+    try:
+        ctx.card_reader.remove()
+        ctx.card_reader.insert("cps_titulaire")
+        ctx.card_reader.insert(card)
+        chosen = client.post("/facture/vitale", data={"index": "0"}, follow_redirects=False)
+    finally:
+        client.put("/api/preferences", json={"adri_mode": before})
+    assert chosen.status_code == 303, chosen.text
+    assert ("&adri=" in chosen.headers["location"]) is asked, chosen.headers["location"]
+    if asked:
+        screen = client.get(chosen.headers["location"]).text
+        assert 'id="adri-notice"' in screen
+
+
+@pytest.mark.parametrize(("mode", "asked"), [("automatique_cible", True), ("manuel", False)])
+def test_an_invoice_from_the_patient_base_asks_adri_unless_manual(
+        client: TestClient, ctx: AppContext, mode: str, asked: bool) -> None:
+    # No card read today: in mode ciblé the day's rights come from ADRi (issue 4).
+    paul = _martin_paul(ctx)
+    before = client.get("/api/preferences").json()["adri_mode"]
+    assert client.put("/api/preferences", json={"adri_mode": mode}).status_code == 200
+    try:
+        screen = client.get("/facture", params={"patient": paul}).text
+    finally:
+        client.put("/api/preferences", json={"adri_mode": before})
+    assert ('id="adri-notice"' in screen) is asked
+    if asked:
+        assert "Droits AMO du jour obtenus par ADRi et enregistrés dans le dossier." in screen
+
+
+# -- convention chosen from the Inter-AMC answer (issue 6) --------------------------------------
+
+ALMERYS = "98532001"  # seed 001: ALMERYS « Typ conv / CSR AL/001 »; AL/002: simulator data
+
+
+def almerys_mutuelle(ctx: AppContext, patient_id: int) -> int:
+    """A mutuelle ALMERYS in tiers payant whose attestation said convention AL / CSR 002
+    (also used by tests/e2e/test_invoice.py)."""
+    from decimal import Decimal
+
+    from openfse.store.journal import JournalAction
+    from openfse.store.models import AmcCoverage, AmcGestion, DataSource
+
+    with ctx.uow() as uow:
+        for row in uow.amc_coverages.for_patient(patient_id):
+            if row.amc_number == ALMERYS and row.csr == "002":
+                return int(row.id)
+    uow = ctx.uow(actor="tests")
+    with uow:
+        row = AmcCoverage(patient_id=patient_id, amc_number=ALMERYS, amc_name="ALMERYS",
+                          gestion=AmcGestion.UNIQUE, formula_code="052",
+                          formula_parameter=Decimal(100), convention_type="AL", csr="002",
+                          rights_start=date(TODAY.year, 1, 1),
+                          rights_end=date(TODAY.year, 12, 31), tiers_payant=True,
+                          contrat_responsable=True, source=DataSource.ATTESTATION)
+        uow.journal_change(row, JournalAction.CREATE)
+        uow.commit()
+        return int(row.id)
+
+
+def _checked(html: str) -> list[str]:
+    return re.findall(r'name="amc_convention" id="[^"]+" value="([^"]*)" checked', html)
+
+
+def test_the_directory_lists_the_conventions_and_the_chosen_one_is_saved(
+        client: TestClient, ctx: AppContext, patient_id: int, doctor_id: int) -> None:
+    # Seed 001 l.4712: the Inter-AMC directory gives ALMERYS's conventions in force, AL/001
+    # and AL/002 (simulator data); AL/002, stored on the patient's mutuelle, is preselected.
+    coverage = almerys_mutuelle(ctx, patient_id)
+    form = _form(patient_id, doctor_id, amc_coverage=str(coverage), tp_amc="on")
+    listed = client.post("/facture/conventions", headers=HX, data=form).text
+    assert unescape(_text(listed, "conventions-source")) == (
+        "2 convention(s) trouvée(s) dans l'annuaire Inter-AMC.")
+    assert re.findall(r'value="(AL\|\d{3})"', listed) == ["AL|001", "AL|002"]
+    assert "ALMERYS — routage AL2, hôte almerys-dentaire" in listed
+    assert _checked(listed) == ["AL|002"]
+    # The user's own choice (for this AMC) wins over the mutuelle's on the next answer.
+    again = client.post("/facture/conventions", headers=HX, data={
+        **form, "amc_convention": "AL|001", "amc_convention_amc": ALMERYS}).text
+    assert _checked(again) == ["AL|001"]
+    # Without tiers payant AMC nothing is asked (the convention routes the AMC's share).
+    assert "amc_convention" not in client.post(
+        "/facture/conventions", headers=HX, data={**form, "tp_amc": ""}).text
+    # A form drawn again (here a refused date) keeps the choice and asks the list again.
+    refused = client.post("/facture", headers=HX, data={
+        **form, "date_soins": "31/02/2026", "amc_convention": "AL|001",
+        "amc_convention_amc": ALMERYS}).text
+    assert 'name="amc_convention" value="AL|001"' in refused
+    assert 'hx-trigger="load, change from:#amc_coverage' in refused
+    # Saved with the invoice and shown on the résumé.
+    done = _validated(client, {**form, "amc_convention": "AL|001", "amc_convention_amc": ALMERYS})
+    assert _text(done, "amc-convention") == (
+        f"Convention AMC : type AL, critère secondaire 001 (AMC n° {ALMERYS})")
+    with ctx.uow() as uow:
+        saved = uow.invoices.get(_invoice_id(done))
+        assert (saved.amc_number, saved.amc_convention_type, saved.amc_csr) == (
+            ALMERYS, "AL", "001")
+
+
+class _DirectoryDown:
+    def conventions(self, amc_number: str, on: date) -> list[object]:
+        from openfse.adapters.teleservices.port import InterAmcUnavailable
+
+        raise InterAmcUnavailable("connexion_impossible", attempts=3, elapsed=0.4)
+
+
+def test_directory_down_gives_the_local_tables_and_never_blocks_the_invoice(
+        client: TestClient, ctx: AppContext, patient_id: int, doctor_id: int,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # Seed 001: « S'il échoue il récupère depuis les tables de convention »: the shipped
+    # table knows ALMERYS AL/001 only, so the mutuelle's AL/002 is not preselected.
+    monkeypatch.setattr(ctx, "interamc", _DirectoryDown())
+    coverage = almerys_mutuelle(ctx, patient_id)
+    form = _form(patient_id, doctor_id, amc_coverage=str(coverage), tp_amc="on")
+    listed = client.post("/facture/conventions", headers=HX, data=form).text
+    assert unescape(_text(listed, "conventions-source")) == (
+        "Annuaire Inter-AMC indisponible (connexion impossible). Conventions "
+        "lues dans les tables locales. 1 convention(s) trouvée(s) dans les tables de "
+        "conventions locales.")
+    assert re.findall(r'value="(AL\|\d{3})"', listed) == ["AL|001"]
+    assert _checked(listed) == [""]  # « Aucune convention »
+    # The invoice is validated all the same, without a convention.
+    done = _validated(client, form)
+    assert 'id="amc-convention"' not in done

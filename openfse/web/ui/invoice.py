@@ -12,6 +12,7 @@ reader as ``POST /api/invoices`` so that both speak the same errors.
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import date
@@ -28,11 +29,19 @@ from openfse.domain.cards import VitaleBeneficiary
 from openfse.domain.controls import Diagnostic
 from openfse.domain.invoice import InvoiceDraft, InvoiceNumber
 from openfse.domain.pricing.errors import DraftError
+from openfse.domain.rights import PatientSource, should_call_adri
 from openfse.errors import InvalidInput, NotFound, OpenFSEError
 from openfse.services import access, directory, favourites, invoicing, preferences, prescribers
+from openfse.services import amc_conventions as convention_offers
 from openfse.services import patients as patient_service
 from openfse.services.cards import BeneficiaryStatus, VitaleReading
-from openfse.services.teleservices import AdriFound, AdriMismatch, AdriUnknown, query_adri
+from openfse.services.teleservices import (
+    AdriFound,
+    AdriMismatch,
+    AdriUnknown,
+    local_conventions,
+    query_adri,
+)
 from openfse.store.models import DataSource, Patient
 from openfse.typed_numbers import record_id
 from openfse.web.api.invoices import parse_invoice_document, parse_payment
@@ -97,6 +106,8 @@ def invoice_screen(request: Request, patient: int = 0, pro: int = 0, carte: str 
     if old is not None:
         state = invoice_prefill.form_of(old, state)
         state["replaces_number"] = "" if old.number is None else str(InvoiceNumber(old.number))
+    elif not card and not adri:  # from the patient base: no card read today
+        adri = _ask_adri(request, patient, None, PatientSource.DOSSIER)
     return _form_page(request, state, adri_notice=ADRI_NOTICES.get(adri))
 
 
@@ -209,29 +220,45 @@ async def _choose_beneficiary(request: Request) -> Response:
                                                   date.today())
     card = FROM_APCV if token else FROM_VITALE
     target = f"/facture?patient={imported.patient.id}&carte={card}"
-    if token:
-        target += "&adri=" + _ask_adri(request, imported.patient.id, beneficiary)
-    return RedirectResponse(target, status_code=303)
+    said = _ask_adri(request, imported.patient.id, beneficiary,
+                     PatientSource.APPLI_CARTE_VITALE if token else PatientSource.CARTE_VITALE)
+    return RedirectResponse(target + (f"&adri={said}" if said else ""), status_code=303)
 
 
-# What the appli start says of ADRi on the invoice screen (``adri=`` of the redirection).
+# What the card start says of ADRi on the invoice screen (``adri=`` of the redirection).
 ADRI_NOTICES = {
     "a-jour": ("ok", "Droits AMO du jour obtenus par ADRi et enregistrés dans le dossier."),
-    "ecart": ("ko", "ADRi signale une identité différente de celle de l'appli : droits non "
+    "ecart": ("ko", "ADRi signale une identité différente de celle du dossier : droits non "
                     "repris, vérifiez le dossier (« Interroger l'ADRI »)."),
-    "inconnu": ("ko", "ADRi ne connaît pas ce bénéficiaire : droits de l'appli utilisés."),
-    "indisponible": ("ko", "ADRi ne répond pas : droits de l'appli utilisés, la facture "
-                           "peut être faite."),
+    "inconnu": ("ko", "ADRi ne connaît pas ce bénéficiaire : droits de la carte ou du "
+                      "dossier utilisés."),
+    "indisponible": ("ko", "ADRi ne répond pas : droits de la carte ou du dossier utilisés, "
+                           "la facture peut être faite."),
 }
 
 
-def _ask_adri(request: Request, patient_id: int, beneficiary: VitaleBeneficiary) -> str:
-    """Seed 001 l.666: with the appli carte Vitale « l'appel ADRI est systématique, quel que
-    soit le choix effectué » (the ADRi mode preference does not apply). The day's rights the
-    caisse gives replace the file's; a failure never stops the invoice (issue 4)."""
+def _ask_adri(request: Request, patient_id: int, beneficiary: VitaleBeneficiary | None,
+              source: PatientSource) -> str:
+    """ADRi at the start of an invoice, as the user's « Préférences de facturation » say
+    (seed 001 l.650-666, ``rights.should_call_adri``): always with the appli carte Vitale;
+    otherwise always in mode systématique, never in mode manuel, and in mode ciblé when the
+    day's rights are not known from a card read (the carte Vitale's rights do not cover today,
+    or no card: the invoice starts from the file). The day's rights the caisse gives replace
+    the file's; a failure never stops the invoice (issue 4). '' when ADRi is not asked."""
     ctx = _ctx(request)
     today = date.today()
-    result = query_adri(ctx.adri, AdriRequest.from_vitale(beneficiary), today)
+    known = beneficiary is not None and beneficiary.amo.open_on(today)
+    if not should_call_adri(_preferences(request).adri_mode, source=source,
+                            rights_known_today=known):
+        return ""
+    if beneficiary is not None:
+        result = query_adri(ctx.adri, AdriRequest.from_vitale(beneficiary), today)
+    else:
+        try:
+            _, result = patient_service.query_patient_rights(ctx.uow(), ctx.adri, patient_id,
+                                                             today)
+        except InvalidInput:  # a company, or a file without NIR / régime: nothing to ask
+            return ""
     if isinstance(result, AdriFound):
         patient_service.apply_adri(actor_uow(request), patient_id, result.answer,
                                    patient_service.ADRI_FIELDS, today)
@@ -509,24 +536,55 @@ async def validate(request: Request) -> HTMLResponse:
     return _summary(request, result.invoice.id, accepted=result.diagnostics)
 
 
+@router.post("/facture/conventions", response_class=HTMLResponse)
+async def amc_conventions(request: Request) -> HTMLResponse:
+    """The conventions of the chosen mutuelle's AMC to choose from (seed 001 « sélectionner
+    la convention appropriée »), asked when the mutuelle or « Tiers payant AMC » changes:
+    the Inter-AMC directory, its local tables when it fails (said, never blocking)."""
+    form = await _fields(request)
+    coverage_id = _int(form.get("amc_coverage"))
+    if not coverage_id or form.get("tp_amc") != "on":
+        return render(request, "invoice/_conventions.html", offer=None)
+    ctx = _ctx(request)
+    offer = convention_offers.offer_for_coverage(
+        ctx.uow(), ctx.interamc, local_conventions(), patient_id=_int(form.get("patient_id")),
+        coverage_id=coverage_id, on=_care_date(form), chosen=form.get("amc_convention", ""),
+        chosen_for=form.get("amc_convention_amc", ""))
+    return render(request, "invoice/_conventions.html", offer=offer)
+
+
+def _care_date(form: Mapping[str, str]) -> date:
+    """The conventions in force on the date of care; today while it is mistyped."""
+    try:
+        typed = pricing_form.iso_date("date_soins", form.get("date_soins", ""))
+    except InvalidInput:
+        typed = ""
+    return date.fromisoformat(typed) if typed else date.today()
+
+
 @router.get("/facture/actes", response_class=HTMLResponse)
-def act_suggestions(request: Request, q: SearchText = "", pro: int = 0) -> HTMLResponse:
-    """Live suggestions of the act field: the professional's NGAP / COx keys by prefix or
-    word of the label, then CCAM acts (``ccam_catalog().search``)."""
+def act_suggestions(request: Request, q: SearchText = "", pro: int = 0,
+                    row: int = 0) -> HTMLResponse:
+    """Live suggestions of the act field of ``row``: the professional's NGAP / COx keys by
+    prefix or word of the label, then CCAM acts (``ccam_catalog().search``)."""
     ctx = _ctx(request)
     text = q.strip()
     options: list[tuple[str, str]] = []
     if text:
         today = date.today()
         professions = favourites.owner_professions(ctx.uow(), pro or None)
+        keys = favourites.code_choices(professions, today)
+        # The codes that start with what is typed first (« G » → G, GL1…), then the keys a
+        # word of whose label does (« perfusion »): the likeliest choice is at the top.
         lowered = text.lower()
-        options = [(k.code, f"{k.nomenclature} — {k.label}")
-                   for k in favourites.code_choices(professions, today)
-                   if k.code.lower().startswith(lowered) or lowered in k.label.lower()][:15]
+        by_code = [k for k in keys if k.code.lower().startswith(lowered)]
+        by_word = [k for k in keys if k not in by_code and any(
+            word.startswith(lowered) for word in re.split(r"\W+", k.label.lower()))]
+        options = [(k.code, f"{k.nomenclature} — {k.label}") for k in by_code + by_word][:15]
         if len(text) >= 3:
             options += [(a.code, f"CCAM — {a.label}")
                         for a in ctx.ccam_catalog().search(text, limit=15)]
-    return render(request, "invoice/_act_options.html", options=options)
+    return render(request, "invoice/_act_options.html", options=options, row=row)
 
 
 # -- résumé and payments ---------------------------------------------------------------------

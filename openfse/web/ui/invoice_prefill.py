@@ -54,6 +54,9 @@ def form_of(old: Invoice, state: dict[str, Any]) -> dict[str, Any]:
     )
     if old.amc_coverage_id is not None:
         filled["amc_coverage"] = str(old.amc_coverage_id)
+        if old.amc_convention_type:  # the Inter-AMC convention chosen the first time
+            filled.update(amc_convention=f"{old.amc_convention_type}|{old.amc_csr or ''}",
+                          amc_convention_amc=old.amc_number or "")
     elif old.amc_formula:
         filled.update(formula=old.amc_formula, parameter=_decimal(old.amc_parameter),
                       gestion=old.amc_gestion or "")

@@ -20,6 +20,7 @@ from datetime import date
 from typing import Any
 
 from openfse.errors import InvalidInput
+from openfse.services.amc_conventions import split_key
 
 ACT_ROWS = 6
 PARCOURS_CHOICES = (
@@ -258,7 +259,7 @@ def to_document(form: Mapping[str, str]) -> dict[str, Any]:
     # The mutuelle: chosen among the patient's (its formula comes from the file) or typed.
     coverage = _optional(form, "amc_coverage")
     if coverage:
-        doc["amc_choice"] = {"coverage_id": coverage}
+        doc["amc_choice"] = {"coverage_id": coverage, **_convention_choice(form, on["tp_amc"])}
     elif _optional(form, "formula"):
         doc["amc"] = {"formula": form["formula"],
                       "parameter": _clean("depassement", form.get("parameter", "")) or "100",
@@ -270,6 +271,17 @@ def to_document(form: Mapping[str, str]) -> dict[str, Any]:
         doc["bill_to"] = {"name": form["bill_to_name"], "siret": form.get("bill_to_siret", ""),
                           "address": form.get("bill_to_address", "")}
     return doc
+
+
+def _convention_choice(form: Mapping[str, str], tiers_payant_amc: bool) -> dict[str, str]:
+    """The convention chosen in the Inter-AMC answer (``amc_convention`` = « AL|001 »), for
+    the AMC it was listed for; it routes the AMC's share, so only with tiers payant AMC."""
+    chosen = split_key(form.get("amc_convention", ""))
+    if not (tiers_payant_amc and chosen):
+        return {}
+    convention_type, csr = chosen
+    return {"amc_number": form.get("amc_convention_amc", "").strip(),
+            "convention_type": convention_type, "csr": csr}
 
 
 def form_field_of(path: str) -> str:
