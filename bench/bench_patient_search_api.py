@@ -34,16 +34,30 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_patient_search import SEARCHES, percentile, populate  # noqa: E402
 
 from openfse.config import Settings  # noqa: E402
+from openfse.services.session_login import hash_password  # noqa: E402
 from openfse.store.db import make_engine, session_factory  # noqa: E402
+from openfse.store.journal import JournalAction  # noqa: E402
 from openfse.store.migrations import upgrade  # noqa: E402
+from openfse.store.models import AppUser, Cabinet, UserRole  # noqa: E402
+from openfse.store.uow import UnitOfWork  # noqa: E402
 from openfse.web.app import create_app  # noqa: E402
+
+PASSWORD = "mesure-de-la-recherche"  # the desk's account (every page needs a log-in)
 
 
 def build_database(settings: Settings, patients: int) -> None:
     engine = make_engine(settings.database_url)
     upgrade(engine)
     # The first cabinet is the one the app serves (services.setup.ensure_cabinet).
-    populate(session_factory(engine), patients)
+    sessions = session_factory(engine)
+    populate(sessions, patients)
+    with sessions() as session:
+        cabinet_id = session.query(Cabinet.id).order_by(Cabinet.id).first()[0]
+    with UnitOfWork(sessions, cabinet_id=cabinet_id, actor="bench") as uow:
+        user = AppUser(login="bench", display_name="Secrétariat", role=UserRole.SECRETAIRE,
+                       password_hash=hash_password(PASSWORD))
+        uow.journal_change(user, JournalAction.CREATE, summary="compte de mesure")
+        uow.commit()
     with engine.connect() as connection:
         connection.exec_driver_sql("ANALYZE")
     engine.dispose()
@@ -82,7 +96,12 @@ def main() -> None:
         timings: dict[str, list[float]] = {kind: [] for kind in SEARCHES}
         hits: dict[str, int] = {}
         try:
-            with httpx.Client(base_url=url, timeout=10) as client:
+            with httpx.Client(base_url=url, timeout=10,
+                              headers={"X-Requested-With": "bench"}) as client:
+                login = client.post("/connexion/identifiant",
+                                    data={"login": "bench", "password": PASSWORD})
+                if login.status_code not in (200, 303):
+                    raise SystemExit(f"log-in refused: {login.status_code}")
                 for round_number in range(args.rounds + 1):
                     for kind, texts in SEARCHES.items():
                         for text in texts:

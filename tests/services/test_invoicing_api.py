@@ -210,3 +210,18 @@ def test_sign_and_secure_with_the_cards_in_the_reader(client: TestClient) -> Non
     finally:
         reader.remove("vitale_famille")
         reader.remove("cps_titulaire")
+
+
+def test_a_cancelled_invoice_is_replaced_through_the_api(client: TestClient) -> None:
+    # « Corriger et refacturer » for integrators: replaces_id names the cancelled invoice.
+    first = client.post("/api/invoices", json=doc(client, secure_mode="desynchronise")).json()
+    assert client.post(f"/api/invoices/{first['id']}/cancel",
+                       json={"reason": "à corriger"}).status_code == 201
+    new = client.post("/api/invoices", json=doc(client, secure_mode="desynchronise",
+                                                 replaces_id=first["id"]))
+    assert new.status_code == 201, new.text
+    assert new.json()["header"]["replaces_id"] == first["id"]
+    assert "vitale_signature" in new.json()["lifecycle"]
+    again = client.post("/api/invoices", json=doc(client, secure_mode="desynchronise",
+                                                   replaces_id=first["id"]))
+    assert again.status_code == 422 and again.json()["error"]["field"] == "replaces_id"

@@ -204,6 +204,7 @@ def parse_invoice_document(doc: Mapping[str, object], uow_factory: Any) -> Invoi
         hors_teletransmission=boolean(doc.get("hors_teletransmission"),
                                       "hors_teletransmission"),
         bill_to=_bill_to(doc.get("bill_to")),
+        replaces_id=_optional_id(doc.get("replaces_id"), "replaces_id"),
     )
     return draft
 
@@ -400,8 +401,9 @@ _HEADER = ("professional_id", "billing_professional_id", "patient_id", "professi
            "prevention_commune", "sante_sexuelle", "anonymous_minor", "exo_per_act",
            "group_identical", "amo_service_code", "amo_service_start", "amo_service_end",
            "bill_to_name", "bill_to_address", "bill_to_siret", "bill_to_patient_id",
-           "cancels_id", "cancel_reason")
-_LIFECYCLE = ("validated_at", "signed_at", "vitale_secured_at", "vitale_serial", "lot_ref",
+           "cancels_id", "cancel_reason", "replaces_id")
+_LIFECYCLE = ("validated_at", "signed_at", "vitale_secured_at", "vitale_serial",
+              "vitale_signature", "lot_ref",
               "sent_at", "acknowledged_at", "paid_at", "rejected_at", "rejection_reason",
               "cancelled_at", "deleted_at")
 
