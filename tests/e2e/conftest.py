@@ -7,9 +7,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -154,12 +151,6 @@ def browser(browser: Any, demo_home: Path) -> Any:
     return browser
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def demo_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A data directory holding the demo cabinet, made through the CLI like a user would."""
@@ -177,26 +168,35 @@ def demo_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def live_server(demo_home: Path) -> Iterator[str]:
-    import uvicorn
+    from web_server import serving
 
     from openfse.config import Settings
     from openfse.web.app import create_app
 
-    settings = Settings.from_env({"OPENFSE_HOME": str(demo_home)})
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the web server did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
+    with serving(create_app(Settings.from_env({"OPENFSE_HOME": str(demo_home)}))) as url:
+        yield url
+
+
+@pytest.fixture()
+def secretary_page(browser: Any, demo_home: Path) -> Iterator[Any]:
+    """A page logged in as the demo cabinet's secrétaire (password account, no CPS)."""
+    from security.sessions import session_cookie, user_of_role
+
+    from openfse.config import Settings
+    from openfse.store.models import UserRole
+    from openfse.web.session import SESSION_COOKIE
+
+    secretary = user_of_role(Settings.from_env({"OPENFSE_HOME": str(demo_home)}),
+                             UserRole.SECRETAIRE)
+    context = browser.new_context(locale="fr-FR", timezone_id="Europe/Paris")
+    try:
+        # Over the titulaire's cookie the browser fixture puts in every new context.
+        context.add_cookies([{"name": SESSION_COOKIE, "value": session_cookie(demo_home, secretary),
+                              "domain": "127.0.0.1", "path": "/", "httpOnly": True,
+                              "sameSite": "Lax"}])
+        yield context.new_page()
+    finally:
+        context.close()
 
 
 @pytest.fixture()

@@ -309,30 +309,13 @@ def test_securing_with_the_card_from_the_invoice_screen(
 def apcv_server(demo_home: Path) -> Iterator[tuple[str, AppContext]]:
     """A second server on the demo cabinet whose appli carte Vitale simulator the test holds
     (the patient's phone shows its QR code)."""
-    import socket
-    import threading
-    import time
-
-    import uvicorn
+    from web_server import serving
 
     import openfse.web.app as web_app
 
     app = web_app.create_app(Settings.from_env({"OPENFSE_HOME": str(demo_home)}))
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
-                                           log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the web server did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", app.state.ctx
-    server.should_exit = True
-    thread.join(10)
+    with serving(app) as url:
+        yield url, app.state.ctx
 
 
 def test_the_appli_carte_vitale_opens_the_invoice_with_the_patient(

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 PARIS = ZoneInfo("Europe/Paris")
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
@@ -63,32 +63,16 @@ def test_a_patient_file_read_is_listed_in_the_journal_in_paris_time(
 
 
 def test_a_secretary_has_no_journal_entry_and_is_refused(
-    browser: Browser, live_server: str, demo_home: Path,
+    secretary_page: Page, live_server: str,
 ) -> None:
-    from security.sessions import session_cookie, user_of_role
-
-    from openfse.config import Settings
-    from openfse.store.models import UserRole
-    from openfse.web.session import SESSION_COOKIE
-
-    secretary = user_of_role(Settings.from_env({"OPENFSE_HOME": str(demo_home)}),
-                             UserRole.SECRETAIRE)
-    context = browser.new_context(locale="fr-FR", timezone_id="Europe/Paris")
-    try:
-        # Over the titulaire's cookie the browser fixture puts in every new context.
-        context.add_cookies([{"name": SESSION_COOKIE, "value": session_cookie(demo_home, secretary),
-                              "domain": "127.0.0.1", "path": "/", "httpOnly": True,
-                              "sameSite": "Lax"}])
-        page = context.new_page()
-        page.goto(f"{live_server}/patients")
-        expect(page.locator(".ps-who")).to_contain_text("secrétariat")
-        expect(page.locator("nav.menu a[href='/patients']")).to_be_visible()
-        expect(page.locator("nav.menu a[href='/journal']")).to_have_count(0)
-        page.goto(f"{live_server}/journal")
-        expect(page.get_by_text("Seuls le titulaire et l'administrateur consultent le journal."))\
-            .to_be_visible()
-        expect(page.locator("#journal-rows")).to_have_count(0)
-        ARTIFACTS.mkdir(exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / "journal-refused.png"), full_page=True)
-    finally:
-        context.close()
+    page = secretary_page
+    page.goto(f"{live_server}/patients")
+    expect(page.locator(".ps-who")).to_contain_text("secrétariat")
+    expect(page.locator("nav.menu a[href='/patients']")).to_be_visible()
+    expect(page.locator("nav.menu a[href='/journal']")).to_have_count(0)
+    page.goto(f"{live_server}/journal")
+    expect(page.get_by_text("Seuls le titulaire et l'administrateur consultent le journal."))\
+        .to_be_visible()
+    expect(page.locator("#journal-rows")).to_have_count(0)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "journal-refused.png"), full_page=True)

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import re
 import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -55,7 +53,7 @@ class Desk:
 
 @pytest.fixture(scope="module")
 def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desk]:
-    import uvicorn
+    from web_server import serving
 
     from openfse.services.demo import load_demo
     from openfse.web.app import create_app
@@ -64,21 +62,8 @@ def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desk]:
     settings = Settings.from_env({"OPENFSE_HOME": str(home)})
     load_demo(settings, today=date.today())
     app = create_app(settings)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
-                                           log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the web server did not start")
-        time.sleep(0.05)
-    yield Desk(f"http://127.0.0.1:{port}", app.state.ctx)
-    server.should_exit = True
-    thread.join(10)
+    with serving(app) as url:
+        yield Desk(url, app.state.ctx)
 
 
 @pytest.fixture()

@@ -10,9 +10,6 @@ cabinet made through the CLI), not on the shared one.
 from __future__ import annotations
 
 import re
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -27,8 +24,8 @@ TABLET = {"width": 1024, "height": 768}
 @pytest.fixture(scope="module")
 def own_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The app on its own demo database (``openfse init --demo-if-empty``), on 127.0.0.1."""
-    import uvicorn
     from typer.testing import CliRunner
+    from web_server import serving
 
     from openfse.cli import app
     from openfse.config import Settings
@@ -38,21 +35,8 @@ def own_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     result = CliRunner().invoke(app, ["init", "--demo-if-empty"],
                                 env={"OPENFSE_HOME": str(home), "OPENFSE_DATABASE_URL": ""})
     assert result.exit_code == 0, result.output
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
-    server = uvicorn.Server(uvicorn.Config(
-        create_app(Settings.from_env({"OPENFSE_HOME": str(home)})), host="127.0.0.1",
-        port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "the web server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
+    with serving(create_app(Settings.from_env({"OPENFSE_HOME": str(home)}))) as url:
+        yield url
 
 
 @pytest.fixture()

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 DEFAULTS = {"adri_mode": "automatique_cible", "tiers_payant_amc": "standard",
             "sts_enabled": True, "sts_level1_diagnostics": False,
@@ -112,37 +111,21 @@ def test_my_preferences_override_the_cabinet_defaults_and_can_follow_it_again(  
 
 
 def test_the_secretary_sets_her_own_preferences_but_not_the_cabinet_ones(
-        browser: Browser, live_server: str, demo_home: Path) -> None:
-    from security.sessions import session_cookie, user_of_role
-
-    from openfse.config import Settings
-    from openfse.store.models import UserRole
-    from openfse.web.session import SESSION_COOKIE
-
-    secretary = user_of_role(Settings.from_env({"OPENFSE_HOME": str(demo_home)}),
-                             UserRole.SECRETAIRE)
-    context = browser.new_context(locale="fr-FR", timezone_id="Europe/Paris")
-    try:
-        # Over the titulaire's cookie the browser fixture puts in every new context.
-        context.add_cookies([{"name": SESSION_COOKIE, "value": session_cookie(demo_home, secretary),
-                              "domain": "127.0.0.1", "path": "/", "httpOnly": True,
-                              "sameSite": "Lax"}])
-        page = context.new_page()
-        page.goto(f"{live_server}/profils")
-        expect(page.get_by_role("heading", name="Profils — mes préférences")).to_be_visible()
-        expect(page.get_by_role("link", name=re.compile("Préférences du cabinet"))).to_have_count(0)
-        page.get_by_label("Activer les séries d'actes").check()
-        page.get_by_role("button", name=re.compile("Enregistrer mes préférences")).click()
-        expect(page.locator("#own-act_series")).to_be_visible()
-        page.goto(f"{live_server}/parametres/preferences")
-        expect(page.get_by_text("Seuls le titulaire et l'administrateur modifient les "
-                                "paramètres.")).to_be_visible()
-        page.goto(f"{live_server}/profils")
-        page.get_by_role("button", name="Reprendre les préférences du cabinet").click()
-        expect(page.locator(".pref-own")).to_have_count(0)
-        expect(page.get_by_label("Activer les séries d'actes")).not_to_be_checked()
-    finally:
-        context.close()
+        secretary_page: Page, live_server: str) -> None:
+    page = secretary_page
+    page.goto(f"{live_server}/profils")
+    expect(page.get_by_role("heading", name="Profils — mes préférences")).to_be_visible()
+    expect(page.get_by_role("link", name=re.compile("Préférences du cabinet"))).to_have_count(0)
+    page.get_by_label("Activer les séries d'actes").check()
+    page.get_by_role("button", name=re.compile("Enregistrer mes préférences")).click()
+    expect(page.locator("#own-act_series")).to_be_visible()
+    page.goto(f"{live_server}/parametres/preferences")
+    expect(page.get_by_text("Seuls le titulaire et l'administrateur modifient les "
+                            "paramètres.")).to_be_visible()
+    page.goto(f"{live_server}/profils")
+    page.get_by_role("button", name="Reprendre les préférences du cabinet").click()
+    expect(page.locator(".pref-own")).to_have_count(0)
+    expect(page.get_by_label("Activer les séries d'actes")).not_to_be_checked()
 
 
 def test_a_refused_value_is_shown_next_to_its_field_and_nothing_is_lost(
