@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import exists, or_, select
 
-from openfse.adapters.cards.port import ApcvProvider, ApcvSource, CardReader
+from openfse.adapters.cards.port import ApcvNfc, ApcvProvider, ApcvQr, ApcvSource, CardReader
 from openfse.adapters.teleservices.port import AdriClient, AdriRequest
 from openfse.domain.cards import KnownPatient, VitaleBeneficiary
 from openfse.domain.rights import AdriAnswer, normalize_name
@@ -88,6 +88,7 @@ __all__ = [
     "patient_has_invoices",
     "query_patient_rights",
     "read_apcv",
+    "read_apcv_at_desk",
     "read_vitale",
     "rights_state",
     "search_amo_organisms",
@@ -711,6 +712,20 @@ def read_apcv(uow: UnitOfWork, provider: ApcvProvider, source: ApcvSource) -> Vi
     beneficiaries; ADRi must then be asked (``reading.adri_required``)."""
     with uow:
         return read_apcv_with_status(provider, source, _finder(uow))
+
+
+def read_apcv_at_desk(uow: UnitOfWork, provider: ApcvProvider, *, nfc: bool, payload: str,
+                      image: bytes | None) -> VitaleReading:
+    """:func:`read_apcv` as the desk asks it: the phone on the NFC reader, or the QR code typed
+    by a 2D scanner (``payload``) or photographed (``image``, read first when given)."""
+    if nfc:
+        return read_apcv(uow, provider, ApcvNfc())
+    if image:
+        payload = apcv_payload_from_image(image)
+    if not payload.strip():
+        raise InvalidInput("Scannez le QR code affiché par l'application (ou "
+                           "photographiez-le).", field="payload")
+    return read_apcv(uow, provider, ApcvQr(payload.strip()))
 
 
 def apcv_payload_from_image(image: bytes) -> str:

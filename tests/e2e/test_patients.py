@@ -489,6 +489,9 @@ def test_the_appli_carte_vitale_by_qr_code_then_asks_adri(page: Page, desk: Desk
     page.get_by_label("Contenu du QR code").fill(payload)
     page.get_by_role("button", name="Lire le QR code").click()
     expect(page.locator("#pat-apcv-error")).to_be_visible()
+    expect(page.get_by_label("Contenu du QR code")).to_have_attribute(
+        "aria-describedby", "pat-apcv-error")
+    shot(page, "apcv-qr-used")
     # NFC: the phone laid on the reader; GARCIA is now known.
     desk.ctx.apcv.present_phone("vitale_at")
     page.get_by_role("button", name="Lire le téléphone").click()

@@ -23,7 +23,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
 from openfse.adapters.cards.errors import CardError
-from openfse.adapters.cards.port import ApcvError, ApcvNfc, ApcvProvider, ApcvQr, CardReader
+from openfse.adapters.cards.port import ApcvError, ApcvProvider, CardReader
 from openfse.adapters.teleservices.port import AdriRequest
 from openfse.domain.cards import VitaleBeneficiary
 from openfse.domain.controls import Diagnostic
@@ -320,16 +320,10 @@ async def read_apcv(request: Request) -> Response:
     payload = str(posted.get("payload") or "").strip()
     image = posted.get("image")
     try:
-        if posted.get("mode") == "nfc":
-            source: ApcvQr | ApcvNfc = ApcvNfc()
-        else:
-            if isinstance(image, UploadFile) and image.filename:
-                payload = patient_service.apcv_payload_from_image(await image.read())
-            if not payload:
-                raise InvalidInput("Scannez le QR code affiché par l'application (ou "
-                                   "photographiez-le).", field="payload")
-            source = ApcvQr(payload)
-        reading = patient_service.read_apcv(ctx.uow(), ctx.apcv, source)
+        reading = patient_service.read_apcv_at_desk(
+            ctx.uow(), ctx.apcv, nfc=posted.get("mode") == "nfc", payload=payload,
+            image=await image.read() if isinstance(image, UploadFile) and image.filename
+            else None)
     except (ApcvError, InvalidInput, CardError) as exc:
         return _page(request, "invoice/apcv.html", error=exc.message, payload=payload,
                      status_code=422)

@@ -23,7 +23,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
 from openfse.adapters.cards.errors import CardError
-from openfse.adapters.cards.port import ApcvError, ApcvNfc, ApcvQr
+from openfse.adapters.cards.port import ApcvError
 from openfse.adapters.teleservices.port import AdriRequest
 from openfse.domain.cards import StatusColour, VitaleBeneficiary
 from openfse.errors import InvalidInput, NotFound, OpenFSEError
@@ -720,18 +720,12 @@ def _read_apcv(request: Request, form: FormData) -> Response:
     ctx = _ctx(request)
     payload = str(form.get("payload") or "").strip()
     failed = 200 if is_htmx(request) else 422
+    image = form.get("image")
     try:
-        if form.get("mode") == "nfc":
-            source: ApcvQr | ApcvNfc = ApcvNfc()
-        else:
-            image = form.get("image")
-            if isinstance(image, UploadFile) and image.filename:
-                payload = service.apcv_payload_from_image(image.file.read())
-            if not payload:
-                raise InvalidInput("Scannez le QR code affiché par l'application (ou "
-                                   "photographiez-le).", field="payload")
-            source = ApcvQr(payload)
-        reading = service.read_apcv(ctx.uow(), ctx.apcv, source)
+        reading = service.read_apcv_at_desk(
+            ctx.uow(), ctx.apcv, nfc=form.get("mode") == "nfc", payload=payload,
+            image=image.file.read() if isinstance(image, UploadFile) and image.filename
+            else None)
     except (ApcvError, InvalidInput, CardError) as error:
         return _apcv_page(request, error=error.message, payload=payload, status_code=failed)
     token = keep(request, PendingKind.APCV, reading)
