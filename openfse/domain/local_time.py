@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-__all__ = ["CABINET_ZONE", "DEFAULT_FORMAT", "day_bounds", "local_time"]
+__all__ = ["CABINET_ZONE", "DEFAULT_FORMAT", "day_bounds", "local_date", "local_time"]
 
 CABINET_ZONE = ZoneInfo("Europe/Paris")  # metropolitan France; DOM cabinets: see the report
 DEFAULT_FORMAT = "%d/%m/%Y %H:%M"
@@ -29,6 +29,16 @@ def local_time(moment: datetime | None, fmt: str = DEFAULT_FORMAT) -> str:
     if moment.tzinfo is None or moment.utcoffset() is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(CABINET_ZONE).strftime(fmt)
+
+
+def local_date(moment: datetime | None) -> date | None:
+    """The cabinet's calendar day of ``moment`` (a lot sent at 23:30 UTC in winter was sent the
+    next day in Paris: the delays that count days from it count from that day)."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(CABINET_ZONE).date()
 
 
 def day_bounds(day: date) -> tuple[datetime, datetime]:

@@ -46,6 +46,7 @@ from openfse.adapters.transmission.scan_resolution import scan_dpi
 from openfse.adapters.transmission.smtp_sender import OutgoingLot, SmtpConfig, send_lots
 from openfse.config import Settings
 from openfse.domain.invoice import InvoiceKind, InvoiceStatus
+from openfse.domain.local_time import local_date
 from openfse.domain.payment import Payer, Payment, PaymentKind
 from openfse.domain.pricing.codes import Nomenclature
 from openfse.domain.transmission import (
@@ -192,7 +193,7 @@ def record_of(row: Invoice, organisme: str, kind: LotKind = LotKind.FSE) -> Invo
     return InvoiceRecord(
         number=f"{row.number:09d}", nir=row.assure_nir, birth_date=row.beneficiary_birth_date_text,
         rang=row.beneficiary_rank or 1, organisme=organisme, care_date=row.date_soins,
-        invoiced_on=(row.validated_at or utc_now()).date(), secure_mode=row.secure_mode.value,
+        invoiced_on=local_date(row.validated_at or utc_now()), secure_mode=row.secure_mode.value,
         tiers_payant_amo=row.tiers_payant_amo, tiers_payant_amc=row.tiers_payant_amc,
         acts=acts, total=row.total, amo=row.amo, amc=row.amc, patient=row.patient_share,
         participations=row.participation_forfaitaire + row.franchise, requested=requested,
@@ -921,7 +922,7 @@ def lots_overview(uow: UnitOfWork, today: date, *, limit: int = 100) -> list[Lot
     arl_wait_days = preferences.get_all(uow).arl_wait_days
     views = []
     for row in uow.lots.recent(limit=limit):
-        sent_on = None if row.sent_at is None else row.sent_at.date()
+        sent_on = local_date(row.sent_at)
         views.append(LotView(
             row.lot_id, row.kind, f"{row.destination_kind} {row.destination_code}", row.status,
             row.invoice_count, row.amount, row.deadline, working_days_left(today, row.deadline),
@@ -963,7 +964,7 @@ def unpaid_invoices(uow: UnitOfWork, today: date, *, limit: int = 500) -> list[U
     views = []
     for row in uow.session.scalars(stmt).all():
         assert row.number is not None
-        sent_on = None if row.sent_at is None else row.sent_at.date()
+        sent_on = local_date(row.sent_at)
         overdue = sent_on is not None and today - sent_on > wait
         left = invoicing.balance_of(row)
         views.append(UnpaidInvoice(row.id, row.number, row.date_soins, row.status,

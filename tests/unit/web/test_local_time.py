@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from openfse.domain.local_time import day_bounds, local_time
+from openfse.domain.local_time import day_bounds, local_date, local_time
 from openfse.web.ui.rendering import TEMPLATES
 
 TEMPLATE_DIR = Path(TEMPLATES.env.loader.searchpath[0])  # type: ignore[union-attr]
@@ -78,3 +78,12 @@ def test_a_day_of_the_cabinet_clock_in_utc_bounds() -> None:
     # 29 March 2026 loses an hour: 23 hours, from 28 Mar 23:00Z to 29 Mar 22:00Z.
     assert day_bounds(date(2026, 3, 29)) == (datetime(2026, 3, 28, 23, 0, tzinfo=UTC),
                                              datetime(2026, 3, 29, 22, 0, tzinfo=UTC))
+
+
+def test_the_cabinets_day_of_an_instant() -> None:
+    # A lot sent at 23:30 UTC on 6 December (winter, UTC+1) left on 7 December in Paris; at
+    # 21:59 UTC on 30 June (summer, UTC+2) it is still 30 June, at 22:00 it is 1 July.
+    assert local_date(datetime(2026, 12, 6, 23, 30, tzinfo=UTC)) == date(2026, 12, 7)
+    assert local_date(datetime(2026, 6, 30, 21, 59, tzinfo=UTC)) == date(2026, 6, 30)
+    assert local_date(datetime(2026, 6, 30, 22, 0)) == date(2026, 7, 1)  # naive = UTC
+    assert local_date(None) is None
