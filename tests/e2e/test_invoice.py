@@ -418,7 +418,9 @@ def test_the_convention_is_chosen_from_the_inter_amc_answer(
     almerys_mutuelle(ctx, patient)  # ALMERYS, attestation « AL / 002 »
     page.goto(f"{live_server}/facture?patient={patient}")
     page.get_by_label("Code de l'acte 1").fill("G")
+    expect(page.get_by_label("Formule AMC")).to_be_visible()  # typed by hand without one
     page.get_by_label("Mutuelle du dossier").select_option(label=f"{ALMERYS} 052")
+    expect(page.get_by_label("Formule AMC")).to_be_hidden()  # the file's formula applies
     page.get_by_label("Tiers payant AMC").check()
     # Seed 001 l.4712: the directory's conventions in force for ALMERYS, the mutuelle's one
     # (AL / 002) preselected; the user picks AL / 001.
