@@ -1,5 +1,6 @@
 # The two commands of README.md: `make run` (set up and start the app on SQLite with demo data)
-# and `make test` (set up and run every test). `.ci/run` calls `make test`.
+# and `make test` (set up, lint — ruff and mypy --strict on the whole package — and run every
+# test). `.ci/run` calls `make test`.
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip -q --disable-pip-version-check
@@ -17,6 +18,8 @@ run: setup
 	$(VENV)/bin/openfse serve
 
 test: system-deps setup-dev services
+	$(VENV)/bin/ruff check openfse tests bench
+	$(VENV)/bin/mypy
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 $(VENV)/bin/python:

@@ -23,12 +23,12 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
+from openfse.composition.demo import load_demo
 from openfse.config import Settings
 from openfse.domain.invoice import ActDetails, InvoiceDraft, Prescription
 from openfse.domain.pricing import parse_draft
 from openfse.services import invoicing
 from openfse.services.context import AppContext
-from openfse.services.demo import load_demo
 from openfse.store.journal import JournalAction
 from openfse.store.models import Patient, Professional, ProfessionalKind
 
@@ -46,7 +46,7 @@ def _doc(acts: list[dict[str, Any]], profession: str = "medecin", **extra: Any
 
 
 def _drafts(ctx: AppContext, count: int, rng: random.Random) -> list[InvoiceDraft]:
-    with ctx.uow() as uow:
+    with ctx.unit_of_work(actor="bench", actor_user_id=None) as uow:
         medecin = next(p for p in uow.professionals.list() if p.profession_code == "10"
                        and p.kind is ProfessionalKind.TITULAIRE)
         nurse = next(p for p in uow.professionals.list() if p.profession_code == "60")
@@ -94,7 +94,8 @@ def main() -> None:
         settings = Settings.from_env({"OPENFSE_HOME": home})
         load_demo(settings, today=TODAY)
         ctx = AppContext.open(settings)
-        with ctx.uow(actor="bench") as uow:  # a nurse joins the demo cabinet
+        with ctx.unit_of_work(actor="bench",
+                              actor_user_id=None) as uow:  # a nurse joins the demo cabinet
             uow.journal_change(Professional(
                 kind=ProfessionalKind.TITULAIRE, last_name="SOIN", first_name="ANNE",
                 profession_code="60", billing_number="75300011", billing_key="3",
@@ -108,7 +109,8 @@ def main() -> None:
         for index, draft in enumerate(drafts):
             began, began_cpu = time.perf_counter(), time.process_time()
             try:
-                invoicing.validate_invoice(ctx.uow(actor="bench"), draft, refs=refs,
+                invoicing.validate_invoice(ctx.unit_of_work(actor="bench", actor_user_id=None),
+                                           draft, refs=refs,
                                            today=TODAY)
             except invoicing.ControlsFailed:
                 refused += 1

@@ -1,6 +1,6 @@
 """Benchmark of the lot files: build and serialise lots for 10,000 invoices (target < 2 s).
 
-Prices the synthetic templates once (``openfse.simulators.caisse.synthetic``), prepares the
+Prices the synthetic templates once (``openfse.simulators.synthetic_lots``), prepares the
 field values of 10,000 invoices (what a service reads from the database), then times:
 
 1. **build** — the ``InvoiceRecord`` values (all checks of the value objects) and
@@ -38,7 +38,7 @@ from openfse.domain.transmission import (  # noqa: E402
     PendingItem,
     plan_lots,
 )
-from openfse.simulators.caisse.synthetic import (  # noqa: E402
+from openfse.simulators.synthetic_lots import (  # noqa: E402
     DEFAULT_ORGANISME,
     DEFAULT_PS_NUMBER,
     synthetic_pending,

@@ -19,10 +19,11 @@ import random
 import statistics
 import tempfile
 import time
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, event, insert
+from sqlalchemy import Engine, event, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from openfse.store.db import make_engine, session_factory
@@ -63,6 +64,12 @@ SEARCHES = {
     "surname + first": ["martin j", "dubois mar", "petit léa", "durand ni", "roux a"],
     "first name": ["élo", "marie", "jean-p", "zoé", "maë"],
     "no match": ["zzq", "xyw", "qqq", "kwx", "yzz"],
+    # Issue 13 defect 11: the same field takes a NIR (13 or 15, spaces allowed) or a date of
+    # birth. The NIR of the 1000th patient generated (see _nir), dates any cabinet holds.
+    "NIR 15": ["1 83 01 75 111 001 49", "2 61 05 69 123 456 12", "183017511100149"],
+    "NIR 13": ["1 83 01 75 111 001", "2 61 05 69 123 456", "1830175111001"],
+    "birth date": ["05/06/1990", "12/03/1961", "01/01/1950", "29/02/2000", "31/12/1999"],
+    "name + birth": ["martin 05/06/1990", "dubois 12/03/1961", "le gall 01/01/1950"],
 }
 
 
@@ -76,9 +83,18 @@ def _rare_surname(rng: random.Random) -> str:
     return "".join(rng.choice(SYLLABLES) for _ in range(rng.randint(2, 3))).capitalize()
 
 
+def _nir(rng: random.Random, born: date, sex: str) -> str:
+    """A well-formed NIR (key 97 - N mod 97) for a person born on ``born``."""
+    first13 = (f"{sex}{born.year % 100:02d}{born.month:02d}{rng.randint(1, 95):02d}"
+               f"{rng.randint(1, 999):03d}{rng.randint(1, 999):03d}")
+    return first13 + f"{97 - int(first13) % 97:02d}"
+
+
 def _patient_rows(rng: random.Random, cabinet_id: int, count: int) -> list[dict[str, object]]:
     rows = []
     for _ in range(count):
+        born = date(1930, 1, 1) + timedelta(days=rng.randrange(365 * 90))
+        sex = rng.choice("12")
         last = _zipf_choice(rng, COMMON_SURNAMES) if rng.random() < 0.6 else _rare_surname(rng)
         first = _zipf_choice(rng, FIRST_NAMES)
         usage = _zipf_choice(rng, COMMON_SURNAMES) if rng.random() < 0.15 else None
@@ -86,6 +102,8 @@ def _patient_rows(rng: random.Random, cabinet_id: int, count: int) -> list[dict[
         rows.append({
             "cabinet_id": cabinet_id, "last_name": last, "first_name": first,
             "usage_name": usage, "birth_rank": 1, "quality": "00",
+            "nir": _nir(rng, born, sex), "birth_date": born,
+            "birth_date_text": born.strftime("%Y%m%d"),
             "search_name": joined_key(last, first),
             "search_first_name": joined_key(first, last),
             "search_usage_name": joined_key(usage, first) if usage else None,
@@ -118,7 +136,7 @@ def query_plan(engine: Engine, sessions: sessionmaker[Session], cabinet_id: int,
 
     event.listen(engine, "before_cursor_execute", capture)
     try:
-        with UnitOfWork(sessions, cabinet_id=cabinet_id) as uow:
+        with _uow(sessions, cabinet_id) as uow:
             uow.patients.search(text)
     finally:
         event.remove(engine, "before_cursor_execute", capture)
@@ -126,6 +144,19 @@ def query_plan(engine: Engine, sessions: sessionmaker[Session], cabinet_id: int,
     with engine.connect() as connection:
         rows = connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)
         return [row[-1] for row in rows]
+
+
+def _uow(sessions: sessionmaker[Session], cabinet_id: int) -> UnitOfWork:
+    return UnitOfWork(sessions, cabinet_id=cabinet_id, actor="bench", actor_user_id=None)
+
+
+def _stored_nirs(sessions: sessionmaker[Session], cabinet_id: int) -> list[str]:
+    """Three NIRs of the cabinet, typed as on the card (spaces), to search with a hit."""
+    with sessions() as session:
+        nirs = session.scalars(select(Patient.nir).where(Patient.cabinet_id == cabinet_id)
+                               .order_by(Patient.id).offset(1000).limit(3)).all()
+    return [f"{n[0]} {n[1:3]} {n[3:5]} {n[5:7]} {n[7:10]} {n[10:13]} {n[13:]}" for n in nirs
+            if n]
 
 
 def percentile(samples: list[float], fraction: float) -> float:
@@ -146,6 +177,9 @@ def main() -> None:
         sessions = session_factory(engine)
         started = time.perf_counter()
         cabinet_id = populate(sessions, args.patients)
+        stored = _stored_nirs(sessions, cabinet_id)
+        SEARCHES["NIR 15"] += stored
+        SEARCHES["NIR 13"] += [text[:-3] for text in stored]
         with engine.connect() as connection:
             connection.exec_driver_sql("ANALYZE")
         print(f"inserted {args.patients} patients (+{args.patients // 10} in another cabinet) "
@@ -157,7 +191,7 @@ def main() -> None:
             for kind, texts in SEARCHES.items():
                 for text in texts:
                     t0 = time.perf_counter()
-                    with UnitOfWork(sessions, cabinet_id=cabinet_id) as uow:
+                    with _uow(sessions, cabinet_id) as uow:
                         found = uow.patients.search(text, limit=args.limit)
                     elapsed_ms = (time.perf_counter() - t0) * 1000
                     if round_number:  # round 0 warms the caches

@@ -53,7 +53,7 @@ def build_database(settings: Settings, patients: int) -> None:
     populate(sessions, patients)
     with sessions() as session:
         cabinet_id = session.query(Cabinet.id).order_by(Cabinet.id).first()[0]
-    with UnitOfWork(sessions, cabinet_id=cabinet_id, actor="bench") as uow:
+    with UnitOfWork(sessions, cabinet_id=cabinet_id, actor="bench", actor_user_id=None) as uow:
         user = AppUser(login="bench", display_name="Secrétariat", role=UserRole.SECRETAIRE,
                        password_hash=hash_password(PASSWORD))
         uow.journal_change(user, JournalAction.CREATE, summary="compte de mesure")
@@ -98,9 +98,9 @@ def main() -> None:
         try:
             with httpx.Client(base_url=url, timeout=10,
                               headers={"X-Requested-With": "bench"}) as client:
-                login = client.post("/connexion/identifiant",
-                                    data={"login": "bench", "password": PASSWORD})
-                if login.status_code not in (200, 303):
+                login = client.post("/api/session", json={  # the API's log-in
+                    "method": "password", "login": "bench", "password": PASSWORD})
+                if login.status_code != 200:
                     raise SystemExit(f"log-in refused: {login.status_code}")
                 for round_number in range(args.rounds + 1):
                     for kind, texts in SEARCHES.items():

@@ -11,13 +11,21 @@ import os
 import sys
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from openfse import __version__
 from openfse.config import Settings
+from openfse.domain.clock import Clock  # a new cabinet is on Paris time until its setting says
 from openfse.errors import OpenFSEError
+
+if TYPE_CHECKING:
+    from openfse.adapters.transmission.transport import Transport
+    from openfse.composition.simulated_caisse import SimulatedCaisse
+    from openfse.services.context import AppContext
+    from openfse.services.transmission_schedule import Scheduler
+    from openfse.store.uow import UnitOfWork
 
 app = typer.Typer(
     name="openfse",
@@ -57,28 +65,38 @@ def init(
         bool,
         typer.Option("--demo-if-empty", help="Load the demo cabinet when the database is new."),
     ] = False,
+    reinstall_guards: Annotated[
+        bool,
+        typer.Option("--reinstall-guards",
+                     help="Reinstall the missing immutability guards of the journal and of "
+                          "validated invoices (after checking the data)."),
+    ] = False,
 ) -> None:
-    """Create or upgrade the database and load the reference tables."""
-    from openfse.services.demo import load_demo
+    """Create or upgrade the database and load the reference tables; refuses a database whose
+    immutability guards are missing or disabled."""
+    from openfse.composition.demo import load_demo
     from openfse.services.setup import initialise
 
     settings = Settings.from_env()
-    report = initialise(settings)
+    try:
+        report = initialise(settings, reinstall_guards=reinstall_guards)
+    except OpenFSEError as exc:
+        raise _fail(f"{exc.message} [{exc.code}]") from None
     typer.echo(report.describe())
     if demo_if_empty and report.empty:
-        typer.echo(load_demo(settings).describe())
+        typer.echo(load_demo(settings, today=Clock().today()).describe())
 
 
 @app.command()
 def demo() -> None:
     """Load the demo cabinet (2 professionals, 30 patients, prescribers) into the database."""
-    from openfse.services.demo import load_demo
+    from openfse.composition.demo import load_demo
     from openfse.services.setup import initialise
 
     settings = Settings.from_env()
     initialise(settings)
     try:
-        typer.echo(load_demo(settings).describe())
+        typer.echo(load_demo(settings, today=Clock().today()).describe())
     except OpenFSEError as exc:
         raise _fail(exc.message) from None
 
@@ -94,11 +112,119 @@ def serve(
     from openfse.web.app import create_app
 
     settings = Settings.from_env()
-    application = create_app(settings)
+    try:
+        application = create_app(settings)  # initialises: refuses a database without guards
+    except OpenFSEError as exc:
+        raise _fail(f"{exc.message} [{exc.code}]") from None
     bind_host = host or settings.host
     bind_port = port or settings.port
+    # The demo's simulated caisse and the in-app schedule live as long as the server.
+    caisse = _start_demo_caisse(application.state.ctx)
+    scheduler = _start_scheduler(application.state.ctx)
     typer.echo(f"openfse {__version__} — http://{bind_host}:{bind_port}/ (Ctrl+C pour arrêter)")
-    uvicorn.run(application, host=bind_host, port=bind_port, log_level="warning")
+    try:
+        uvicorn.run(application, host=bind_host, port=bind_port, log_level="warning")
+    finally:
+        scheduler.stop()
+        if caisse is not None:
+            caisse.stop()
+
+
+def _is_demo(ctx: AppContext) -> bool:
+    from openfse.services.setup import is_demo_cabinet
+
+    return is_demo_cabinet(ctx.unit_of_work(actor="systeme", actor_user_id=None))
+
+
+def _transport_of(ctx: AppContext, demo: bool | None = None) -> Transport:
+    from openfse.services import transmission
+
+    return transmission.transport_of(ctx.settings,
+                                     demo=_is_demo(ctx) if demo is None else demo)
+
+
+def _start_demo_caisse(ctx: AppContext) -> SimulatedCaisse | None:
+    """In the demo cabinet, with its servers on this machine and none answering, the
+    simulated caisse (docs/formats/caisse-sim.md), so « Envoyer » and « Relever les retours »
+    work with no setting touched; otherwise say which server is not configured."""
+    from openfse.composition.simulated_caisse import should_simulate, start_simulated_caisse
+
+    demo = _is_demo(ctx)
+    transport = _transport_of(ctx, demo)
+    for missing in (transport.smtp_missing, transport.pop3_missing):
+        if missing:
+            typer.echo(f"Télétransmission : {missing}", err=True)
+    if not should_simulate(transport, demo=demo):
+        return None
+    try:
+        caisse = start_simulated_caisse(transport, Path(ctx.settings.home) / "simulators"
+                                        / "caisse")
+    except OSError as problem:
+        typer.echo(f"Télétransmission : {problem}", err=True)
+        return None
+    typer.echo(f"Démonstration : caisse simulée démarrée ({caisse.ready_line}).")
+    return caisse
+
+
+def _start_scheduler(ctx: AppContext) -> Scheduler:
+    from openfse.services.transmission_schedule import Scheduler
+
+    return Scheduler(ctx, lambda: _transport_of(ctx)).start()
+
+
+@app.command()
+def transmit(
+    scheduled: Annotated[
+        bool,
+        typer.Option("--scheduled", help="Once a day: skip when today's run is already done "
+                     "(systemd timer, docs/teletransmission-automatique.md)."),
+    ] = False,
+) -> None:
+    """Prepare the lots, check signatures, send, fetch the returns and reconcile them; print a
+    summary. Exit code 1 when a step failed, 0 otherwise."""
+    from openfse.composition.simulated_caisse import should_simulate, start_simulated_caisse
+    from openfse.services import transmission
+    from openfse.services.context import AppContext
+
+    settings = Settings.from_env()
+    try:
+        ctx = AppContext.open(settings)
+    except OpenFSEError as exc:
+        raise _fail(exc.message) from None
+    demo = _is_demo(ctx)
+    transport = _transport_of(ctx, demo)
+    caisse = None
+    if should_simulate(transport, demo=demo):
+        try:  # the demo without `openfse serve` running: its caisse for this run
+            caisse = start_simulated_caisse(transport, Path(settings.home) / "simulators"
+                                            / "caisse")
+        except OSError as problem:
+            typer.echo(f"Télétransmission : {problem}", err=True)
+
+    def uow_factory() -> UnitOfWork:
+        return ctx.unit_of_work(actor="openfse transmit", actor_user_id=None)
+
+    clock = ctx.clock()
+    try:
+        if scheduled:
+            run = transmission.run_scheduled(uow_factory, transport, today=clock.today())
+            if not run.ran:
+                typer.echo(f"Télétransmission du {clock.today():%d/%m/%Y} déjà faite : rien à "
+                           "faire.")
+                return
+            report = run.report
+        else:
+            report = transmission.end_of_day(uow_factory, transport, today=clock.today())
+    except OpenFSEError as exc:
+        raise _fail(exc.message, code=1) from None
+    finally:
+        if caisse is not None:
+            caisse.stop()
+        ctx.engine.dispose()
+    assert report is not None
+    typer.echo(report.describe())
+    if not report.succeeded:
+        raise typer.Exit(1)
 
 
 @app.command("import-ccam")
@@ -132,6 +258,10 @@ def import_ccam(
 @app.command()
 def price(
     file: Annotated[str, typer.Argument(help="Invoice draft JSON file, or - for standard input.")],
+    patient: Annotated[int | None, typer.Option(
+        "--patient", min=1,
+        help="Patient file id: the draft's patient, amc, tiers_payant and exo it leaves out "
+             "come from the file on date_soins (the invoice screen's mapping).")] = None,
 ) -> None:
     """Price an invoice draft (docs/formats/price.md) and print the result as JSON."""
     from openfse.domain.pricing.contract import DraftError, dumps, price_document
@@ -147,11 +277,36 @@ def price(
         _print_error("invalid_json", "", f"invalid JSON: {exc}")
         raise typer.Exit(2) from None
     try:
+        if patient is not None:
+            document = _from_patient_file(document, patient)
         result = price_document(document)
     except DraftError as exc:
         _print_error(exc.code, exc.field or "", exc.message)
         raise typer.Exit(2) from None
     typer.echo(dumps(result))
+
+
+def _from_patient_file(document: object, patient_id: int) -> dict[str, object]:
+    """The draft completed from the patient's file (``services.coverage``)."""
+    from openfse.domain.pricing.errors import DraftError
+    from openfse.domain.pricing.json_readers import obj
+    from openfse.errors import NotFound
+    from openfse.services import coverage
+    from openfse.services.context import AppContext
+
+    draft = obj(document, "$")
+    try:
+        ctx = AppContext.open(Settings.from_env())
+        return coverage.document_from_file(
+            ctx.unit_of_work(actor="openfse price", actor_user_id=None), patient_id, draft)
+    except NotFound as exc:
+        _print_error(exc.code, "--patient", exc.message)
+        raise typer.Exit(2) from None
+    except DraftError:
+        raise
+    except OpenFSEError as exc:
+        _print_error(exc.code, "", exc.message)
+        raise typer.Exit(2) from None
 
 
 @app.command()
@@ -173,9 +328,11 @@ def backup(
 
     settings = Settings.from_env()
     passphrase = _backup_passphrase(confirm=True) if encrypt else None
-    options = {} if keep is None else {"keep": keep}
+    from openfse.services.backup import DEFAULT_KEEP
+
     try:
-        report = create_backup(settings, output=output, passphrase=passphrase, **options)
+        report = create_backup(settings, output=output, passphrase=passphrase,
+                               keep=DEFAULT_KEEP if keep is None else keep)
     except OpenFSEError as exc:
         raise _fail(f"{exc.message} [{exc.code}]") from None
     typer.echo(report.describe())

@@ -1,6 +1,6 @@
 """Money: euros as ``Decimal`` quantized to the cent, stored as integer cents.
 
-One rounding rule for the whole product (RULES-DIGEST §F): every amount is computed with
+One rounding rule for the whole product (docs/rules.md §F): every amount is computed with
 decimal arithmetic and rounded **per line**, half-up, to the cent; totals are sums of rounded
 lines. Binary floats are refused everywhere: ``AMS 9.5 × 2.21 = 20.995`` must give 21.00, a
 float gives 20.99.
@@ -39,7 +39,7 @@ class InvalidAmount(ValueError):
 
 
 def round_cents(value: Decimal) -> Decimal:
-    """Round to the cent, half-up (RULES-DIGEST §F: per-line rounding, 35.392 → 35.39)."""
+    """Round to the cent, half-up (docs/rules.md §F: per-line rounding, 35.392 → 35.39)."""
     if not isinstance(value, Decimal):
         raise TypeError(f"round_cents expects Decimal, got {type(value).__name__}")
     return value.quantize(CENT, rounding=ROUND_HALF_UP)

@@ -31,7 +31,8 @@ def validate_at_once(ctx: AppContext, draft: InvoiceDraft, names: tuple[str, ...
         try:
             start.wait()
             for _ in range(per_workstation):
-                uow = UnitOfWork(sessions, cabinet_id=ctx.cabinet_id, actor=name)
+                uow = UnitOfWork(sessions, cabinet_id=ctx.cabinet_id, actor=name,
+                                 actor_user_id=None)
                 result = invoicing.validate_invoice(uow, draft, refs=refs, today=today)
                 numbers[name].append(result.number.value)
         except BaseException as error:  # noqa: BLE001 - reported by the caller's assertion

@@ -5,18 +5,18 @@ appli carte Vitale:
 
 * **CPS** (carte de professionnel de santé): the holder (civilité, nom, prénom, RPPS) and one or
   more *situations d'exercice* — numéro de facturation + clé, profession, spécialité, mode
-  d'exercice (remplaçant or not), conventionnement, caisse de rattachement (seed 003, "La
-  fenêtre de professionnel de santé"; seed 001, "Ajout remplaçant"). The holder identity is
+  d'exercice (remplaçant or not), conventionnement, caisse de rattachement (guide LOGOSw, "La
+  fenêtre de professionnel de santé"; manuel eS-KAP+, "Ajout remplaçant"). The holder identity is
   readable without the code porteur; signing needs it.
 * **carte Vitale**: the beneficiaries (assuré and ayants droit) with, for each, the identity
   (nom, prénom, nom d'usage, date de naissance *verbatim*, rang de naissance, qualité, NIR of
   the ouvrant droit and the beneficiary's own NIR), the AMO attachment (régime, caisse, centre,
   code gestion, rights periods), the exonérations du ticket modérateur (ALD…), the AMC data when
   the card carries it (C2S, MGEN, CAMIEG…) and the accidents du travail written on the card
-  (PROTOCOLS.md §4.1; seed 001, "AT non présent en carte vitale").
+  (docs/protocols.md §4.1; manuel eS-KAP+, "AT non présent en carte vitale").
 * the **code porteur** rules: 4 digits, 3 tries, unblocked with the 8-character code de
-  déblocage and a new code typed twice (seed 001 l.390, seed 003 l.134-175).
-* the **status colour** of a beneficiary against the patient base (seed 003, "Les 3 couleurs"):
+  déblocage and a new code typed twice (manuel eS-KAP+, guide LOGOSw).
+* the **status colour** of a beneficiary against the patient base (guide LOGOSw, "Les 3 couleurs"):
   green = known and up to date, yellow = known but the file differs, grey = unknown —
   :func:`compare`.
 
@@ -41,8 +41,9 @@ from enum import StrEnum
 
 from stdnum.util import isdigits
 
-from openfse.domain.rights import Exoneration, Organisme, Period, normalize_name
+from openfse.domain.rights import Exoneration, Organisme, normalize_name
 from openfse.errors import InvalidInput
+from openfse.periods import Period
 
 __all__ = [
     "PIN_LENGTH",
@@ -73,18 +74,18 @@ __all__ = [
 ]
 
 # Code porteur: "l'appareil vous invite à entrer votre code porteur à 4 chiffres … vous disposez
-# de trois tentatives avant le blocage" (seed 001 l.390-392; seed 003 l.131 "au bout de trois
+# de trois tentatives avant le blocage" (manuel eS-KAP+; guide LOGOSw "au bout de trois
 # tentatives infructueuses, la carte sera invalidée").
 PIN_LENGTH = 4
 PIN_MAX_TRIES = 3
-# Code de déblocage: "saisir le code de « déblocage » (8 caractères)" (seed 003 l.164).
+# Code de déblocage: "saisir le code de « déblocage » (8 caractères)" (guide LOGOSw).
 UNBLOCK_CODE_LENGTH = 8
 
-# SESAM-Vitale qualité du bénéficiaire: 00 = assuré (RULES-DIGEST §G, seed 004).
+# SESAM-Vitale qualité du bénéficiaire: 00 = assuré (docs/rules.md §G, dossier LOGOSw).
 QUALITE_ASSURE = "00"
-# Type de contrat AMC 89 is reserved to the C2S (seed 001 l.907 "valeur 89 réservé C2S").
+# Type de contrat AMC 89 is reserved to the C2S (manuel eS-KAP+ "valeur 89 réservé C2S").
 CONTRACT_TYPE_C2S = "89"
-# Justificatif d'exonération 4 = soins en rapport avec une ALD (RULES-DIGEST §D.2).
+# Justificatif d'exonération 4 = soins en rapport avec une ALD (docs/rules.md §D.2).
 EXONERATION_ALD = "4"
 
 _NIR_SHAPE = re.compile(r"[0-9]{5}(?:[0-9]{2}|2A|2B)[0-9]{8}")
@@ -117,7 +118,7 @@ class InvalidCardData(InvalidInput):
 
 
 def _digits(value: str, length: int) -> bool:
-    # stdnum's [0-9] check, not str.isdigit() ("²".isdigit() is True — STACK-NOTES §12).
+    # stdnum's [0-9] check, not str.isdigit() ("²".isdigit() is True).
     return isdigits(value) and len(value) == length
 
 
@@ -141,7 +142,7 @@ def _require_nir(value: str, field: str) -> None:
 
 @dataclass(frozen=True, slots=True)
 class CpsSituation:
-    """One situation d'exercice written on the CPS (seed 003: "plusieurs situations").
+    """One situation d'exercice written on the CPS (guide LOGOSw: "plusieurs situations").
 
     Codes are kept as the card gives them: ``profession`` (10 médecin, 60 infirmier…),
     ``specialite`` (01 médecine générale… SNDS ``IR_SPE_V``), ``mode_exercice`` (0 libéral…),
@@ -250,11 +251,11 @@ class AmoAffiliation:
 
 @dataclass(frozen=True, slots=True)
 class AmcContract:
-    """Complementary (AMC) data when the card carries it (C2S, MGEN, CAMIEG…; seed 004 l.579).
+    """Complementary (AMC) data when the card carries it (C2S, MGEN, CAMIEG…; dossier LOGOSw).
 
-    ``number`` is the AMC / NRM number (seed 001 "Numéro (NRM ou AMC)"): 99999997 for a C2S
-    managed by the caisse, 88888888 for a C2S managed by an organisme complémentaire (seed 004
-    l.1519-1529).
+    ``number`` is the AMC / NRM number (manuel eS-KAP+ "Numéro (NRM ou AMC)"): 99999997 for a C2S
+    managed by the caisse, 88888888 for a C2S managed by an organisme complémentaire (dossier
+    LOGOSw).
     """
 
     number: str
@@ -277,7 +278,7 @@ class AmcContract:
 
     @property
     def is_c2s(self) -> bool:
-        # Type de contrat 89 is reserved to the C2S (seed 001 l.907).
+        # Type de contrat 89 is reserved to the C2S (manuel eS-KAP+).
         return self.contract_type == CONTRACT_TYPE_C2S
 
     def active_on(self, on: date) -> bool:
@@ -287,7 +288,7 @@ class AmcContract:
 @dataclass(frozen=True, slots=True)
 class AccidentTravail:
     """An accident du travail written on the card: identifiant, date, organisme gestionnaire
-    (seed 001 "AT du 05/01/2002", fields Identifiant / Organisme AT / Date AT)."""
+    (manuel eS-KAP+ "AT du 05/01/2002", fields Identifiant / Organisme AT / Date AT)."""
 
     identifiant: str
     date: date
@@ -337,7 +338,7 @@ class VitaleBeneficiary:
             f"Date de naissance de carte invalide : « {self.date_naissance} » (AAAAMMJJ).",
             "date_naissance",
         )
-        # Rang de naissance: 1 for a single birth, 1 and 2 for twins… (RULES-DIGEST §G).
+        # Rang de naissance: 1 for a single birth, 1 and 2 for twins… (docs/rules.md §G).
         _require(1 <= self.rang <= 9, f"Rang de naissance invalide : {self.rang}.", "rang")
         _require(
             _digits(self.qualite, 2), f"Qualité invalide : « {self.qualite} ».", "qualite"
@@ -349,7 +350,7 @@ class VitaleBeneficiary:
     @property
     def key(self) -> tuple[str, str, int]:
         """NIR ouvrant droit + date de naissance + rang: what identifies a beneficiary (ADRi
-        input, seed 000 "rang de naissance")."""
+        input, aide eS-KAP+ "rang de naissance")."""
         return (self.nir, self.date_naissance, self.rang)
 
     @property
@@ -384,7 +385,7 @@ class VitaleBeneficiary:
 
 @dataclass(frozen=True, slots=True)
 class VitaleCard:
-    """A carte Vitale: one assuré's card with up to 19 beneficiaries (PROTOCOLS.md §4.1)."""
+    """A carte Vitale: one assuré's card with up to 19 beneficiaries (docs/protocols.md §4.1)."""
 
     serial: str
     beneficiaries: tuple[VitaleBeneficiary, ...]
@@ -422,7 +423,8 @@ class VitaleCard:
 
 
 class ApcvMode(StrEnum):
-    """How the appli carte Vitale was read (seed 001 "Appli Carte Vitale – QR Code / – NFC")."""
+    """How the appli carte Vitale was read (manuel eS-KAP+ "Appli Carte Vitale – QR Code / –
+    NFC")."""
 
     QR = "qr"
     NFC = "nfc"
@@ -443,7 +445,7 @@ class ApcvSession:
     @property
     def adri_required(self) -> bool:
         # "Dans le cas d'une carte Vitale dématérialisée, l'appel ADRI est systématique, quel
-        # que soit le choix effectué" (seed 001 l.666): never optional for an ApCV session.
+        # que soit le choix effectué" (manuel eS-KAP+): never optional for an ApCV session.
         return True
 
 
@@ -473,7 +475,7 @@ def check_pin_format(pin: str) -> str:
 
 
 def check_unblock_code_format(code: str) -> str:
-    """The code de déblocage has 8 characters (letters or digits, seed 003 l.164)."""
+    """The code de déblocage has 8 characters (letters or digits, guide LOGOSw)."""
     if _UNBLOCK_SHAPE.fullmatch(code) is None:
         raise InvalidUnblockCodeFormat(
             f"Le code de déblocage doit comporter exactement {UNBLOCK_CODE_LENGTH} caractères "
@@ -484,7 +486,7 @@ def check_unblock_code_format(code: str) -> str:
 
 
 def check_new_pin(new_pin: str, confirm: str) -> str:
-    """The new code porteur is typed twice (seed 003: "saisir le code porteur … saisir à
+    """The new code porteur is typed twice (guide LOGOSw: "saisir le code porteur … saisir à
     nouveau le code porteur"); both must match and be a valid code."""
     check_pin_format(new_pin)
     if new_pin != confirm:
@@ -498,7 +500,7 @@ def check_new_pin(new_pin: str, confirm: str) -> str:
 
 
 class StatusColour(StrEnum):
-    """Seed 003 "Les 3 couleurs": Vert enregistré et à jour, Jaune enregistré mais données non
+    """Guide LOGOSw "Les 3 couleurs": Vert enregistré et à jour, Jaune enregistré mais données non
     à jour, Gris non enregistré."""
 
     GREEN = "vert"
@@ -559,7 +561,8 @@ def _same_name(a: str, b: str) -> bool:
 
 
 def _same_amc(a: str, b: str) -> bool:
-    # AMC numbers are written with or without leading zeros (seed 001 "0098532001"/"98532001").
+    # AMC numbers are written with or without leading zeros (manuel eS-KAP+
+    # "0098532001"/"98532001").
     return a.lstrip("0") == b.lstrip("0")
 
 
@@ -588,7 +591,7 @@ _COMPARED: tuple[_Compared, ...] = (
 
 
 def compare(beneficiary: VitaleBeneficiary, known: KnownPatient | None) -> Status:
-    """Colour of a card beneficiary against the patient base (seed 003 "Les 3 couleurs").
+    """Colour of a card beneficiary against the patient base (guide LOGOSw "Les 3 couleurs").
 
     Grey when the base does not know the beneficiary; green when every card field matches the
     file (names compared without accents nor case); yellow otherwise, listing the fields that

@@ -1,7 +1,7 @@
 """Invoices (FSE and factures hors télétransmission): what the desk fills, and the life of a
 validated invoice (pure: no database, no clock — every instant is an argument).
 
-What the desk fills (seed 001 « Réaliser une facture », screens in order):
+What the desk fills (manuel eS-KAP+ « Réaliser une facture », screens in order):
 
 - ``InvoiceDraft``: who bills whom (professional, patient), and every part of the screens the
   pricing engine does not need: à domicile, prescription (date, prescripteur, photo of the
@@ -37,11 +37,13 @@ from enum import StrEnum
 
 from stdnum.util import isdigits
 
+from openfse.domain.file_types import check_content
 from openfse.domain.pricing.codes import Exo, Nomenclature
 from openfse.domain.pricing.draft import ActDraft, AmountOverride, TiersPayant
 from openfse.domain.pricing.draft import InvoiceDraft as PricingDraft
 from openfse.errors import Conflict, InvalidInput
 from openfse.ids import nir as nir_id
+from openfse.periods import Period
 
 __all__ = [
     "MAX_ATTACHMENT_BYTES",
@@ -115,7 +117,7 @@ def _require(condition: bool, message: str, field: str) -> None:
 
 
 class SecureMode(StrEnum):
-    """Mode de sécurisation (seed 001 l.4398–4401; PROTOCOLS §1.5; code list
+    """Mode de sécurisation (manuel eS-KAP+; docs/protocols.md §1.5; code list
     ``mode_securisation`` of ``openfse.referentials.codes``)."""
 
     SECURISE = "securise"  # synchronisé: CPS + carte Vitale signed together
@@ -125,7 +127,7 @@ class SecureMode(StrEnum):
 
 
 class MedecinTraitantDeclaration(StrEnum):
-    """« déclaration d'un médecin traitant ? » (seed 001 l.3448: Ne sait pas / Oui / Non)."""
+    """« déclaration d'un médecin traitant ? » (manuel eS-KAP+: Ne sait pas / Oui / Non)."""
 
     OUI = "oui"
     NON = "non"
@@ -133,7 +135,7 @@ class MedecinTraitantDeclaration(StrEnum):
 
 
 class EntentePrealableCode(StrEnum):
-    """Entente préalable (seed 001 l.4476–4484; code list ``entente_prealable``)."""
+    """Entente préalable (manuel eS-KAP+; code list ``entente_prealable``)."""
 
     PAS_DE_DEMANDE = "9"
     PAS_DE_REPONSE = "0"
@@ -143,18 +145,19 @@ class EntentePrealableCode(StrEnum):
 
 
 class Complement(StrEnum):
-    """Complément d'acte carried by a prestation line (PROTOCOLS §1.2 « complément d'acte
-    (nuit/férié/urgence) »; seed 001 l.3530 « Complément : Aucun »)."""
+    """Complément d'acte carried by a prestation line (docs/protocols.md §1.2 « complément d'acte
+    (nuit/férié/urgence) »; manuel eS-KAP+ « Complément : Aucun »)."""
 
     NUIT = "N"
     FERIE = "F"
     URGENCE = "U"
 
 
-# Media types of a scanned ordonnance: the formats SCOR accepts (PROTOCOLS §2: JPEG, PNG, PDF).
+# Media types of a scanned ordonnance: the formats SCOR accepts (docs/protocols.md §2: JPEG, PNG,
+# PDF).
 ORDONNANCE_MEDIA_TYPES = frozenset({"image/jpeg", "image/png", "application/pdf"})
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
-MAX_INVOICE_NUMBER = 999_999_999  # 9 digits (PROTOCOLS §1.2, §7.2)
+MAX_INVOICE_NUMBER = 999_999_999  # 9 digits (docs/protocols.md §1.2, §7.2)
 MAX_GROUPED_QUANTITY = 9999  # the pricing contract's bound on a quantity
 
 
@@ -165,7 +168,7 @@ MAX_GROUPED_QUANTITY = 9999  # the pricing contract's bound on a quantity
 
 @dataclass(frozen=True, slots=True)
 class Attachment:
-    """A file joined to the invoice: the photo or scan of the ordonnance (seed 001 « Photo
+    """A file joined to the invoice: the photo or scan of the ordonnance (manuel eS-KAP+ « Photo
     Ordonnance »), kept with the invoice for SCOR."""
 
     media_type: str
@@ -184,6 +187,9 @@ class Attachment:
             "Fichier de l'ordonnance trop volumineux (10 Mo au plus).",
             "prescription.ordonnance",
         )
+        # The content must be what the type says (issue 12: the one check of every upload).
+        check_content(self.content, self.media_type, ORDONNANCE_MEDIA_TYPES,
+                      field="prescription.ordonnance")
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,7 +203,7 @@ class Prescription:
 
 @dataclass(frozen=True, slots=True)
 class AccidentTravail:
-    """Accident du travail: chosen from the card's list or typed (seed 001 l.3010–3130:
+    """Accident du travail: chosen from the card's list or typed (manuel eS-KAP+:
     Identifiant « 020105342 », Code AT « 01 », Organisme AT « 013499881 », Date AT).
 
     An AT read from the card may have no identifiant (« AT du 03/09/2002 »: only code,
@@ -232,7 +238,7 @@ class AccidentTravail:
 @dataclass(frozen=True, slots=True)
 class AmcChoice:
     """The mutuelle chosen on « Règlement » and the convention chosen from the Inter-AMC
-    answer (seed 001 l.4705: « sélectionner la convention appropriée »). The formula and the
+    answer (manuel eS-KAP+: « sélectionner la convention appropriée »). The formula and the
     gestion that price the invoice are in the engine's ``amc``."""
 
     coverage_id: int | None = None  # the patient's AmcCoverage row, when chosen from the file
@@ -243,7 +249,7 @@ class AmcChoice:
 
 @dataclass(frozen=True, slots=True)
 class EntentePrealable:
-    """Entente préalable of the invoice: code and date (seed 001 l.4440 « Saisir le code de
+    """Entente préalable of the invoice: code and date (manuel eS-KAP+ « Saisir le code de
     l'entente préalable… Indiquer la date de validation de l'accord »)."""
 
     code: EntentePrealableCode = EntentePrealableCode.PAS_DE_DEMANDE
@@ -253,7 +259,7 @@ class EntentePrealable:
 @dataclass(frozen=True, slots=True)
 class AmoServiceForcing:
     """« Forçage du service AMO »: the patient's AMO rights typed by hand when the card's are
-    incomplete (seed 001 l.4690: code du service AMO, dates de début et de fin)."""
+    incomplete (manuel eS-KAP+: code du service AMO, dates de début et de fin)."""
 
     code: str
     start: date
@@ -271,14 +277,18 @@ class AmoServiceForcing:
             "amo_service.end",
         )
 
+    @property
+    def period(self) -> Period:
+        return Period(self.start, self.end)  # both days covered
+
     def covers(self, on: date) -> bool:
-        return self.start <= on and (self.end is None or on <= self.end)
+        return self.period.covers(on)
 
 
 @dataclass(frozen=True, slots=True)
 class BillTo:
     """« Facturer à »: who receives a hors-télétransmission invoice (an employer, an EHPAD…,
-    seed 000 « Créer un client professionnel »), or the company patient itself."""
+    aide eS-KAP+ « Créer un client professionnel »), or the company patient itself."""
 
     name: str
     address: str = ""
@@ -297,7 +307,7 @@ class BillTo:
 
 @dataclass(frozen=True, slots=True)
 class ActDetails:
-    """What the act screens add to the engine's act (seed 001 « Ajouter un soin » and
+    """What the act screens add to the engine's act (manuel eS-KAP+ « Ajouter un soin » and
     « Ajouter un acte CCAM »)."""
 
     regroupement: str = ""  # CCAM code regroupement (ATM, ADC…)
@@ -406,7 +416,7 @@ class InvoiceDraft:
         - « Indemnité forfaitaire » chosen on an act → its own NGAP line right after the act,
           same date (the engine values it like any travel allowance);
         - « Regrouper les actes identiques » → identical acts merged, quantities summed
-          (seed 001 l.4682, ``group_identical_acts``);
+          (manuel eS-KAP+, ``group_identical_acts``);
         - santé sexuelle, anonymous minor → exo 7 and full tiers payant AMO, no AMC.
         """
         lines: list[InvoiceAct] = []
@@ -428,7 +438,7 @@ class InvoiceDraft:
     def _anonymous_minor_cover(self) -> InvoiceDraft:
         """Santé sexuelle, anonymous minor: nothing may be asked of the patient (anonymity
         forbids any bill to the family, no mutuelle is told): the care is exonerated as
-        prevention (exo 7 → AMO 100 %, RULES-DIGEST D.2) and paid by the caisse to the PS in
+        prevention (exo 7 → AMO 100 %, docs/rules.md §D.2) and paid by the caisse to the PS in
         tiers payant AMO (D.7), with no AMC."""
         acts = tuple(replace(act, exo=Exo.PREVENTION) for act in self.pricing.acts)
         pricing = replace(self.pricing, acts=acts, exo=Exo.PREVENTION, amc=None,
@@ -437,7 +447,7 @@ class InvoiceDraft:
 
     def with_override(self, index: int, *, amo: Decimal | None,
                       amc: Decimal | None) -> InvoiceDraft:
-        """The draft with the AMO / AMC amounts of act ``index`` typed by hand (seed 001
+        """The draft with the AMO / AMC amounts of act ``index`` typed by hand (manuel eS-KAP+
         « Détails de l'acte »: « Changer le montant AMO / AMC »); ``None`` keeps the computed
         amount. The engine applies them and shows the consequences (patient share)."""
         if not 0 <= index < len(self.pricing.acts):
@@ -449,7 +459,7 @@ class InvoiceDraft:
 
     def for_anonymous_minor(self) -> InvoiceDraft:
         """Santé sexuelle, minor asking for anonymity: the mode must be SESAM sans Vitale
-        (seed 001 l.4600: « le mode de sécurisation doit être SESAM sans Vitale »)."""
+        (manuel eS-KAP+: « le mode de sécurisation doit être SESAM sans Vitale »)."""
         return replace(self, sante_sexuelle=True, anonymous_minor=True,
                        secure_mode=SecureMode.SESAM_SANS_VITALE)
 
@@ -496,7 +506,7 @@ def group_identical_acts(lines: Iterable[InvoiceAct]) -> tuple[InvoiceAct, ...]:
 
 # Santé sexuelle, anonymous minor: the NIR anonyme « 2 55 55 55 CCC 042 » + key, CCC = code
 # caisse (revue Prescrire, relayed by https://antiseche.wordpress.com/2016/10/06/
-# acces-facilite-a-la-contraception-pour-les-mineures-de-plus-de-15-ans/ ; seed 001 l.4598
+# acces-facilite-a-la-contraception-pour-les-mineures-de-plus-de-15-ans/ ; manuel eS-KAP+
 # « le logiciel génère automatiquement un NIR fictif »). Confidence M.
 _ANONYMOUS_NIR_PREFIX = "2555555"
 _ANONYMOUS_NIR_ORDER = "042"
@@ -522,8 +532,9 @@ def anonymous_minor_nir(caisse: str) -> str:
 
 @dataclass(frozen=True, slots=True, order=True)
 class InvoiceNumber:
-    """Numéro de facture: 9 digits, sequential per professional, never reused (PROTOCOLS
-    §1.2 and §7.2). Shown zero-padded, as the seed's « Référence facture : 000001434 ».
+    """Numéro de facture: 9 digits, sequential per professional, never reused
+    (docs/protocols.md §1.2 and §7.2). Shown zero-padded, as the manual's « Référence facture :
+    000001434 ».
 
     >>> str(InvoiceNumber(1434))
     '000001434'
@@ -578,8 +589,8 @@ class InvoiceStatus(StrEnum):
 
 
 class DisplayStatus(StrEnum):
-    """The status shown in the lists (seed 001 « Factures », seed 003 « sécurisée, dégradée
-    ou désynchronisée »); ``label`` is the French text."""
+    """The status shown in the lists (manuel eS-KAP+ « Factures », guide LOGOSw « sécurisée,
+    dégradée ou désynchronisée »); ``label`` is the French text."""
 
     BROUILLON = "brouillon"
     A_SIGNER = "a_signer"
@@ -611,7 +622,8 @@ _DISPLAY_LABELS = {
     DisplayStatus.SESAM_SANS_VITALE: "SESAM sans Vitale",
     DisplayStatus.EN_LOT: "En lot",
     DisplayStatus.TRANSMISE: "Transmise",
-    DisplayStatus.ACQUITTEE: "Acquittée",
+    # ARL positive: received, not paid (« Acquittée » would say paid, docs/money-states.md).
+    DisplayStatus.ACQUITTEE: "Reçue par l'organisme",
     DisplayStatus.PAYEE: "Payée",
     DisplayStatus.REJETEE: "Rejetée",
     DisplayStatus.HORS_TELETRANSMISSION: "Hors télétransmission",
@@ -690,13 +702,13 @@ class InvoiceState:
 
     @property
     def is_unsent(self) -> bool:
-        """Validated or signed, not yet in a lot: may still be deleted (seed 001 « Factures
+        """Validated or signed, not yet in a lot: may still be deleted (manuel eS-KAP+ « Factures
         eS-KAP+ » supprimer) or signed."""
         return self.kind is InvoiceKind.INVOICE and self.status in _UNSENT
 
     @property
     def awaits_vitale(self) -> bool:
-        """Désynchronisée: the carte Vitale (or the appli) must still sign it (seed 001
+        """Désynchronisée: the carte Vitale (or the appli) must still sign it (manuel eS-KAP+
         « Factures poste de travail »)."""
         return (self.kind is InvoiceKind.INVOICE and self.status in _UNSENT
                 and self.secure_mode is SecureMode.DESYNCHRONISE
@@ -741,7 +753,7 @@ class InvoiceState:
 
     def secure(self, at: datetime) -> InvoiceState:
         """The carte Vitale or the appli signs a désynchronisée invoice (« factures à
-        sécuriser », seed 001 « Factures poste de travail »)."""
+        sécuriser », manuel eS-KAP+ « Factures poste de travail »)."""
         if not self.awaits_vitale:
             raise InvalidTransition(
                 f"La facture n° {self._shown_number()} n'attend pas de sécurisation par la "

@@ -1,6 +1,6 @@
 """Payments of an invoice and its balance (pure).
 
-The « Résumé de la facture » (seed 001 l.4985–5130) shows, for each payer, what is due and what
+The « Résumé de la facture » (manuel eS-KAP+) shows, for each payer, what is due and what
 is left: « Montant AMO / Solde AMO », « Montant AMC / Solde AMC », « Montant patient / Solde
 patient ». What is due comes from the priced invoice (who pays the professional what, given
 the tiers payant: ``PricedInvoice.payments``); payments reduce the soldes. The patient side says
@@ -47,13 +47,23 @@ class Payer(StrEnum):
 
 
 class PaymentKind(StrEnum):
-    """Type de paiement (seed 001 l.5068–5071; code list ``type_paiement``)."""
+    """Type de paiement (manuel eS-KAP+; code list ``type_paiement``)."""
 
     CHEQUE = "cheque"
     CB = "cb"
     ESPECES = "especes"
     VIREMENT = "virement"
     AUTRE = "autre"
+
+    @property
+    def phrase(self) -> str:
+        """How a sentence says it: « Paiement en espèces », « Paiement par chèque »."""
+        return _PHRASES[self]
+
+
+_PHRASES = {PaymentKind.CHEQUE: "par chèque", PaymentKind.CB: "par carte bancaire",
+            PaymentKind.ESPECES: "en espèces", PaymentKind.VIREMENT: "par virement",
+            PaymentKind.AUTRE: "(autre moyen)"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +106,8 @@ class Dues:
 
 
 class PaymentState(StrEnum):
+    """The patient's side of the balance (what each organism owes: ``openfse.domain.shares``)."""
+
     SOLDE = "solde"  # the patient owes nothing more
     INCOMPLET = "incomplet"  # « Le paiement est incomplet »
     NEGATIF = "negatif"  # « Le solde patient est négatif »
@@ -106,7 +118,8 @@ class PaymentState(StrEnum):
 
 
 _STATE_MESSAGES = {
-    PaymentState.SOLDE: "La facture est réglée.",
+    # Said of the patient only: the organisms may still owe (docs/money-states.md §4).
+    PaymentState.SOLDE: "Le patient ne doit plus rien.",
     PaymentState.INCOMPLET: "Le paiement est incomplet",
     PaymentState.NEGATIF: "Le solde patient est négatif",
 }

@@ -6,15 +6,15 @@ argument) for what comes back from:
 * **ADRi** (acquisition des droits intégrée): the beneficiary's AMO situation *on the day of
   the query* — organisme (régime, caisse, centre), AMO rights period, exonérations du ticket
   modérateur, the ALD list (code, label, CIM-10, dates) and, when the caisse manages it, the
-  complémentaire (C2S) or the AME. ADRi never returns future rights (seed 004: "Les droits
+  complémentaire (C2S) or the AME. ADRi never returns future rights (dossier LOGOSw: "Les droits
   sont récupérés uniquement pour le jour même") nor the AMC of gestion séparée
-  (PROTOCOLS.md §3.1).
+  (docs/protocols.md §3.1).
 * the **Inter-AMC directory** (annuaire AMC): the conventions of an AMC (type de convention,
-  critère secondaire de routage, routing address) — PROTOCOLS.md §5.
+  critère secondaire de routage, routing address) — docs/protocols.md §5.
 * the **attestation de tiers payant** 2D code: the five harmonised fields (numéro AMC, type de
   convention, critère secondaire, numéro d'adhérent, période de validité) — sintia.fr/node/84.
 
-It also holds the user preference "when to call ADRi" (seed 001, Préférences de facturation)
+It also holds the user preference "when to call ADRi" (manuel eS-KAP+, Préférences de facturation)
 and its pure decision function :func:`should_call_adri`.
 """
 
@@ -28,7 +28,9 @@ from enum import StrEnum
 
 from stdnum.util import isdigits
 
+from openfse.domain.coverage import InvalidRightsData
 from openfse.errors import InvalidInput
+from openfse.periods import Period
 
 __all__ = [
     "AdriAnswer",
@@ -46,7 +48,6 @@ __all__ = [
     "InvalidRightsData",
     "Organisme",
     "PatientSource",
-    "Period",
     "amc_numbers_match",
     "normalize_name",
     "same_identity",
@@ -55,14 +56,8 @@ __all__ = [
 
 
 def _is_digits(value: str, length: int | None = None) -> bool:
-    # stdnum's [0-9] check, not str.isdigit(): "²".isdigit() is True (STACK-NOTES §12).
+    # stdnum's [0-9] check, not str.isdigit(): "²".isdigit() is True (Python's str.isdigit docs).
     return isdigits(value) and (length is None or len(value) == length)
-
-
-class InvalidRightsData(InvalidInput):
-    """A rights value that cannot exist (end before start, malformed code…)."""
-
-    code = "invalid_rights_data"
 
 
 class InvalidBirthDate(InvalidInput):
@@ -72,29 +67,8 @@ class InvalidBirthDate(InvalidInput):
 # --------------------------------------------------------------------------- dates
 
 
-@dataclass(frozen=True, slots=True)
-class Period:
-    """An inclusive date range; ``end=None`` means "open, no end date known"."""
-
-    start: date
-    end: date | None = None
-
-    def __post_init__(self) -> None:
-        if self.end is not None and self.end < self.start:
-            raise InvalidRightsData(
-                f"Période invalide : la fin ({self.end:%d/%m/%Y}) précède le début "
-                f"({self.start:%d/%m/%Y})."
-            )
-
-    def covers(self, on: date) -> bool:
-        return self.start <= on and (self.end is None or on <= self.end)
-
-    def ended_before(self, on: date) -> bool:
-        return self.end is not None and self.end < on
-
-    def __str__(self) -> str:
-        end = f"{self.end:%d/%m/%Y}" if self.end is not None else "…"
-        return f"du {self.start:%d/%m/%Y} au {end}"
+# Rights are dated by the one Period of openfse/periods.py (explicit bounds; rights are
+# inclusive: « du 01/01/2026 au 31/12/2026 » covers the 31/12).
 
 
 _BIRTH_FORMS = (
@@ -110,7 +84,7 @@ class BirthDate:
 
     "Lunar" dates — day or month ``00``, or out of the calendar (month 13…), given to people
     whose civil record lacks them, frequent for people born abroad hence for AME and
-    provisional NIR 7/8 — must be accepted and sent back unchanged (PROTOCOLS.md §1.2; the
+    provisional NIR 7/8 — must be accepted and sent back unchanged (docs/protocols.md §1.2; the
     test card ``vitale_famille.yaml`` holds ``19841300``). So this is not a
     :class:`datetime.date`: only the shape (4-digit year, 2-digit month and day) is checked.
 
@@ -188,7 +162,7 @@ def normalize_name(name: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Organisme:
-    """AMO organisme: code régime (2), caisse (3), centre (4) — seed 000: "01 841 5623"."""
+    """AMO organisme: code régime (2), caisse (3), centre (4) — aide eS-KAP+: "01 841 5623"."""
 
     regime: str
     caisse: str
@@ -231,7 +205,7 @@ def same_identity(nom: str, prenom: str, beneficiary: Beneficiary) -> bool:
     """Does the local file's identity name the beneficiary ADRi returned?
 
     Compared after :func:`normalize_name`; an empty first name in the file does *not* match a
-    returned one: the seed's "ADRUN" dialog (seed 001, Consultation ADRI - ADRUN) asks the
+    returned one: the manual's "ADRUN" dialog (manuel eS-KAP+, Consultation ADRI - ADRUN) asks the
     user to confirm exactly in that case.
     """
     return normalize_name(nom) == normalize_name(beneficiary.nom) and normalize_name(
@@ -256,7 +230,7 @@ class AmoRights:
 class Exoneration:
     """Exonération du ticket modérateur held by the beneficiary.
 
-    ``code`` is the SESAM-Vitale justificatif d'exonération (RULES-DIGEST §D.2: 3 soins
+    ``code`` is the SESAM-Vitale justificatif d'exonération (docs/rules.md §D.2: 3 soins
     particuliers, 4 ALD, 5 assuré exonéré (invalidité, rente AT ≥ 66,66 %…), 7 prévention,
     9 FSV/FSI).
     """
@@ -296,13 +270,13 @@ class AldCondition:
 class AmcCoverageKind(StrEnum):
     """Complementary coverage that the AMO itself manages and ADRi therefore returns."""
 
-    C2S = "c2s"  # complémentaire santé solidaire managed by the caisse (seed 004 "CSS gérée…")
-    AME = "ame"  # aide médicale de l'État: 100 % of the tarif, tiers payant (RULES-DIGEST §D.1)
+    C2S = "c2s"  # complémentaire santé solidaire run by the caisse (dossier LOGOSw "CSS gérée…")
+    AME = "ame"  # aide médicale de l'État: 100 % of the tarif, tiers payant (docs/rules.md §D.1)
 
 
 @dataclass(frozen=True, slots=True)
 class AmcCoverage:
-    """AMC data in ADRi: C2S (type de contrat 89, RULES-DIGEST §D.1) or AME, gestion unique."""
+    """AMC data in ADRi: C2S (type de contrat 89, docs/rules.md §D.1) or AME, gestion unique."""
 
     kind: AmcCoverageKind
     number: str
@@ -351,7 +325,7 @@ class AdriAnswer:
 
 def amc_numbers_match(a: str, b: str) -> bool:
     """Same AMC? Numbers are printed with or without leading zeros ("ALMERYS(0098532001)"
-    and "Numéro AMC 98532001" in seed 001 are the same organisme)."""
+    and "Numéro AMC 98532001" in manuel eS-KAP+ are the same organisme)."""
     return a.strip().lstrip("0") == b.strip().lstrip("0")
 
 
@@ -360,8 +334,8 @@ class Convention:
     """A tiers-payant convention of an AMC as the annuaire (or a local table) gives it.
 
     Type de convention + critère secondaire (CSR) route the DRE to the right management system
-    (seed 001 "Type de convention / Critère secondaire … servent à orienter correctement la
-    demande de remboursement"); routage / hôte / domaine are the address fields of seed 004's
+    (manuel eS-KAP+ "Type de convention / Critère secondaire … servent à orienter correctement la
+    demande de remboursement"); routage / hôte / domaine are the address fields of dossier LOGOSw's
     "Paramètres de télétransmission".
     """
 
@@ -373,7 +347,7 @@ class Convention:
     hote: str
     domaine: str
     period: Period
-    signataire: str | None = None  # organisme signataire of a convention groupée (seed 004)
+    signataire: str | None = None  # organisme signataire of a convention groupée (dossier LOGOSw)
 
     def in_force_on(self, on: date) -> bool:
         return self.period.covers(on)
@@ -393,7 +367,9 @@ class AmcAttestation:
 
     @property
     def valid_from(self) -> date:
-        return self.validity.start
+        start = self.validity.start
+        assert start is not None, "an attestation's validity always has a start"
+        return start
 
     @property
     def valid_to(self) -> date | None:
@@ -407,7 +383,7 @@ class AmcAttestation:
 
 
 class AdriMode(StrEnum):
-    """When ADRi is called (seed 001, "Préférences de facturation")."""
+    """When ADRi is called (manuel eS-KAP+, "Préférences de facturation")."""
 
     MANUEL = "manuel"  # only when the user asks ("en cas de doute sur les droits AMO")
     AUTOMATIQUE_CIBLE = "automatique_cible"  # default: automatically "dans certains cas précis"
@@ -436,7 +412,7 @@ def should_call_adri(
 ) -> bool:
     """Should this invoice trigger an ADRi call?
 
-    Rules (seed 001, Préférences de facturation):
+    Rules (manuel eS-KAP+, Préférences de facturation):
     * appli carte Vitale → always: "Dans le cas d'une carte Vitale dématérialisée, l'appel ADRI
       est systématique, quel que soit le choix effectué";
     * the user pressing "Interroger l'ADRI" → always;

@@ -7,20 +7,21 @@ the network or the clock (every date is an argument).
 
 - ``LotContent``: one **lot** — the invoices of one professional (numéro de facturation), of
   one type (FSE to the AMO, DRE to the AMC in gestion séparée, or SCOR scanned justificatifs),
-  for one destination organism, numbered 001–999 per professional (PROTOCOLS §1.4 [K]). A resend
-  reuses the same lot: same number, same content.
-- ``InvoiceRecord`` / ``ActLine``: what the insurer needs of one FSE or DRE (PROTOCOLS §1.2):
+  for one destination organism, numbered 001–999 per professional (docs/protocols.md §1.4 [K]). A
+  resend reuses the same lot: same number, same content.
+- ``InvoiceRecord`` / ``ActLine``: what the insurer needs of one FSE or DRE (docs/protocols.md
+§1.2):
   invoice number, NIR of the ouvrant droit + birth date + rang, dates, acts with codes and
   amounts, AMO/AMC/patient parts, tiers payant flags, mode de sécurisation, the CPS (and Vitale)
-  signature and, optionally, the pricing draft (PRICE-CONTRACT JSON) so the insurer can price
+  signature and, optionally, the pricing draft (docs/formats/price.md JSON) so the insurer can price
   the invoice again. ``ScorPiece``: one scanned justificatif (PDF/JPEG/PNG) joined to an invoice.
 - ``Arl``: accusé de réception logique, positive or negative per lot, with the reasons
-  (PROTOCOLS §1.7). ``ReturnStatement`` / ``PaymentReturn``: the payment returns (RSP:
-  paid / partially paid / rejected with a reason, PROTOCOLS §1.8), keyed by lot and invoice
+  (docs/protocols.md §1.7). ``ReturnStatement`` / ``PaymentReturn``: the payment returns (RSP:
+  paid / partially paid / rejected with a reason, docs/protocols.md §1.8), keyed by lot and invoice
   number — the reconciliation key (numéro de facturation, numéro de facture).
 - ``plan_lots``: group what is ready to send into lots and number them.
 - ``sending_deadline``: the transmission deadline of R.161-47 CSS (3 working days when the
-  patient paid, 8 with tiers payant, PROTOCOLS §1.9).
+  patient paid, 8 with tiers payant, docs/protocols.md §1.9).
 
 The constructors check shapes only (digits, lengths, two-decimal amounts…): an invoice whose
 amounts do not add up or whose NIR key is wrong is still a valid *value*, because it is the
@@ -85,14 +86,14 @@ __all__ = [
 ]
 
 # A lot holds the invoices of one PS, one type, one destination; a common limit is 50
-# invoices per lot (PROTOCOLS §1.4 [K] — to verify against the cahier des charges).
+# invoices per lot (docs/protocols.md §1.4 [K] — to verify against the cahier des charges).
 MAX_INVOICES_PER_LOT = 50
-MAX_LOT_NUMBER = 999  # 3-digit lot number cycling 001–999 per professional (PROTOCOLS §1.4 [K])
+MAX_LOT_NUMBER = 999  # 3-digit lot number, 001–999 per professional (docs/protocols.md §1.4 [K])
 MAX_ACTS_PER_INVOICE = 99  # the pricing contract's bound
 MAX_PIECES_PER_LOT = 50
 MAX_PIECE_BYTES = 10 * 1024 * 1024  # same bound as an ordonnance joined to an invoice
 MAX_SCOR_LOT_BYTES = 40 * 1024 * 1024
-MIN_SCOR_DPI = 150  # SCOR: scans at 150 dpi at least (PROTOCOLS §2, fiducial / manualzilla)
+MIN_SCOR_DPI = 150  # SCOR: scans at 150 dpi at least (docs/protocols.md §2, fiducial / manualzilla)
 MAX_AMOUNT = Decimal("99999999.99")
 MAX_SIGNATURE_BYTES = 4096
 # The contenu signé (what the CPS signature covers) holds the pricing snapshot: room for it.
@@ -113,7 +114,7 @@ class InvalidTransmission(InvalidInput):
 # Shape checks
 # --------------------------------------------------------------------------------------------
 
-# ASCII digits only: str.isdigit() accepts "²" (STACK-NOTES §12).
+# ASCII digits only: str.isdigit() accepts "²" (Python's str.isdigit docs).
 _DIGITS = re.compile(r"[0-9]+")
 _NIR_SHAPE = re.compile(r"[0-9]{5}[0-9AB][0-9]{9}")  # 2A/2B Corsica (ids.nir)
 _CODE = re.compile(r"[A-Z0-9]{1,8}")
@@ -208,7 +209,7 @@ def _tuple_of(value: object, kind: type, field: str, label: str) -> None:
 
 
 class LotKind(StrEnum):
-    """What a lot carries (PROTOCOLS §1.4, §2)."""
+    """What a lot carries (docs/protocols.md §1.4, §2)."""
 
     FSE = "FSE"  # feuilles de soins électroniques, to the AMO caisse
     DRE = "DRE"  # demandes de remboursement électroniques, to the AMC (gestion séparée)
@@ -221,7 +222,7 @@ class DestinationKind(StrEnum):
 
 
 class ArlStatus(StrEnum):
-    POSITIVE = "POSITIF"  # the caisse takes responsibility for the lot (PROTOCOLS §1.7)
+    POSITIVE = "POSITIF"  # the caisse takes responsibility for the lot (docs/protocols.md §1.7)
     NEGATIVE = "NEGATIF"  # the lot is refused as a whole: fix and send again
 
 
@@ -234,7 +235,7 @@ class PaymentStatus(StrEnum):
 
 
 # The destination kind each lot kind goes to: FSE and SCOR to the AMO (SCOR is AMO-only,
-# PROTOCOLS §2), DRE to the AMC in gestion séparée (seed 004 « La DRE est adressée
+# docs/protocols.md §2), DRE to the AMC in gestion séparée (dossier LOGOSw « La DRE est adressée
 # directement à l'AMC »).
 _DESTINATION_OF = {
     LotKind.FSE: DestinationKind.AMO,
@@ -343,10 +344,10 @@ class InvoiceRecord:
     payant: the ``paiements.caisse`` or ``paiements.organisme_amc`` of the priced invoice;
     0 when the patient paid everything). ``participations`` is the participation forfaitaire
     plus the franchise deducted from the AMO share. ``draft`` is the pricing draft
-    (PRICE-CONTRACT JSON object text) or "" when not joined.
+    (docs/formats/price.md JSON object text) or "" when not joined.
     """
 
-    number: str  # numéro de facture, 9 digits, never reused (PROTOCOLS §7.2)
+    number: str  # numéro de facture, 9 digits, never reused (docs/protocols.md §7.2)
     nir: str  # NIR of the ouvrant droit, 13 + key (shape only: the key is the insurer's check)
     birth_date: str  # AAAAMMJJ as on the carte Vitale, lunar dates allowed (day/month 00, 13…)
     rang: int  # rang de naissance, 1–9
@@ -440,8 +441,8 @@ def _secure_mode_problem(code: str, on: date) -> str:
 class ScorPiece:
     """A scanned justificatif (ordonnance, feuille de soins dégradée…) joined to an invoice.
 
-    The insurer accepts PDF, JPEG and PNG scanned at ``MIN_SCOR_DPI`` or more (PROTOCOLS §2);
-    the value only checks shapes so that a wrong piece can still be sent and refused.
+    The insurer accepts PDF, JPEG and PNG scanned at ``MIN_SCOR_DPI`` or more (docs/protocols.md
+    §2); the value only checks shapes so that a wrong piece can still be sent and refused.
     """
 
     invoice_number: str
@@ -567,7 +568,7 @@ class Reason:
 
 @dataclass(frozen=True, slots=True)
 class Arl:
-    """Accusé de réception logique of one received lot (PROTOCOLS §1.7).
+    """Accusé de réception logique of one received lot (docs/protocols.md §1.7).
 
     ``lot`` is None when the caisse could not even identify the lot (unreadable file): the
     ``message_ref`` (Message-ID of the mail that carried it) then links the ARL to the send.
@@ -732,7 +733,8 @@ def plan_lots(
 ) -> tuple[LotContent, ...]:
     """Group what is ready into lots: one professional, one kind, one destination, at most
     ``MAX_INVOICES_PER_LOT`` invoices (``MAX_PIECES_PER_LOT`` pieces, and ``MAX_SCOR_LOT_BYTES``)
-    per lot; lots numbered per professional after ``last_numbers[ps]`` (PROTOCOLS §1.4, §7.3).
+    per lot; lots numbered per professional after ``last_numbers[ps]`` (docs/protocols.md §1.4,
+    §7.3).
 
     Groups keep the order in which their first item came; items keep their order.
     """
@@ -785,7 +787,8 @@ def _only(kind: type[_T], items: list[InvoiceRecord | ScorPiece]) -> Iterable[_T
 
 # R.161-47 CSS: the FSE is sent within 3 jours ouvrés when the patient pays the professional,
 # 8 with dispense d'avance de frais (tiers payant), counted from the date of care
-# (PROTOCOLS §1.9, http://www.fmfpro.org/attention-aux-delais-de-transmission-des-factures-en-tiers-payant.html).
+# (docs/protocols.md §1.9,
+# http://www.fmfpro.org/attention-aux-delais-de-transmission-des-factures-en-tiers-payant.html).
 DEADLINE_WORKING_DAYS_PAID = 3
 DEADLINE_WORKING_DAYS_TIERS_PAYANT = 8
 

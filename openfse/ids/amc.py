@@ -5,18 +5,18 @@ de tiers payant or its datamatrix, or entered by hand with the « type de contra
 see :data:`C2S_TYPE_CONTRAT`). It is a mutuelle's registration number (RNM — 9 digits, the
 SIREN-like number of the mutuelle), an insurer's or institution's number, or a
 « numéro préfectoral » (8 digits); SESAM-Vitale stores it on 10 characters, so a number may
-arrive left-padded with zeros (``0780004099`` for ``780004099``, seed 001).
+arrive left-padded with zeros (``0780004099`` for ``780004099``, manuel eS-KAP+).
 
-Seen in the seeds: ``1400001`` (7 digits), ``00490003``, ``69906121``, ``98532001`` (8),
+Seen in the vendor manuals: ``1400001`` (7 digits), ``00490003``, ``69906121``, ``98532001`` (8),
 ``779926294``, ``780004099`` (9), ``0780004099`` (10). Hence :func:`validate` accepts 7 to 10
 digits and keeps leading zeros, which are part of the number as printed.
 
-There is no mandatory key: 17 of the 18 numbers found in the seeds pass the Luhn check (as a
-SIREN does), but ``98532001`` — a real « N° de télétransmission/DRE » printed on an
-attestation (seed 001) — does not. :func:`has_luhn_key` lets a form warn about a probable
+There is no mandatory key: 17 of the 18 numbers found in the vendor manuals pass the Luhn check
+(as a SIREN does), but ``98532001`` — a real « N° de télétransmission/DRE » printed on an
+attestation (manuel eS-KAP+) — does not. :func:`has_luhn_key` lets a form warn about a probable
 typing error without blocking it.
 
-Special values (seed 004, LOGOSw manual, « Les sortants de CSS »; see :func:`is_special`):
+Special values (dossier LOGOSw, LOGOSw manual, « Les sortants de CSS »; see :func:`is_special`):
 
 * ``99999997`` — C2S gérée par le régime obligatoire (CPAM, CAMIEG, MSA…);
 * ``88888888`` — C2S gérée par un organisme complémentaire;
@@ -49,7 +49,7 @@ _NUMBER = Part("numero", 0, 10, "le numéro")
 MIN_LENGTH = 7
 MAX_LENGTH = 10  # width of the SESAM-Vitale field
 
-# « Type contrat (valeur 89 réservé C2S) » — seed 001 (eS-KAP+ manual, fiche organisme AMC).
+# « Type contrat (valeur 89 réservé C2S) » — manuel eS-KAP+ (eS-KAP+ manual, fiche organisme AMC).
 C2S_TYPE_CONTRAT = "89"
 
 SPECIAL_NUMBERS: dict[str, str] = {

@@ -14,12 +14,12 @@ chars   part         meaning
 9       cle          key: Luhn digit of the first 8 (the 9 digits pass Luhn)
 ======  ===========  ====================================================
 
-Sources and confidence. Structure: ``shared/design/PROTOCOLS.md`` (« numéro de facturation,
-AM number, 8 digits + key »), seed 003 (CPS window « N°facturation : 06401823 »). Key —
-**medium confidence**: the same dentist's « N°AM » with its key, ``06401823`` + ``7`` (seeds 003
+Sources and confidence. Structure: `docs/protocols.md` (« numéro de facturation,
+AM number, 8 digits + key »), guide LOGOSw (CPS window « N°facturation : 06401823 »). Key —
+**medium confidence**: the same dentist's « N°AM » with its key, ``06401823`` + ``7`` (guide LOGOSw
 and 004), passes Luhn, and OpenXtrem Mediboard checks its 9-character « adeli » field, masked
 ``99 9 99999 9`` exactly like this number, with Luhn. Against it: the test CPS card shown in
-seed 001 (« N° facturation 99700557, Clé 8 ») does not pass Luhn (Luhn gives 4); test cards
+manuel eS-KAP+ (« N° facturation 99700557, Clé 8 ») does not pass Luhn (Luhn gives 4); test cards
 are fictitious and no public text states the key algorithm, so this choice should be checked
 against a real CPS or the SESAM-Vitale specifications when available.
 

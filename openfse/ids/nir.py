@@ -26,7 +26,8 @@ More information:
 * https://www.insee.fr/fr/metadonnees/definition/c1409 (INSEE, NIR)
 * https://www.comptavoo.com/Verifier-et-decomposer-un-numero-de-securite-sociale,1070.html
 * https://wp.publimath.fr/nu010 (key, Corsica)
-* ``shared/design/RULES-DIGEST.md`` §G; ``shared/seeds/000_*.txt`` (provisional 7/8 numbers)
+* `docs/rules.md` §G; aide eS-KAP+ « Créer un patient ou un client » (provisional 7/8
+  numbers)
 
 >>> validate('1 83 01 75 111 001 49')
 '183017511100149'
@@ -72,7 +73,7 @@ CLE = Part("cle", 13, 15, "la clé")
 _BODY = (SEXE, ANNEE, MOIS, DEPARTEMENT, COMMUNE, ORDRE)
 
 # 1 man, 2 woman; 7 and 8 are provisional numbers (NIA) given while the person waits for a
-# definitive NIR — seed 000: « numéro de Sécurité Sociale Provisoire commençant par 7 ou 8 ».
+# definitive NIR — aide eS-KAP+: « numéro de Sécurité Sociale Provisoire commençant par 7 ou 8 ».
 _SEXES = frozenset("1278")
 _PROVISIONAL_SEXES = frozenset("78")
 _CORSICA = frozenset({"2A", "2B"})
@@ -132,7 +133,7 @@ def is_provisional(number: str) -> bool:
     """True for a provisional number (sexe digit 7 or 8). Raises on an invalid NIR.
 
     With a provisional number, the AMO organism (code caisse and code centre) must also be
-    entered from the patient's attestation (seed 000).
+    entered from the patient's attestation (aide eS-KAP+).
     """
     return validate(number)[0] in _PROVISIONAL_SEXES
 

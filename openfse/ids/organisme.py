@@ -11,8 +11,8 @@ chars   part      meaning
 6-9     centre    code centre de paiement / de gestion
 ======  ========  ==========================================================================
 
-Seed 000 (the example « organisme 01 841 5623 : code caisse 841, code centre 5623 ») and seed
-001 (the screen « code regime / caisse / centre » with ``01 349 9881``) show the layout. The
+Aide eS-KAP+ (the example « organisme 01 841 5623 : code caisse 841, code centre 5623 ») and manuel
+eS-KAP+ (the screen « code regime / caisse / centre » with ``01 349 9881``) show the layout. The
 régime must be one of :data:`REGIMES`; caisse and centre are only checked for being digits,
 because the public caisse list (SNDS IR_CAI_V, 2020) is out of date and the SNDS codes
 centre have 3 digits where SESAM-Vitale uses 4, so they cannot be checked against it.

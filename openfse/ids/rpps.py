@@ -12,8 +12,8 @@ Quotidien du Médecin). In interoperability messages the national identifier of 
 professional (idNat_PS / IDNPS) is ``8`` followed by the RPPS number (:func:`to_idnps`).
 
 Sources and confidence (Luhn on the 11 digits: high): the real numbers ``10001347698``
-(seed 004, a dentist's correspondence) and ``99700557897`` (test CPS card, seed 001) and the
-ANS example ``10000001916`` all pass it; OpenXtrem Mediboard declares the RPPS field
+(dossier LOGOSw, a dentist's correspondence) and ``99700557897`` (test CPS card, manuel eS-KAP+) and
+the ANS example ``10000001916`` all pass it; OpenXtrem Mediboard declares the RPPS field
 ``numchar length|11 … control|luhn``. More information:
 
 * https://esante.gouv.fr/securite/annuaire-sante (Annuaire Santé, ANS)

@@ -23,6 +23,7 @@ from openfse.printing.documents import (
     Professional,
     Receipt,
     ReceiptPayment,
+    ReceiptShare,
     Shares,
     WorkAccident,
 )
@@ -51,6 +52,7 @@ __all__ = [
     "Professional",
     "Receipt",
     "ReceiptPayment",
+    "ReceiptShare",
     "Shares",
     "WorkAccident",
     "care_sheet_html",

@@ -88,7 +88,7 @@ class PaymentLike(Protocol):
 
 
 def conventionnement_label(secteur: int | None, optam: bool = False) -> str:
-    """The printed conventionnement (RULES-DIGEST B.5: secteur 1, secteur 2, OPTAM).
+    """The printed conventionnement (docs/rules.md §B.5: secteur 1, secteur 2, OPTAM).
 
     >>> conventionnement_label(1)
     'Conventionné secteur 1'

@@ -10,7 +10,7 @@ field's dotted path — no PDF is ever made from data that does not hold togethe
 **CareSheet** — the paper feuille de soins given to the patient (or scanned for SCOR) when
 the FSE is sent in mode dégradé (CPS only: « le professionnel transmet la feuille de soins
 papier correspondante … comportant explicitement la notion de télétransmission en mode
-« dégradé » », convention audioprothésistes 2020 art. 32, quoted in PROTOCOLS.md §1.5), or
+« dégradé » », convention audioprothésistes 2020 art. 32, quoted in docs/protocols.md §1.5), or
 when nothing is transmitted at all (``PaperMode.PAPIER``). Its sections follow the official
 forms (cerfa n° 12541 for médecins; the other professions' forms have the same sections):
 praticien, personne recevant les soins et assuré(e), conditions de prise en charge,
@@ -71,6 +71,7 @@ __all__ = [
     "Professional",
     "Receipt",
     "ReceiptPayment",
+    "ReceiptShare",
     "Shares",
     "WorkAccident",
 ]
@@ -84,7 +85,8 @@ def _prefixed(prefix: str, name: str) -> str:
 
 
 def _check_invoice_number(value: object, field: str) -> None:
-    # Numéro de facture: 9 digits, sequential per billing professional (PROTOCOLS §1.2, §7.2).
+    # Numéro de facture: 9 digits, sequential per billing professional (docs/protocols.md §1.2,
+    # §7.2).
     if not isinstance(value, str) or not (value.isascii() and value.isdigit()
                                           and 1 <= len(value) <= 9 and int(value) > 0):
         raise InvalidPrintData(
@@ -237,7 +239,7 @@ class Patient:
 
     ``nir`` is the NIR of the ouvrant droit (15 characters, key included) as on the carte
     Vitale. ``birth_date`` is kept verbatim (``AAAAMMJJ``, ``JJ/MM/AAAA`` or a ``date``):
-    lunar dates such as ``19841300`` are printed digit for digit (RULES-DIGEST §G). ``rank``
+    lunar dates such as ``19841300`` are printed digit for digit (docs/rules.md §G). ``rank``
     is the rang de naissance (twins: 1, 2). ``insured`` is set only when the patient is not
     the assuré(e).
     """
@@ -492,7 +494,7 @@ class CareSheet:
         _check_invoice_number(self.invoice_number, "invoice_number")
         require_date(self.issued_on, "issued_on", "Date de la feuille de soins")
         if not self.professional.billing_number:
-            # The caisse pays the professional under this number (PROTOCOLS §1.2).
+            # The caisse pays the professional under this number (docs/protocols.md §1.2).
             raise InvalidPrintData("Feuille de soins : numéro de facturation du praticien "
                                    "requis.", field="professional.billing_number")
         lines_total = _check_lines(self.lines, self.issued_on)
@@ -594,7 +596,7 @@ def _check_siret(value: str, field_name: str) -> None:
 @dataclass(frozen=True, slots=True)
 class Company:
     """« Facturer à »: a company or institution billed instead of the patient (an employer,
-    an EHPAD…, seed 000 « Créer un client professionnel »)."""
+    an EHPAD…, aide eS-KAP+ « Créer un client professionnel »)."""
 
     name: str
     address: Address = NO_ADDRESS
@@ -638,12 +640,34 @@ class ReceiptPayment:
 
 
 @dataclass(frozen=True, slots=True)
+class ReceiptShare:
+    """Where an insurer's tiers-payant part stands when the note is printed (the state's
+    label, docs/money-states.md §1) and what of it was billed to the addressee after the
+    insurer refused or did not pay it: the note never says an insurer paid what it did not."""
+
+    payer: str  # "amo" / "amc"
+    state: str  # « Payée », « Rejetée », « Facturée au patient »…
+    billed_to_patient: Decimal = ZERO
+
+    def check(self, prefix: str) -> None:
+        if self.payer not in ("amo", "amc"):
+            raise InvalidPrintData("Part d'organisme inconnue.", field=f"{prefix}.payer")
+        require_text(self.state, f"{prefix}.state", "État de la part")
+        require_amount(self.billed_to_patient, f"{prefix}.billed_to_patient",
+                       "Part facturée au patient")
+
+    def __post_init__(self) -> None:
+        self.check("share")
+
+
+@dataclass(frozen=True, slots=True)
 class Receipt:
     """The note d'honoraires (see the module docstring).
 
-    ``tiers_payant_amo`` / ``tiers_payant_amc`` are the parts the insurers pay the
-    professional directly: the addressee owes ``due`` = total − those parts; ``balance`` =
-    due − payments received (negative: paid too much).
+    ``tiers_payant_amo`` / ``tiers_payant_amc`` are the parts the insurers were asked to pay
+    the professional directly; ``insurer_shares`` says where each stands and what of it was
+    billed to the addressee: the addressee owes ``due`` = total − those parts + what was
+    billed to him; ``balance`` = due − payments received (negative: paid too much).
     """
 
     invoice_number: str
@@ -659,6 +683,7 @@ class Receipt:
     tiers_payant_amo: Decimal = ZERO
     tiers_payant_amc: Decimal = ZERO
     payments: tuple[ReceiptPayment, ...] = field(default=())
+    insurer_shares: tuple[ReceiptShare, ...] = field(default=())
     vat_mention: str = "TVA non applicable, article 261-4-1° du code général des impôts."
     with_qr: bool = True
 
@@ -684,7 +709,30 @@ class Receipt:
                 field="tiers_payant_amo",
             )
         self._check_payments(self.payments)
+        self._check_shares()
         optional_text(self.vat_mention, "vat_mention", "Mention de TVA")
+
+    def _check_shares(self) -> None:
+        if not isinstance(self.insurer_shares, tuple):
+            raise InvalidPrintData("Parts des organismes : liste attendue.",
+                                   field="insurer_shares")
+        asked = {"amo": self.tiers_payant_amo, "amc": self.tiers_payant_amc}
+        for index, share in enumerate(self.insurer_shares):
+            if not isinstance(share, ReceiptShare):
+                raise InvalidPrintData("Part d'organisme invalide.",
+                                       field=f"insurer_shares[{index}]")
+            share.check(f"insurer_shares[{index}]")
+            if share.billed_to_patient > asked[share.payer]:
+                raise InvalidPrintData("Part facturée au patient supérieure à la part de "
+                                       "l'organisme.", field=f"insurer_shares[{index}]")
+
+    def insurer_share(self, payer: str) -> ReceiptShare | None:
+        """The state of the ``amo`` / ``amc`` part, when the caller gave it."""
+        return next((share for share in self.insurer_shares if share.payer == payer), None)
+
+    @property
+    def billed_to_patient(self) -> Decimal:
+        return sum((share.billed_to_patient for share in self.insurer_shares), ZERO)
 
     @staticmethod
     def _check_payments(payments: Sequence[ReceiptPayment]) -> None:
@@ -697,7 +745,8 @@ class Receipt:
 
     @property
     def due(self) -> Decimal:
-        return self.total - self.tiers_payant_amo - self.tiers_payant_amc
+        return (self.total - self.tiers_payant_amo - self.tiers_payant_amc
+                + self.billed_to_patient)
 
     @property
     def paid(self) -> Decimal:
@@ -709,7 +758,8 @@ class Receipt:
 
     @property
     def settled(self) -> bool:
-        """« Acquittée »: payments were received and they cover exactly what was due."""
+        """« Acquittée »: payments were received and they cover exactly what the addressee
+        owes, the insurers' parts billed to him included (docs/money-states.md §4)."""
         return bool(self.payments) and self.balance == 0
 
     @property

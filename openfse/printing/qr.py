@@ -1,7 +1,7 @@
 """The optional 2D code of a printed document: a QR code carrying the document's reference
 (who bills, which invoice — never health data), drawn as SVG by zxing-cpp and embedded as an
 image, so it stays sharp at any print resolution and is read back by any phone or scanner
-(STACK-NOTES §8–9)."""
+(https://github.com/zxing-cpp/zxing-cpp)."""
 
 from __future__ import annotations
 

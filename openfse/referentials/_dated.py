@@ -2,7 +2,8 @@
 
 Every tariff and every code of the reference tables is valid over a period: ``start`` is the
 first day it applies (inclusive) and ``end`` the first day it no longer applies (exclusive), or
-``None`` while it is still in force. A lookup therefore always takes the date of care
+``None`` while it is still in force — the product's one :class:`openfse.periods.Period` with
+an exclusive end bound (:func:`period_of`). A lookup therefore always takes the date of care
 (``on``): the engine prices an act of 21/12/2024 with the tariff of that day even when it runs
 in 2026.
 
@@ -44,23 +45,23 @@ import io
 import unicodedata
 from bisect import bisect_right
 from collections.abc import Callable, Hashable, Iterable, Iterator
-from dataclasses import dataclass
 from datetime import date
 from functools import cache
 from importlib import resources
 from typing import Generic, Protocol, TypeVar
 
 from openfse.errors import OpenFSEError
+from openfse.periods import InvalidPeriod, Period
 
 __all__ = [
     "DatedTable",
     "HasPeriod",
-    "Period",
     "ReferentialDataError",
     "fold",
     "format_date",
     "parse_date",
     "parse_optional_date",
+    "period_of",
     "read_data_rows",
 ]
 
@@ -87,27 +88,9 @@ class HasPeriod(Protocol):
     def end(self) -> date | None: ...
 
 
-@dataclass(frozen=True, slots=True)
-class Period:
-    """A validity period ``[start, end)``; ``end is None`` means still in force."""
-
-    start: date
-    end: date | None = None
-
-    def __post_init__(self) -> None:
-        if self.end is not None and self.end <= self.start:
-            raise ReferentialDataError(
-                f"Période invalide : la fin ({format_date(self.end)}) doit être postérieure "
-                f"au début ({format_date(self.start)})."
-            )
-
-    def contains(self, on: date) -> bool:
-        return self.start <= on and (self.end is None or on < self.end)
-
-    def overlaps(self, other: Period) -> bool:
-        starts_before_other_ends = other.end is None or self.start < other.end
-        ends_after_other_starts = self.end is None or other.start < self.end
-        return starts_before_other_ends and ends_after_other_starts
+def period_of(row: HasPeriod) -> Period:
+    """The row's validity ``[start, end)``."""
+    return Period.half_open(row.start, row.end)
 
 
 K = TypeVar("K", bound=Hashable)
@@ -126,28 +109,31 @@ class DatedTable(Generic[K, V]):
         ReferentialDataError: a row's period is empty or two periods of one key overlap.
     """
 
-    __slots__ = ("_by_key", "_starts", "name")
+    __slots__ = ("_by_key", "_periods", "_starts", "name")
 
     def __init__(self, rows: Iterable[V], *, key: Callable[[V], K], name: str) -> None:
         self.name = name
-        grouped: dict[K, list[V]] = {}
+        grouped: dict[K, list[tuple[V, Period]]] = {}
         for row in rows:
-            Period(row.start, row.end)  # validates start < end
-            grouped.setdefault(key(row), []).append(row)
+            try:
+                period = period_of(row)
+            except InvalidPeriod as empty:
+                raise ReferentialDataError(f"Table {name} : {empty.message}") from None
+            grouped.setdefault(key(row), []).append((row, period))
         self._by_key: dict[K, tuple[V, ...]] = {}
+        self._periods: dict[K, tuple[Period, ...]] = {}
         self._starts: dict[K, tuple[date, ...]] = {}
         for group_key, group in grouped.items():
-            group.sort(key=lambda row: row.start)
-            for previous, current in zip(group, group[1:], strict=False):
-                if Period(previous.start, previous.end).overlaps(
-                    Period(current.start, current.end)
-                ):
+            group.sort(key=lambda item: item[0].start)
+            for (previous, before), (current, after) in zip(group, group[1:], strict=False):
+                if before.overlaps(after):
                     raise ReferentialDataError(
                         f"Table {name} : deux périodes se chevauchent pour {group_key!r} "
                         f"({_describe(previous)} et {_describe(current)})."
                     )
-            self._by_key[group_key] = tuple(group)
-            self._starts[group_key] = tuple(row.start for row in group)
+            self._by_key[group_key] = tuple(row for row, _ in group)
+            self._periods[group_key] = tuple(period for _, period in group)
+            self._starts[group_key] = tuple(row.start for row, _ in group)
 
     def at(self, key: K, on: date) -> V | None:
         """The row of ``key`` in force on ``on``, or ``None`` (unknown key or no period)."""
@@ -157,8 +143,7 @@ class DatedTable(Generic[K, V]):
         index = bisect_right(starts, on) - 1
         if index < 0:
             return None
-        row = self._by_key[key][index]
-        return row if row.end is None or on < row.end else None
+        return self._by_key[key][index] if self._periods[key][index].covers(on) else None
 
     def history(self, key: K) -> tuple[V, ...]:
         """Every period of ``key``, oldest first (empty for an unknown key)."""

@@ -10,17 +10,17 @@ remains after the AMO, ``DR − MRO``:
 - **TM** ticket modérateur = TR − MRO;
 - **p** the formula's percentage (``100`` means 100 %).
 
-Source: the vendor list of formulas in SEED_ESKAP (``shared/seeds/001_*.txt`` l.2190–2216:
+Source: the vendor list of formulas in manuel eS-KAP+ (« Application formule »:
 « 012 - % DR  Min (DR - MRO, %DR) » … « 052 - 100%TM  Min (DR - MRO, 100%TM) ») and
-RULES-DIGEST.md §E. Only these seven formulas are listed there; others printed on cards
+docs/rules.md §E. Only these seven formulas are listed there; others printed on cards
 (030, 060…) are not documented in the corpus and are refused rather than guessed.
 
 The AMC amount is floored at 0 (an AMO paying more than the DR must not make the AMC owe
-money) and rounded half-up to the cent, per line (RULES-DIGEST §F). The contrat-responsable
+money) and rounded half-up to the cent, per line (docs/rules.md §F). The contrat-responsable
 limits (no PF/franchise, no hors-parcours majoration, capped dépassements) are the pricing
 engine's business, not the formula's.
 
-Worked example (SEED_ESKAP FSE): C 23.00 with AMO 16.10, formula 052 → 23.00 − 16.10 = 6.90.
+Worked example (manuel eS-KAP+ FSE): C 23.00 with AMO 16.10, formula 052 → 23.00 − 16.10 = 6.90.
 
 >>> from decimal import Decimal as D
 >>> evaluate("052", dr=D("23.00"), mro=D("16.10"), tr=D("23.00"), parameter=None)
@@ -40,7 +40,7 @@ __all__ = ["AmcFormula", "evaluate", "formula", "formulas"]
 _HUNDRED = Decimal(100)
 # A percentage above this is a typing error (attestations print e.g. 100, 150, 200, 300 % TR).
 _MAX_PARAMETER = Decimal(1000)
-_SOURCE = "shared/seeds/001_de9b5a154fe2efe7.txt l.2190-2216 ; RULES-DIGEST.md §E"
+_SOURCE = "manuel eS-KAP+, « Application formule » ; docs/rules.md §E"
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,7 +155,7 @@ def evaluate(
     # SESAM-Vitale formula: the AMC pays at most what the AMO left of the real expense.
     cap = percent / _HUNDRED * base - (mro if chosen.minus_mro else ZERO)
     amount = min(dr - mro, cap)
-    # Engine guard: never a negative AMC amount (RULES-DIGEST §E "Floor at 0").
+    # Engine guard: never a negative AMC amount (docs/rules.md §E "Floor at 0").
     return round_cents(max(amount, ZERO))
 
 

@@ -3,7 +3,7 @@
 The CCAM (Classification commune des actes médicaux) is published by the Assurance Maladie as
 one *version* applicable from a date (v81 → 01/01/2026). Each act code (``HBJD001``) has one
 or more lines keyed by *activité* (1 = main operator, 4 = anaesthesia, 5 = CEC…) and *phase*
-(0 = single-step act), each line priced on two grids (RULES-DIGEST §B.5, PRICE-CONTRACT
+(0 = single-step act), each line priced on two grids (docs/rules.md §B.5, docs/formats/price.md
 ``acts[].grille``):
 
 - ``secteur1_optam`` — "Tarif secteur 1 / adhérent OPTAM/OPTAM-ACO";
@@ -61,6 +61,7 @@ from types import MappingProxyType
 from typing import Literal, TypeVar
 
 from openfse.errors import InvalidInput
+from openfse.periods import Period
 
 __all__ = [
     "GRIDS",
@@ -79,7 +80,7 @@ __all__ = [
     "fold_words",
 ]
 
-# PRICE-CONTRACT.md, key `acts[].grille`: the two CCAM price columns of the official export.
+# docs/formats/price.md, key `acts[].grille`: the two CCAM price columns of the official export.
 GRID_S1 = "secteur1_optam"
 GRID_HORS = "hors_secteur1_hors_optam"
 GRIDS: tuple[str, ...] = (GRID_S1, GRID_HORS)
@@ -128,7 +129,7 @@ class CcamTariff:
             )
 
     def covers(self, on: date) -> bool:
-        return self.start <= on and (self.end is None or on <= self.end)
+        return Period(self.start, self.end).covers(on)  # both days covered
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,7 +236,7 @@ class CcamModifier:
             )
 
     def covers(self, on: date) -> bool:
-        return self.start <= on and (self.end is None or on <= self.end)
+        return Period(self.start, self.end).covers(on)  # both days covered
 
 
 def _read_only(values: Mapping[str, ModifierValue]) -> Mapping[str, ModifierValue]:

@@ -2,17 +2,20 @@
 
 Each list maps the code openfse stores (and the API exchanges) to a French label, a validity
 period and optional extra fields (e.g. the FSE letter of a parcours situation). The content is
-in ``data/code_lists.csv``; every row cites its source (vendor manual in ``shared/seeds/`` with
-its line, SNDS table, RULES-DIGEST or PRICE-CONTRACT) and a confidence H/M/L.
+in ``data/code_lists.csv``; every row cites its source (vendor manual of docs/sources.md, SNDS
+table, docs/rules.md or docs/formats/price.md) and a confidence H/M/L.
 
-Lists (module attributes): ``NATURE_ASSURANCE`` (ids ``maladie|maternite|at|smg``, seed 001 +
-RULES-DIGEST D.2), ``EXONERATION`` (0, 3, 4, 5, 7, 9: seed 001 l.3287–3291, 4653; RULES-DIGEST
-D.2), ``PARCOURS`` (ids of PRICE-CONTRACT ``patient.parcours``; FSE letters of SNDS IR_QPE_V),
-``QUALIFICATIF_DEPENSE`` (A, E, N, G: seed 001 l.4322; D: PRICE-CONTRACT), ``ENTENTE_PREALABLE``
-(seed 001 l.4476), ``PIECE_JUSTIFICATIVE`` (seed 001 l.1545), ``QUALITE_BENEFICIAIRE`` (00:
-seeds; others RULES-DIGEST §G, low confidence), ``MODE_SECURISATION`` (seed 001 l.4398,
-PROTOCOLS §1.5), ``INDICATEUR_TRAITEMENT_AMC`` (open list, see below), ``GESTION_AMC`` (seed
-001 l.911), ``TYPE_PAIEMENT`` (seed 001 l.5068), ``MODE_ADRI`` (seed 001 l.653–666).
+Lists (module attributes): ``NATURE_ASSURANCE`` (ids ``maladie|maternite|at|smg``, manuel eS-KAP+ +
+docs/rules.md §D.2), ``EXONERATION`` (0, 3, 4, 5, 7, 9: manuel eS-KAP+; docs/rules.md
+§D.2), ``PARCOURS`` (ids of docs/formats/price.md ``patient.parcours``; FSE letters of SNDS
+IR_QPE_V),
+``QUALIFICATIF_DEPENSE`` (A, E, N, G: manuel eS-KAP+; D: docs/formats/price.md),
+``ENTENTE_PREALABLE``
+(manuel eS-KAP+), ``PIECE_JUSTIFICATIVE`` (manuel eS-KAP+), ``QUALITE_BENEFICIAIRE`` (00:
+vendor manuals; others docs/rules.md §G, low confidence), ``MODE_SECURISATION`` (manuel eS-KAP+,
+docs/protocols.md §1.5), ``INDICATEUR_TRAITEMENT_AMC`` (open list, see below),
+``GESTION_AMC`` (manuel eS-KAP+), ``TYPE_PAIEMENT`` (manuel eS-KAP+), ``MODE_ADRI`` (manuel
+eS-KAP+).
 
 A list is *closed* (an unknown code is refused with a precise French message) unless it has a
 ``pattern``: the AMC *indicateur de traitement* is printed on attestations from a list that is
@@ -43,6 +46,7 @@ from openfse.referentials._dated import (
     format_date,
     parse_date,
     parse_optional_date,
+    period_of,
     read_data_rows,
 )
 
@@ -155,11 +159,7 @@ class CodeList:
 
     def items(self, on: date) -> list[CodeItem]:
         """The codes valid on ``on``, in the order of the data file (the pick-list order)."""
-        return [
-            item
-            for item in self._rows()
-            if item.start <= on and (item.end is None or on < item.end)
-        ]
+        return [item for item in self._rows() if period_of(item).covers(on)]
 
     def codes(self, on: date) -> list[str]:
         return [item.code for item in self.items(on)]

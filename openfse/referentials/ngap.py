@@ -5,7 +5,7 @@ value of the letter key* (``AMI 2`` = 2 × 3.15 €); majorations, travel allowa
 fixed value. The values change by convention or avenant on precise dates, so every lookup
 takes the date of care: ``G`` is 26.50 € on 21/12/2024 and 30.00 € from 22/12/2024.
 
-The table ``data/ngap.csv`` is curated by hand from RULES-DIGEST.md §0, A.1–A.9 and C (each row
+The table ``data/ngap.csv`` is curated by hand from docs/rules.md §0, A.1–A.9 and C (each row
 cites its public source and a confidence H/M/L). Rows of zone ``dom`` exist only where a
 different DOM value is published; elsewhere the métropole value applies in the DOM too.
 
@@ -85,7 +85,7 @@ class NgapKey:
     start: date  # inclusive
     end: date | None  # exclusive; None = still in force
     zone: str  # metropole | dom
-    confidence: str  # H | M | L (see RULES-DIGEST)
+    confidence: str  # H | M | L (see docs/rules.md)
     source: str  # URL
     note: str = ""
 

@@ -1,10 +1,10 @@
 """Professions and médecin spécialités, with their official codes.
 
-The eight professions openfse bills (ids of PRICE-CONTRACT.md ``profession``) carry the ANS/RPPS
+The eight professions openfse bills (ids of docs/formats/price.md ``profession``) carry the ANS/RPPS
 *code profession* (10 médecin, 60 infirmier…) and, for non-physicians, the SESAM-Vitale *code
 spécialité* of their activity (24 infirmier, 26 masseur-kinésithérapeute…, SNDS IR_ACT_V).
 Physicians carry the code of their spécialité (01 médecine générale, 12 pédiatrie…, SNDS
-IR_SPE_V) under the snake_case ids of PRICE-CONTRACT.md ``ps.specialite``.
+IR_SPE_V) under the snake_case ids of docs/formats/price.md ``ps.specialite``.
 
 These lists do not change with the date of care, so the lookups take no date.
 
@@ -36,7 +36,7 @@ __all__ = [
     "specialites",
 ]
 
-# The exact API ids (PRICE-CONTRACT.md); the data file must hold exactly these.
+# The exact API ids (docs/formats/price.md); the data file must hold exactly these.
 PROFESSION_IDS: tuple[str, ...] = (
     "medecin",
     "infirmier",
@@ -119,7 +119,7 @@ def _specialites() -> tuple[dict[str, Specialite], dict[str, Specialite]]:
 
 
 def professions() -> list[Profession]:
-    """The eight professions, in the order of PRICE-CONTRACT.md."""
+    """The eight professions, in the order of docs/formats/price.md."""
     table = _professions()
     return [table[ident] for ident in PROFESSION_IDS]
 

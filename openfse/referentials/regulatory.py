@@ -4,7 +4,7 @@ Each parameter is a decimal value valid over a period, with its public source an
 level (H official or concordant sources, M one good secondary source, L inferred — verify
 before relying on it), read from ``data/regulatory.csv`` through the shared
 :class:`~openfse.referentials._dated.DatedTable` mechanism. Examples of what changes with the
-date of care (RULES-DIGEST §0, D):
+date of care (docs/rules.md §0, D):
 
 - participation forfaitaire 1 € → 2 € on 15/05/2024; franchise 0.50 € → 1 € on 31/03/2024;
 - forfait « actes lourds » 18 € → 24 € on 01/01/2019 (threshold 120 € or coefficient 60);
@@ -54,7 +54,7 @@ __all__ = [
 
 DATA_FILE = "regulatory.csv"
 
-# Professions whose AMO rate the data file must give (PRICE-CONTRACT `profession` values).
+# Professions whose AMO rate the data file must give (docs/formats/price.md `profession` values).
 PROFESSIONS = (
     "medecin",
     "infirmier",

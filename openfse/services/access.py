@@ -1,13 +1,17 @@
 """Who may do what: the role policy, one table for the UI and the API alike.
 
 Issue 8: « titulaire, remplaçant, secrétaire, admin … signing needs the CPS … a remplaçant only
-on their days … the API enforces the same rules as the UI ». Seeds 001/003: the secrétariat
-prepares (patients, payments) but never signs; the admin keeps the settings.
+on their days … the API enforces the same rules as the UI ». Manuel eS-KAP+, guide LOGOSw: the
+secrétariat prepares (patients, payments) but never signs; the admin keeps the settings.
 
 A request is mapped to one :class:`Permission` by :data:`ROUTE_RULES` (first match wins; a
 route no rule names needs only a logged-in user), then :func:`check` says yes or raises
 :class:`Forbidden` with a French message. Pure apart from :func:`replaces_on`, which reads the
 remplaçant's calendar in an open unit of work.
+
+A remplaçant works in the cabinet only on the days of his calendar: off those days he reaches
+neither the patient files nor payments, billing or signing (:data:`CALENDAR_BOUND`; issue 12,
+finding 12). The README's role table is :func:`role_table`, and a test holds them together.
 """
 
 from __future__ import annotations
@@ -30,9 +34,11 @@ __all__ = [
     "Forbidden",
     "Permission",
     "RouteRule",
+    "CALENDAR_BOUND",
     "check",
     "permission_for",
     "replaces_on",
+    "role_table",
 ]
 
 
@@ -48,13 +54,17 @@ class Permission(StrEnum):
 
 _CARE = frozenset({Permission.LOGGED_IN, Permission.PATIENTS, Permission.PAYMENTS})
 
-# The policy. A remplaçant's BILL/SIGN is further limited to his calendar days (check()).
+# The policy. A remplaçant's permissions but LOGGED_IN hold only on his calendar days (check()).
 ROLE_PERMISSIONS: dict[UserRole, frozenset[Permission]] = {
     UserRole.TITULAIRE: frozenset(Permission),
     UserRole.REMPLACANT: _CARE | {Permission.BILL, Permission.SIGN},
     UserRole.SECRETAIRE: _CARE,  # prepares, never validates nor signs
     UserRole.ADMIN: frozenset({Permission.LOGGED_IN, Permission.SETTINGS, Permission.JOURNAL}),
 }
+# What a remplaçant may do only on a day of his calendar (README « Sécurité »: « remplaçant
+# (care and billing, only on the days of his calendar) »).
+CALENDAR_BOUND = frozenset({Permission.PATIENTS, Permission.PAYMENTS, Permission.BILL,
+                            Permission.SIGN})
 
 _UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _ANY = frozenset({"GET", "HEAD", "OPTIONS"}) | _UNSAFE
@@ -85,6 +95,9 @@ ROUTE_RULES: tuple[RouteRule, ...] = (
     _rule(_UNSAFE, r"^/factures/\d+/paiements(/.*)?$", Permission.PAYMENTS),
     _rule(_UNSAFE, r"^/factures(/.*)?$", Permission.BILL),
     _rule(_ANY, r"^/factures(/.*)?$", Permission.PATIENTS),
+    # télétransmission: its settings (delays, the insurers' mailbox) are the cabinet's
+    # settings (issue 12: a remplaçant redirected the lots to any address)
+    _rule(_UNSAFE, r"^/teletransmission/reglages$", Permission.SETTINGS),
     # télétransmission: building, sending, fetching and handling rejects is billing work
     _rule(_UNSAFE, r"^(/api/transmission|/teletransmission)(/.*)?$", Permission.BILL),
     _rule(_ANY, r"^(/api/transmission|/teletransmission)(/.*)?$", Permission.PATIENTS),
@@ -161,19 +174,57 @@ def check(
 ) -> None:
     """Raise :class:`Forbidden` unless ``user`` holds ``permission``.
 
-    ``on_calendar_day`` is :func:`replaces_on` for today — asked only of a remplaçant billing
-    or signing (issue 5/8: « a remplaçant can bill only on their calendar days »).
+    ``on_calendar_day`` is :func:`replaces_on` for today — asked only of a remplaçant, for a
+    permission of :data:`CALENDAR_BOUND` (issue 5/8/12: « a remplaçant can bill only on their
+    calendar days »; README: care and billing only on those days).
     """
     if permission not in ROLE_PERMISSIONS[user.role]:
         raise Forbidden(_REFUSALS.get(permission, "Accès refusé."))
     if permission is Permission.SIGN and not user.can_sign:
         raise Forbidden(_REFUSALS[Permission.SIGN])
-    if (
-        user.role is UserRole.REMPLACANT
-        and permission in (Permission.BILL, Permission.SIGN)
-        and not on_calendar_day
-    ):
+    if needs_calendar_day(user, permission) and not on_calendar_day:
+        doing = ("facturer" if permission in (Permission.BILL, Permission.SIGN)
+                 else "accéder aux dossiers des patients et aux règlements")
         raise Forbidden(
-            "Vous ne pouvez facturer que les jours de remplacement inscrits à votre calendrier.",
+            f"Vous ne pouvez {doing} que les jours de remplacement inscrits à votre "
+            "calendrier.",
             code="not_a_replacement_day",
         )
+
+
+def needs_calendar_day(user: SessionUser, permission: Permission) -> bool:
+    """Must the remplaçant's calendar hold today for ``user`` to use ``permission``?"""
+    return user.role is UserRole.REMPLACANT and permission in CALENDAR_BOUND
+
+
+# --------------------------------------------------------------------------- README table
+
+_ROLE_NAMES = {UserRole.TITULAIRE: "titulaire", UserRole.REMPLACANT: "remplaçant",
+               UserRole.SECRETAIRE: "secrétaire", UserRole.ADMIN: "admin"}
+_PERMISSION_NAMES = {
+    Permission.PATIENTS: "patient files",
+    Permission.PAYMENTS: "payments",
+    Permission.BILL: "validate, cancel, lots",
+    Permission.SIGN: "sign (CPS log-in)",
+    Permission.SETTINGS: "settings, professionals",
+    Permission.JOURNAL: "journal",
+}
+
+
+def role_table() -> str:
+    """The policy as the Markdown table of the README's « Sécurité » section (a test checks
+    that the README holds exactly this table)."""
+    columns = list(_PERMISSION_NAMES)
+    lines = ["| role | " + " | ".join(_PERMISSION_NAMES[p] for p in columns) + " |",
+             "| --- |" + " --- |" * len(columns)]
+    for role in UserRole:
+        cells = []
+        for permission in columns:
+            if permission not in ROLE_PERMISSIONS[role]:
+                cells.append("no")
+            elif role is UserRole.REMPLACANT and permission in CALENDAR_BOUND:
+                cells.append("calendar days")
+            else:
+                cells.append("yes")
+        lines.append(f"| {_ROLE_NAMES[role]} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)

@@ -1,4 +1,4 @@
-"""The conventions offered on the invoice for the chosen mutuelle (issue 6, seed 001 l.4712:
+"""The conventions offered on the invoice for the chosen mutuelle (issue 6, manuel eS-KAP+:
 « Lorsque le logiciel interroge l'annuaire Inter-AMC, il récupère les informations liées aux
 conventions en vigueur. S'il échoue il récupère depuis les tables de convention. Une liste
 présente les conventions identifiées, permettant au professionnel de sélectionner la

@@ -1,21 +1,21 @@
 """Mutuelles (AMC contracts) of a patient: the « fiche mutuelle » and what the desk does with it.
 
-The fiche follows seed 001 (« Ajout mutuelle », l.2001-2246) and seed 004 (LOGOSw
-« Complémentaire AMC », l.516-1720):
+The fiche follows manuel eS-KAP+ (« Ajout mutuelle ») and dossier LOGOSw (« Complémentaire
+AMC »):
 
 - **Général**: organism (picked in the cabinet's AMC list or created inline), numéro AMC, name,
   pièce justificative des droits, gestion séparée / unique, tiers payant, n° de contrat;
-- **Période des droits**, with « Définir l'année en cours » (01/01–31/12, seed 001 l.2062);
+- **Période des droits**, with « Définir l'année en cours » (01/01–31/12, manuel eS-KAP+);
 - **Paramètres** printed on the attestation de tiers payant: n° adhérent, type de convention,
   critère secondaire de routage (CSR), indicateur de traitement, date de référence;
 - **Aiguillage STS**: code aiguillage, type de contrat (89 = C2S), n° d'organisme complémentaire,
   code routage, hôte, domaine;
 - **Formule complémentaire** and its parameter (``openfse.referentials.amc_formulas``);
-- **Contrat responsable 100 % Santé** (seed 004 l.894: « R ☒ Contrat responsable 100% Santé »).
+- **Contrat responsable 100 % Santé** (dossier LOGOSw: « R ☒ Contrat responsable 100% Santé »).
 
-Shortcuts pre-fill the special situations of seed 004 (C2S managed by the caisse or by an
+Shortcuts pre-fill the special situations of dossier LOGOSw (C2S managed by the caisse or by an
 organism, AME, sortants de C2S, régime mahorais). A mutuelle read from the carte Vitale is read
-only: « Dupliquer » makes an editable copy (seed 001 l.2415-2426). Closed rights are renewed by
+only: « Dupliquer » makes an editable copy (manuel eS-KAP+). Closed rights are renewed by
 a new period, the old one kept as history. Every change is journaled in its unit of work.
 
 Input comes as a mapping of field name → value (form strings, or JSON values from the API);
@@ -29,18 +29,25 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal, InvalidOperation
-from enum import StrEnum
-from typing import Any
 
 from openfse.adapters.teleservices.attestation_format import AttestationError
+from openfse.domain.coverage import (
+    AmcSituation,
+    RightsState,
+    current_year,
+    formula_refusal,
+    renewal_period,
+    rights_state,
+    situation_of,
+)
 from openfse.domain.rights import AmcAttestation
-from openfse.errors import Conflict, InvalidInput, NotFound
+from openfse.errors import Conflict, FormErrors, InvalidInput, NotFound
 from openfse.ids import amc as amc_id
 from openfse.ids.exceptions import ValidationError as IdValidationError
 from openfse.money import ZERO
-from openfse.referentials import amc_formulas, codes, organisms
+from openfse.referentials import amc_formulas, codes
 from openfse.services import teleservices
 from openfse.store.journal import JournalAction
 from openfse.store.models import AmcCoverage, AmcGestion, AmcOrganism, DataSource, Patient
@@ -90,7 +97,7 @@ __all__ = [
 
 FormValues = dict[str, str]
 
-# « Date de référence » of the fiche (seed 001 l.2171-2178): the date the AMC rights are
+# « Date de référence » of the fiche (manuel eS-KAP+): the date the AMC rights are
 # checked at. Stored as these words (no public SESAM-Vitale code list in the corpus).
 REFERENCE_DATES: tuple[tuple[str, str], ...] = (
     ("execution", "Date d'exécution de la séance"),
@@ -109,100 +116,10 @@ _MAX_PARAMETER_DECIMALS = 2  # the column keeps 2 decimals (ScaledDecimal(2))
 
 
 # --------------------------------------------------------------------------- situations
+# The rules (situations, rights states, periods) are domain/coverage.py's; the names stay
+# importable from here for the screens.
 
-
-class Situation(StrEnum):
-    """What kind of complementary cover a contract is (drives pricing and the form's rules)."""
-
-    MUTUELLE = "mutuelle"
-    C2S = "c2s"  # complémentaire santé solidaire: type de contrat 89 (seed 001 l.907)
-    AME = "ame"  # aide médicale de l'État, n° 75500017 (seed 004 l.1299, l.1368)
-    SORTANT_C2S = "sortant_c2s"  # 55555551: tiers payant on the AMO part only (seed 004 l.1565)
-    REGIME_MAHORAIS = "regime_mahorais"  # 97900062 (seed 004 l.1648)
-
-    @property
-    def label(self) -> str:
-        return _SITUATION_LABELS[self]
-
-
-_SITUATION_LABELS = {
-    Situation.MUTUELLE: "Mutuelle",
-    Situation.C2S: "C2S",
-    Situation.AME: "AME",
-    Situation.SORTANT_C2S: "Sortant de C2S",
-    Situation.REGIME_MAHORAIS: "Régime mahorais",
-}
-_C2S_NUMBERS = frozenset({"99999997", "88888888"})  # openfse.ids.amc.SPECIAL_NUMBERS
-_SORTANT_C2S_NUMBER = "55555551"
-
-
-def situation_of(amc_number: str, contract_type: str | None) -> Situation:
-    """The situation of a contract from its numéro AMC and type de contrat.
-
-    C2S: type de contrat 89 (seed 001 l.907 « valeur 89 réservé C2S »), or the C2S numbers
-    99999997 (managed by the caisse) / 88888888 (by an organism, seed 004 l.1517-1527). AME and
-    régime mahorais: the kind of the shipped AMC list (``referentials.organisms``).
-    """
-    number = amc_number.strip().lstrip("0").rjust(8, "0")
-    if contract_type == amc_id.C2S_TYPE_CONTRAT or number in _C2S_NUMBERS:
-        return Situation.C2S
-    if number == _SORTANT_C2S_NUMBER:
-        return Situation.SORTANT_C2S
-    known = organisms.find_amc(amc_number)
-    if known is not None and known.kind == "ame":
-        return Situation.AME
-    if known is not None and known.kind == "regime_mahorais":
-        return Situation.REGIME_MAHORAIS
-    return Situation.MUTUELLE
-
-
-# --------------------------------------------------------------------------- rights period
-
-
-class RightsState(StrEnum):
-    OUVERTS = "ouverts"
-    FERMES = "fermes"  # shown « Droits fermés » with « Renouveler »
-    A_VENIR = "a_venir"
-
-    @property
-    def label(self) -> str:
-        return _STATE_LABELS[self]
-
-
-_STATE_LABELS = {
-    RightsState.OUVERTS: "Droits ouverts",
-    RightsState.FERMES: "Droits fermés",
-    RightsState.A_VENIR: "Droits à venir",
-}
-
-
-def rights_state(start: date | None, end: date | None, on: date) -> RightsState:
-    """Open, closed or future on ``on`` (an open bound is unlimited)."""
-    if end is not None and end < on:
-        return RightsState.FERMES
-    if start is not None and start > on:
-        return RightsState.A_VENIR
-    return RightsState.OUVERTS
-
-
-def current_year(on: date) -> tuple[date, date]:
-    """« Définir l'année en cours comme période de droits » (seed 001 l.2062): 01/01–31/12."""
-    return date(on.year, 1, 1), date(on.year, 12, 31)
-
-
-def renewal_period(end: date | None, on: date) -> tuple[date, date]:
-    """The default period of a renewal: the current year, starting the day after the old
-    period when that ended during the current year (periods never overlap).
-
-    >>> renewal_period(date(2025, 12, 31), date(2026, 11, 23))
-    (datetime.date(2026, 1, 1), datetime.date(2026, 12, 31))
-    >>> renewal_period(date(2026, 6, 30), date(2026, 11, 23))
-    (datetime.date(2026, 7, 1), datetime.date(2026, 12, 31))
-    """
-    start, year_end = current_year(on)
-    if end is not None and end >= start:
-        start = end + timedelta(days=1)
-    return start, year_end
+Situation = AmcSituation
 
 
 # --------------------------------------------------------------------------- the fiche
@@ -251,21 +168,8 @@ class AmcCoverageData:
 FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in fields(AmcCoverageData))
 
 
-class AmcCoverageInvalid(InvalidInput):
-    """The fiche has problems; ``errors`` maps each field to its French message."""
-
-    code = "invalid_amc_coverage"
-
-    def __init__(self, errors: Mapping[str, str]) -> None:
-        self.errors = dict(errors)
-        details = " ".join(self.errors.values())
-        super().__init__(
-            f"Fiche mutuelle à corriger : {details}",
-            field=next(iter(self.errors), None),
-        )
-
-    def as_dict(self) -> dict[str, Any]:
-        return {**super().as_dict(), "errors": self.errors}
+# The fiche has problems: the one form-error type (``errors``: field → French message).
+AmcCoverageInvalid = FormErrors
 
 
 def _form_text(value: object) -> str:
@@ -481,7 +385,7 @@ def _csr(check: _Checker) -> str | None:
 
 
 def _contract_type(check: _Checker) -> str | None:
-    # « Type contrat (valeur 89 réservé C2S) » (seed 001 l.907); ACORIS has type 0 (l.909).
+    # « Type contrat (valeur 89 réservé C2S) » (manuel eS-KAP+); ACORIS has type 0 there.
     return check.text(
         "contract_type",
         "Type de contrat",
@@ -537,46 +441,27 @@ def _formula(check: _Checker, situation: Situation) -> tuple[str | None, Decimal
                 "Paramètre saisi sans formule : choisissez la formule de la carte de tiers payant.",
             )
         return None, None
-    if situation in (Situation.AME, Situation.SORTANT_C2S):
-        # AME: 100 % of the tarif paid by the AMO (seed 004 l.1399-1404); sortant de C2S
-        # 55555551: no complementary cover (seed 004 l.1565-1571). No formula to apply.
-        check.fail(
-            "formula_code",
-            f"{situation.label} : pas de formule complémentaire — " + _NO_FORMULA_REASON[situation],
-        )
+    refused = formula_refusal(situation, code)  # the situation's rule (domain/coverage.py)
+    if refused is not None:
+        check.fail("formula_code", refused)
         return None, None
     try:
         chosen = amc_formulas.formula(code)
     except InvalidInput as error:
         check.fail("formula_code", error.message)
         return None, None
-    if situation is Situation.C2S and chosen.code != _C2S_FORMULA:
-        check.fail(
-            "formula_code",
-            "C2S : la part complémentaire est le ticket modérateur "
-            f"jusqu'au tarif, formule {_C2S_FORMULA} (100 % TR - MRO).",
-        )
-        return None, None
     parameter = _parameter(check, raw_parameter)
     if "formula_parameter" in check.errors:
         return chosen.code, None
     try:
         # The engine's own check of the parameter (required, forbidden, bounds): the amounts
-        # are irrelevant here, the call only validates (RULES-DIGEST §E).
+        # are irrelevant here, the call only validates (docs/rules.md §E).
         amc_formulas.evaluate(chosen.code, dr=ZERO, mro=ZERO, tr=ZERO, parameter=parameter)
     except InvalidInput as error:
         check.fail("formula_parameter", error.message)
         return chosen.code, None
     # A formula without parameter stores none (its percentage is fixed, e.g. 052 = 100 % TM).
     return chosen.code, parameter if chosen.takes_parameter else None
-
-
-_C2S_FORMULA = "029"  # as openfse.domain.pricing.amc.C2S_FORMULA
-_NO_FORMULA_REASON = {
-    Situation.AME: "l'Assurance Maladie prend en charge 100 % du tarif de responsabilité.",
-    Situation.SORTANT_C2S: "le patient n'a pas de couverture complémentaire (tiers payant sur "
-    "la part obligatoire seulement).",
-}
 
 
 def _parameter(check: _Checker, raw: str) -> Decimal | None:
@@ -603,9 +488,9 @@ def _parameter(check: _Checker, raw: str) -> Decimal | None:
 def blank_form() -> FormValues:
     """A new fiche: gestion séparée, pièce « attestation », tiers payant, responsable, séance.
 
-    Defaults as on the seed screens: « ☒ Gestion séparée » and « Attestation Papier » (seed 001
-    l.2055-2061), « Hors tiers payant ☐ » and « R ☒ Contrat responsable 100% Santé » (seed 004
-    l.892-894), « Date d'exécution de la séance » (seed 001 l.2095).
+    Defaults as on the manuals' screens: « ☒ Gestion séparée » and « Attestation Papier » (manuel
+    eS-KAP+, « Mutuelle »), « Hors tiers payant ☐ » and « R ☒ Contrat responsable 100% Santé »
+    (dossier LOGOSw), « Date d'exécution de la séance » (manuel eS-KAP+).
     """
     values = {name: "" for name in FIELD_NAMES}
     values.update(
@@ -625,7 +510,7 @@ def apply_current_year(values: Mapping[str, str], on: date) -> FormValues:
 
 @dataclass(frozen=True, slots=True)
 class Shortcut:
-    """A special situation of seed 004 and the fields it pre-fills."""
+    """A special situation of dossier LOGOSw and the fields it pre-fills."""
 
     key: str
     label: str
@@ -641,7 +526,8 @@ SHORTCUTS: tuple[Shortcut, ...] = (
         "Complémentaire santé solidaire gérée par le régime obligatoire : gestion unique, "
         "tiers payant intégral, type de contrat 89 ; la C2S paie le ticket modérateur jusqu'au "
         "tarif (formule 029).",
-        "seed 004 l.1164-1178 et l.1517-1527 (99999997) ; seed 001 l.907 (type 89)",
+        "LOGOSw, « Dossier du patient » (99999997) ; eS-KAP+, « Type contrat (valeur 89 réservé "
+        "C2S) »",
         {
             "amc_number": "99999997",
             "amc_name": "Complémentaire santé solidaire gérée par le régime obligatoire",
@@ -657,7 +543,8 @@ SHORTCUTS: tuple[Shortcut, ...] = (
         "C2S gérée par un organisme",
         "Complémentaire santé solidaire gérée par un organisme complémentaire en gestion "
         "unique : type de contrat 89, tiers payant intégral, formule 029.",
-        "seed 004 l.1229-1240 et l.1521-1527 (88888888) ; seed 001 l.907 (type 89)",
+        "LOGOSw, « Dossier du patient » (88888888) ; eS-KAP+, « Type contrat (valeur 89 réservé "
+        "C2S) »",
         {
             "amc_number": "88888888",
             "amc_name": "Complémentaire santé solidaire gérée par un organisme complémentaire",
@@ -675,7 +562,7 @@ SHORTCUTS: tuple[Shortcut, ...] = (
         "charge 100 % du tarif de responsabilité, en tiers payant, sans formule "
         "complémentaire ; les dépassements restent à la charge du patient. Saisissez la "
         "période « Droits AME du … au … » de la carte AME.",
-        "seed 004 l.1292-1300 (carte AME : n° 75500017, code contrat 04) et l.1399-1404",
+        "LOGOSw, « Dossier du patient » (carte AME : n° 75500017, code contrat 04)",
         {
             "amc_number": "75500017",
             "amc_name": "Aide médicale de l'État (AME)",
@@ -694,7 +581,7 @@ SHORTCUTS: tuple[Shortcut, ...] = (
         "la part obligatoire seulement ; la part complémentaire, la participation forfaitaire "
         "et les franchises sont à régler par le patient. S'il présente l'attestation d'une "
         "mutuelle, ajoutez-la en plus.",
-        "seed 004 l.1484-1491 et l.1565-1581",
+        "LOGOSw, « Dossier du patient »",
         {
             "amc_number": "55555551",
             "amc_name": "Sortant de C2S (tiers payant AMO seul)",
@@ -711,7 +598,7 @@ SHORTCUTS: tuple[Shortcut, ...] = (
         "Régime mahorais : la CSSM rembourse aux mêmes taux qu'en métropole ; le ticket "
         "modérateur peut être pris en charge par la complémentaire : choisissez sa formule. "
         "Numéro 97900062 proposé par le logiciel LOGOSw, à confirmer.",
-        "seed 004 l.1648-1656",
+        "LOGOSw, « Dossier du patient »",
         {
             "amc_number": "97900062",
             "amc_name": "Régime mahorais (part complémentaire)",
@@ -866,7 +753,7 @@ def _organism_by_number(uow: UnitOfWork, number: str) -> AmcOrganism | None:
 
 
 def search_organisms(uow: UnitOfWork, text: str, *, limit: int = 15) -> list[OrganismChoice]:
-    """The pick-list (« Recherche A>Z », seed 001 l.880-885): the repository's search (name
+    """The pick-list (« Recherche A>Z », manuel eS-KAP+): the repository's search (name
     prefix), and the organism whose number is exactly the digits typed (from the attestation,
     with or without its leading zeros)."""
     with uow:
@@ -934,7 +821,7 @@ class AmcCoverageView:
 
     @property
     def read_only(self) -> bool:
-        """Read from the carte Vitale: not edited, duplicated (seed 001 l.2415)."""
+        """Read from the carte Vitale: not edited, duplicated (manuel eS-KAP+)."""
         return self.source is DataSource.VITALE
 
     @property
@@ -1079,7 +966,7 @@ def update(
 
 
 def delete(uow: UnitOfWork, patient_id: int, coverage_id: int) -> None:
-    """« Supprimer la mutuelle sélectionnée » (seed 001 l.2451-2465), journaled."""
+    """« Supprimer la mutuelle sélectionnée » (manuel eS-KAP+), journaled."""
     with uow:
         row = _owned(uow, patient_id, coverage_id)
         uow.journal_change(row, JournalAction.DELETE, summary="mutuelle supprimée")
@@ -1099,7 +986,7 @@ def _copy(
 
 def duplicate(uow: UnitOfWork, patient_id: int, coverage_id: int, *, on: date) -> AmcCoverageView:
     """« Dupliquer mutuelle »: an identical, editable (typed) copy — the way to change a
-    mutuelle read from the carte Vitale (seed 001 l.2415-2426)."""
+    mutuelle read from the carte Vitale (manuel eS-KAP+)."""
     with uow:
         row = _owned(uow, patient_id, coverage_id)
         data = _view(row, on).data

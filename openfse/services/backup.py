@@ -4,20 +4,24 @@ Health and billing data must never be lost nor read by the wrong person, hence:
 
 - a backup is one file (``openfse.adapters.backup.container``): header + the database, made
   while the application runs (SQLite online backup, ``pg_dump`` on a synchronized snapshot),
-  checked (``PRAGMA integrity_check``), fingerprinted row by row, optionally encrypted
+  checked (``PRAGMA integrity_check``, and the immutability guards of the journal and of
+  validated invoices must be in place: ``openfse.store.guards``), fingerprinted row by row,
+  optionally encrypted
   (scrypt + AES-256-GCM), created 0600 in a 0700 directory; the default directory keeps the
   last ``keep`` backups;
 - a restore checks everything before touching the database — the file (whole, unchanged,
   right passphrase), the schema revision (an older one is upgraded after the restore, a newer
-  one refused), the database kind —, refuses to replace data without ``force``, saves the
-  data it is about to replace (safety backup), installs atomically, and verifies the restored
-  rows against the fingerprint taken at backup time.
+  one refused), the database kind, the immutability guards of the restored database —,
+  refuses to replace data without ``force``, saves the data it is about to replace (safety
+  backup), installs atomically, and verifies the restored rows against the fingerprint taken
+  at backup time.
 
-Order of a SQLite restore: extract → integrity check → fingerprint check → upgrade (all on a
-private copy) → safety backup → one atomic install. A failure at any step leaves the live
-database as it was. PostgreSQL: extract → safety backup → one-transaction restore → fingerprint
-check → upgrade (see ``RestoreVerificationFailed`` and ``SchemaUpgradeFailed`` for the two
-steps that come after the commit).
+Order of a SQLite restore: extract → integrity check → fingerprint check → upgrade → guards
+check (all on a private copy) → safety backup → one atomic install. A failure at any step
+leaves the live database as it was. PostgreSQL: extract → safety backup → one-transaction
+restore (row counts and, for a backup at the latest schema, guards checked before it commits)
+→ fingerprint check → upgrade → guards check (see ``RestoreVerificationFailed``,
+``SchemaUpgradeFailed`` and ``DatabaseUnguarded`` for the steps that come after the commit).
 """
 
 from __future__ import annotations
@@ -25,7 +29,6 @@ from __future__ import annotations
 import re
 import shutil
 import tempfile
-import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -57,6 +60,7 @@ from openfse.adapters.backup.errors import (
     DatabaseKindMismatch,
     DatabaseMissing,
     DatabaseNotEmpty,
+    DatabaseUnguarded,
     PassphraseRequired,
     RestoreVerificationFailed,
     SchemaTooNew,
@@ -64,9 +68,16 @@ from openfse.adapters.backup.errors import (
 )
 from openfse.adapters.backup.fingerprint import differences, fingerprint, row_counts
 from openfse.config import Settings
+from openfse.domain.clock import system_time
 from openfse.errors import InvalidInput
+from openfse.store import files, guards
 from openfse.store.db import check_url, make_engine
-from openfse.store.migrations import MIGRATIONS_DIR, alembic_config, current_revision
+from openfse.store.migrations import (
+    MIGRATIONS_DIR,
+    alembic_config,
+    current_revision,
+    head_revision,
+)
 
 BACKUP_DIRECTORY = "backups"
 DEFAULT_KEEP = 30  # a month of daily backups
@@ -153,14 +164,16 @@ def create_backup(settings: Settings, *, output: Path | None = None,
     if passphrase is not None:
         crypto.require_strong(passphrase)
     return _backup(settings, output=output, passphrase=passphrase, keep=keep,
-                   moment=now or datetime.now(UTC), kdf=kdf, pg_bin=pg_bin)
+                   moment=now or system_time(), kdf=kdf, pg_bin=pg_bin)
 
 
 def _backup(settings: Settings, *, output: Path | None, passphrase: str | None, keep: int,
             moment: datetime, kdf: crypto.ScryptParams, pg_bin: Path | None,
             label: str = "") -> BackupReport:
     kind = _kind(settings)
-    directory = private_directory(output.parent if output else default_backup_dir(settings))
+    # The default directory is ours: made private even if an older version left it open.
+    directory = (private_directory(output.parent) if output is not None
+                 else files.private_directory(default_backup_dir(settings)))
     path = output if output is not None else _free_name(directory, moment, label)
     if path.exists():
         raise BackupFileExists(f"{path} existe déjà : choisissez un autre nom de fichier.",
@@ -181,6 +194,7 @@ def _sqlite_snapshot(settings: Settings, payload: Path, moment: datetime) -> Sna
     version = sqlite.copy_online(sqlite.database_path(settings.database_url), payload)
     with sqlite.reading(payload) as connection:
         revision = current_revision(connection)
+        _require_guards(connection, revision)
         tables = fingerprint(connection)
     return Snapshot(database="sqlite", payload_format=sqlite.PAYLOAD_FORMAT,
                     schema_revision=revision, created_at=moment, openfse_version=__version__,
@@ -199,13 +213,33 @@ def _postgres_snapshot(settings: Settings, payload: Path, moment: datetime,
             # pg_dump reads the snapshot this transaction exports: the archive, the
             # revision and the fingerprint below all describe the same instant.
             exported = connection.exec_driver_sql("SELECT pg_export_snapshot()").scalar_one()
-            postgres.dump(target, pg_dump, payload, snapshot=str(exported))
             revision = current_revision(connection)
+            _require_guards(connection, revision)
+            postgres.dump(target, pg_dump, payload, snapshot=str(exported))
             tables = fingerprint(connection)
     return Snapshot(database="postgresql", payload_format=postgres.PAYLOAD_FORMAT,
                     schema_revision=revision, created_at=moment, openfse_version=__version__,
                     source_versions={"server": f"{major}.{minor}", "pg_dump": pg_dump.version},
                     tables=tables)
+
+
+def _require_guards(connection: Connection, revision: str | None) -> None:
+    """No backup of a database whose journal and validated invoices lost their guards (a
+    database at an older schema has the guards of its revision: each table needs one)."""
+    missing = guards.missing_guards(connection, exact=revision == head_revision())
+    if missing:
+        raise DatabaseUnguarded(
+            "Sauvegarde refusée : les protections qui empêchent de modifier ou d'effacer le "
+            f"journal et les factures validées sont absentes ou désactivées "
+            f"({guards.describe(missing)}). Lancez « openfse init » pour le diagnostic.")
+
+
+def _require_restored_guards(connection: Connection, file: Path) -> None:
+    missing = guards.missing_guards(connection)
+    if missing:
+        raise DatabaseUnguarded(
+            f"{file.name} : la base restaurée n'a pas les protections qui empêchent de modifier "
+            f"ou d'effacer le journal et les factures validées ({guards.describe(missing)}).")
 
 
 def rotate_backups(directory: Path, keep: int) -> tuple[Path, ...]:
@@ -265,7 +299,7 @@ def restore_backup(settings: Settings, file: Path, *, passphrase: str | None = N
             "La base contient déjà des données (" + _describe_rows(current) + ") : la "
             "restauration les remplacerait. Relancez avec --force pour les remplacer (elles "
             "seront d'abord sauvegardées).", field="force")
-    moment = now or datetime.now(UTC)
+    moment = now or system_time()
 
     def save_current() -> Path | None:
         if not (current and safety_backup):
@@ -299,6 +333,8 @@ def _restore_sqlite(settings: Settings, file: Path, passphrase: str | None,
         if upgrade_to is not None:
             _upgrade(sqlite.sqlite_url(prepared), migrations_dir, header)
             sqlite.use_rollback_journal(prepared)
+        with sqlite.reading(prepared) as connection:
+            _require_restored_guards(connection, file)
         saved = save_current()
         sqlite.install(prepared, target)
     return header, saved
@@ -317,7 +353,11 @@ def _restore_postgres(settings: Settings, file: Path, header: BackupHeader,
         header = extract_payload(file, archive, passphrase=passphrase)
         saved = save_current()
         expected = {table: f.rows for table, f in (header.snapshot.tables or {}).items()}
-        postgres.restore(target, pg_restore, psql, archive, work, expected_rows=expected)
+        # At the latest schema, the guards are checked before the restore commits; an older
+        # backup gets them from the upgrade, checked after it.
+        triggers = guards.required_triggers("postgresql") if upgrade_to is None else None
+        postgres.restore(target, pg_restore, psql, archive, work, expected_rows=expected,
+                         required_triggers=triggers)
     # Row counts were checked inside the restoring transaction; the full digest can only be
     # checked after the commit: a difference here cannot be rolled back — say where the
     # replaced data went.
@@ -325,6 +365,12 @@ def _restore_postgres(settings: Settings, file: Path, header: BackupHeader,
         _verify(header, connection, file, restored=True, safety_backup=saved)
     if upgrade_to is not None:
         _upgrade(settings.database_url, migrations_dir, header)
+        with _postgres(settings) as connection:
+            try:
+                _require_restored_guards(connection, file)
+            except DatabaseUnguarded as error:
+                where = f" Les données remplacées sont dans {saved}." if saved else ""
+                raise DatabaseUnguarded(f"{error.message} Ne l'utilisez pas.{where}") from None
     return header, saved
 
 
@@ -443,7 +489,7 @@ def sweep_stale_scratch(directory: Path) -> tuple[Path, ...]:
     """Remove what a backup or restore killed mid-way left in ``directory`` — scratch
     directories and half-written files, which may hold a plain copy of the database — once
     older than ``STALE_AFTER_S`` (younger ones may belong to a run in progress)."""
-    limit = time.time() - STALE_AFTER_S
+    limit = system_time().timestamp() - STALE_AFTER_S
     swept: list[Path] = []
     for path in [*directory.glob(f"{WORKDIR_PREFIX}*"), *directory.glob(".*.partial")]:
         try:

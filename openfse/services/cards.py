@@ -17,7 +17,6 @@ from pathlib import Path
 from openfse.adapters.cards.errors import (
     CardExpired,
     CpsRequired,
-    UnknownCardBackend,
 )
 from openfse.adapters.cards.port import ApcvProvider, ApcvSource, CardReader
 from openfse.config import Settings
@@ -38,8 +37,6 @@ __all__ = [
     "FindPatient",
     "VitaleReading",
     "authenticate_cps",
-    "make_apcv_provider",
-    "make_card_reader",
     "read_apcv_with_status",
     "read_vitale_with_status",
     "sign_with_cps",
@@ -67,8 +64,8 @@ class VitaleReading:
 
     @property
     def adri_required(self) -> bool:
-        # ApCV: "l'appel ADRI est systématique, quel que soit le choix effectué" (seed 001
-        # l.666). For a physical card the user's ADRi preference decides (should_call_adri).
+        # ApCV: "l'appel ADRI est systématique, quel que soit le choix effectué" (manuel
+        # eS-KAP+). For a physical card the user's ADRi preference decides (should_call_adri).
         return self.source is PatientSource.APPLI_CARTE_VITALE
 
 
@@ -76,8 +73,8 @@ class VitaleReading:
 
 
 def authenticate_cps(reader: CardReader, pin: str, *, today: date | None = None) -> CpsCard:
-    """Opening of the day: read the holder and the situations, check the code porteur (seed
-    003 "le code confidentiel de la CPS est saisi pour s'identifier → la CPS est lue").
+    """Opening of the day: read the holder and the situations, check the code porteur (guide
+    LOGOSw "le code confidentiel de la CPS est saisi pour s'identifier → la CPS est lue").
 
     With ``today``, an expired CPS is refused (:class:`CardExpired`) before its code is typed.
     Raises the port's errors: :class:`PinIncorrect`, :class:`CardBlocked`, :class:`CardAbsent`…
@@ -90,7 +87,7 @@ def authenticate_cps(reader: CardReader, pin: str, *, today: date | None = None)
 
 
 def unblock_cps(reader: CardReader, puk: str, new_pin: str, confirm: str) -> None:
-    """"Débloquer code": code de déblocage, then the new code porteur twice (seed 003)."""
+    """"Débloquer code": code de déblocage, then the new code porteur twice (guide LOGOSw)."""
     reader.unblock(puk, new_pin, confirm)
 
 
@@ -108,7 +105,7 @@ def read_vitale_with_status(
     """Read the carte Vitale and colour each beneficiary against the patient base.
 
     ``require_cps``: "La carte CPS doit se trouver dans le lecteur de carte pour toute lecture
-    de carte Vitale" (seed 000 l.21) — checked before reading.
+    de carte Vitale" (aide eS-KAP+) — checked before reading.
     """
     if require_cps and not any(slot.card is CardKind.CPS for slot in reader.slots()):
         raise CpsRequired()
@@ -121,7 +118,7 @@ def read_apcv_with_status(
     provider: ApcvProvider, source: ApcvSource, find_patient: FindPatient
 ) -> VitaleReading:
     """Open an appli carte Vitale session (QR code or NFC) and colour its beneficiaries,
-    listed in alphabetical order as the ApCV shows them (seed 001 l.2771)."""
+    listed in alphabetical order as the ApCV shows them (manuel eS-KAP+)."""
     session = provider.start_session(source)
     ordered = sorted(
         session.beneficiaries, key=lambda b: (normalize_name(b.nom), normalize_name(b.prenom))
@@ -173,40 +170,3 @@ class CardsConfig:
         )
 
 
-def make_card_reader(config: CardsConfig) -> CardReader:
-    """The configured :class:`CardReader`. Raises :class:`UnknownCardBackend`, and
-    :class:`ReaderUnavailable` when ``pcsc`` is chosen but pyscard is missing."""
-    backend = config.backend.strip().lower()
-    if backend == "simulated":
-        from openfse.adapters.cards.simulated import SimulatedReader
-        from openfse.simulators.cards.model import CardCatalog
-
-        catalog = CardCatalog(config.cards_dir) if config.cards_dir is not None else None
-        reader = SimulatedReader(catalog, state_file=config.state_file)
-        for name in config.inserted:
-            reader.insert(name)
-        return reader
-    if backend == "pcsc":
-        try:
-            from openfse.adapters.cards.pcsc import PcscCardReader
-        except ImportError as exc:  # the optional "cards" extra is not installed
-            from openfse.adapters.cards.errors import ReaderUnavailable
-
-            raise ReaderUnavailable(f"pyscard absent : {exc}") from None
-        return PcscCardReader(config.reader_filter)
-    raise UnknownCardBackend(config.backend)
-
-
-def make_apcv_provider(config: CardsConfig) -> ApcvProvider:
-    """The appli carte Vitale provider. Only the simulated one exists (demo mode): the real
-    ApCV platform is reached through the GIE SESAM-Vitale services (PROTOCOLS.md §3.5), so with
-    any other backend every session raises :class:`ApcvUnavailable` rather than pretend."""
-    from openfse.adapters.cards.apcv import SimulatedApcvProvider, UnavailableApcvProvider
-
-    if config.backend.strip().lower() != "simulated":
-        return UnavailableApcvProvider()
-    from openfse.simulators.cards.model import CardCatalog
-
-    return SimulatedApcvProvider(
-        CardCatalog(config.cards_dir) if config.cards_dir is not None else None
-    )

@@ -14,19 +14,24 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from openfse.adapters.cards.port import ApcvProvider, CardReader
 from openfse.adapters.teleservices.port import AdriClient, InterAmcDirectory
-from openfse.config import Settings
-from openfse.domain.pricing.tariffs import ReferentialTariffs
-from openfse.referentials.ccam import CcamCatalog
-from openfse.services.cards import CardsConfig, make_apcv_provider, make_card_reader
-from openfse.services.ccam_import import ActiveCcamCatalog
-from openfse.services.setup import engine_for, ensure_cabinet, initialise
-from openfse.services.teleservices import (
-    TeleserviceConfig,
+from openfse.composition import (
     make_adri_client,
+    make_apcv_provider,
+    make_card_reader,
     make_interamc_directory,
 )
+from openfse.config import Settings
+from openfse.domain.clock import Clock
+from openfse.domain.pricing.tariffs import ReferentialTariffs
+from openfse.referentials.ccam import CcamCatalog
+from openfse.services.cards import CardsConfig
+from openfse.services.ccam_import import ActiveCcamCatalog
+from openfse.services.setup import engine_for, ensure_cabinet, initialise
+from openfse.services.teleservices import TeleserviceConfig
 from openfse.store.db import session_factory
 from openfse.store.uow import UnitOfWork
+
+SYSTEM_ACTOR = "systeme"  # reads the application makes for itself (cabinet name, clock)
 
 
 @dataclass
@@ -71,11 +76,20 @@ class AppContext:
         return "PostgreSQL" if self.engine.dialect.name == "postgresql" else "SQLite"
 
     def cabinet_name(self) -> str:
-        with self.uow() as uow:
+        with self.unit_of_work(actor=SYSTEM_ACTOR, actor_user_id=None) as uow:
             return uow.cabinets.get(self.cabinet_id).name
 
-    def uow(self, actor: str = "web") -> UnitOfWork:
-        return UnitOfWork(self.sessions, cabinet_id=self.cabinet_id, actor=actor)
+    def clock(self) -> Clock:
+        """The cabinet's clock, on the time zone of its settings (read at each call: another
+        workstation may have changed it)."""
+        with self.unit_of_work(actor=SYSTEM_ACTOR, actor_user_id=None) as uow:
+            return Clock(uow.cabinets.get(self.cabinet_id).time_zone)
+
+    def unit_of_work(self, *, actor: str, actor_user_id: int | None) -> UnitOfWork:
+        """A unit of work of this cabinet journaled under ``actor``: on the web, only the desk
+        (:mod:`openfse.web.deps`) calls it, with the logged-in user."""
+        return UnitOfWork(self.sessions, cabinet_id=self.cabinet_id, actor=actor,
+                          actor_user_id=actor_user_id)
 
     def ccam_catalog(self) -> CcamCatalog:
         """The imported CCAM if any (also one imported by another workstation), else the

@@ -1,4 +1,4 @@
-"""Mes favoris (seed 001, « Soins favoris »): labelled sets of acts inserted in one action.
+"""Mes favoris (manuel eS-KAP+, « Soins favoris »): labelled sets of acts inserted in one action.
 
 A favourite belongs to the professional who created it, or to the whole cabinet (no owner).
 Each act line (« Modifier un acte ») has a code with a quantity and a coefficient, and may

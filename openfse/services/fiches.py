@@ -3,9 +3,9 @@ preferences): typed fields checked one by one, journaled writes, and the search 
 create / update / delete use cases of one list of fiches.
 
 ``FieldErrors`` collects one French message per wrong field so that a screen shows every
-error next to its field at once, ``InvalidForm`` carries them, ``apply_changes`` /
-``journal_new`` / ``journal_delete`` write journaled rows and ``FicheBook`` runs the use cases
-of one list, each in its own unit of work.
+error next to its field at once, ``FormErrors`` (``openfse.errors``) carries them,
+``apply_changes`` / ``journal_new`` / ``journal_delete`` write journaled rows and ``FicheBook``
+runs the use cases of one list, each in its own unit of work.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, Literal, Protocol, TypeVar
+from typing import Generic, Literal, Protocol, TypeVar
 
-from openfse.errors import InvalidInput, OpenFSEError
+from openfse.errors import FormErrors, OpenFSEError
 from openfse.store.base import Base
 from openfse.store.journal import JournalAction
 from openfse.store.uow import UnitOfWork
@@ -24,6 +24,7 @@ __all__ = [
     "ADDRESS_FIELDS",
     "FicheBook",
     "FieldErrors",
+    "FormErrors",
     "InvalidForm",
     "SortOrder",
     "apply_changes",
@@ -42,24 +43,8 @@ _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _POSTAL_CODE = re.compile(r"[0-9]{5}")
 
 
-class InvalidForm(InvalidInput):
-    """Fields of a fiche are wrong; ``errors`` maps each field to its French message."""
-
-    code = "invalid_form"
-
-    def __init__(self, errors: Mapping[str, str]) -> None:
-        count = len(errors)
-        plural = "s" if count > 1 else ""
-        super().__init__(
-            f"La fiche n'est pas enregistrée : {count} champ{plural} à corriger.",
-            field=next(iter(errors), None),
-        )
-        self.errors = dict(errors)
-
-    def as_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = dict(super().as_dict())
-        data["fields"] = dict(self.errors)
-        return data
+# The one form-error type (``openfse.errors.FormErrors``), under the name the screens import.
+InvalidForm = FormErrors
 
 
 class FieldErrors:
@@ -85,7 +70,7 @@ class FieldErrors:
 
     def raise_if_any(self) -> None:
         if self.errors:
-            raise InvalidForm(self.errors)
+            raise FormErrors(self.errors)
 
     def text(self, field: str, value: object, *, label: str, max_length: int,
              required: bool = False) -> str | None:
@@ -199,7 +184,7 @@ class FicheRepository(Protocol[M_co]):
 class FicheBook(Generic[M]):
     """The use cases of one list of fiches, each in its own unit of work, every write
     journaled: ``validated(uow, data, current)`` turns the typed fiche into column values (or
-    raises ``InvalidForm``), ``before_delete`` refuses a deletion (a fiche still in use)."""
+    raises ``FormErrors``), ``before_delete`` refuses a deletion (a fiche still in use)."""
 
     repository: Callable[[UnitOfWork], FicheRepository[M]]
     model: Callable[..., M]
@@ -220,7 +205,7 @@ class FicheBook(Generic[M]):
             return self.repository(uow).get(row_id)
 
     def create(self, uow: UnitOfWork, data: Mapping[str, object]) -> M:
-        """Add a fiche from the typed fields (``InvalidForm`` lists every wrong field)."""
+        """Add a fiche from the typed fields (``FormErrors`` lists every wrong field)."""
         with uow:
             row = self.model(**self.validated(uow, data, None))
             journal_new(uow, row)

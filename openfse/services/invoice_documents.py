@@ -7,9 +7,9 @@ from the invoice row and its acts (frozen at validation), never priced again, so
 months later shows exactly what was sent. The parties (praticien, patient, organisms) come from
 their rows as they are today.
 
-    sheet = care_sheet_of(ctx.uow(), invoice_id)          # CareSheet view model
-    pdf = care_sheet_pdf(ctx.uow(), invoice_id)           # application/pdf bytes
-    pdf = receipt_pdf(ctx.uow(), invoice_id)              # note d'honoraires
+    sheet = care_sheet_of(desk.uow(), invoice_id)          # CareSheet view model
+    pdf = care_sheet_pdf(desk.uow(), invoice_id)           # application/pdf bytes
+    pdf = receipt_pdf(desk.uow(), invoice_id)              # note d'honoraires
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from decimal import Decimal
 from openfse.domain.invoice import InvoiceKind, InvoiceStatus, SecureMode
 from openfse.domain.payment import Balance, Payer
 from openfse.domain.pricing.ik import ZONE_OF_CODE
+from openfse.domain.shares import InvoiceMoney, Shown, shown_state
 from openfse.errors import InvalidInput
 from openfse.money import ZERO
 from openfse.printing import (
@@ -37,6 +38,7 @@ from openfse.printing import (
     Prescription,
     Professional,
     Receipt,
+    ReceiptShare,
     Shares,
     WorkAccident,
     render_care_sheet,
@@ -49,11 +51,18 @@ from openfse.printing.builders import (
     specialite_label,
 )
 from openfse.referentials import ngap
-from openfse.services import invoicing
+from openfse.services import invoicing, shares
 from openfse.services.prescribers import specialty_label as prescriber_specialty_label
 from openfse.store.journal import JournalEntry
 from openfse.store.models import Cabinet as CabinetRow
-from openfse.store.models import Invoice, InvoiceAct, InvoicePayment, Patient
+from openfse.store.models import (
+    Invoice,
+    InvoiceAct,
+    InvoicePayment,
+    Patient,
+    ShareDecision,
+    ShareTransfer,
+)
 from openfse.store.models import Professional as ProfessionalRow
 from openfse.store.models.common import Address as AddressColumns
 from openfse.store.models.coverage import AmoCoverage
@@ -88,7 +97,7 @@ def care_sheet_mode(row: Invoice) -> PaperMode | None:
 
     Mode dégradé: the FSE is signed by the CPS only and the paper sheet « comportant
     explicitement la notion de télétransmission en mode dégradé » goes to the caisse
-    (PROTOCOLS.md §1.5). Hors télétransmission: no FSE at all, the paper is the claim.
+    (docs/protocols.md §1.5). Hors télétransmission: no FSE at all, the paper is the claim.
     A secured (or désynchronisée, SESAM sans Vitale) FSE needs no paper.
     """
     if row.kind is not InvoiceKind.INVOICE or row.status in _NOT_PRINTABLE:
@@ -311,7 +320,30 @@ def receipt_of(uow: UnitOfWork, invoice_id: int, *, printed_on: date | None = No
             total=row.total, patient_address=_address_of(patient), bill_to=bill_to,
             tiers_payant_amo=row.amo if row.tiers_payant_amo else ZERO,
             tiers_payant_amc=row.amc if row.tiers_payant_amc else ZERO,
-            payments=receipt_payments(row.payments))
+            payments=receipt_payments(row.payments),
+            insurer_shares=_insurer_shares(row, shares.money_of(uow, [row])[row.id]))
+
+
+def _insurer_shares(row: Invoice, money: InvoiceMoney) -> tuple[ReceiptShare, ...]:
+    """Where each insurer's tiers-payant part stands (issue 13: the note said the mutuelle
+    paid after its reject): its state, and what of it was billed to the patient. In gestion
+    unique the caisse pays the AMC part with its own (docs/formats/price.md ``paiements``):
+    that part shares the AMO share's fate."""
+    amo_part = row.amo if row.tiers_payant_amo else ZERO
+    amc_part = row.amc if row.tiers_payant_amc else ZERO
+    found: list[ReceiptShare] = []
+    rest = ZERO  # billed to the patient beyond the AMO part: the AMC part in gestion unique
+    if amo_part > 0 and money.amo.due > 0:
+        billed = min(money.amo.billed_to_patient, amo_part)
+        rest = money.amo.billed_to_patient - billed
+        found.append(ReceiptShare("amo", money.amo.label, billed))
+    if amc_part > 0:
+        separate = money.amc.due > 0
+        share = money.amc if separate else money.amo
+        billed = money.amc.billed_to_patient if separate else rest
+        if separate or money.amo.due > 0:
+            found.append(ReceiptShare("amc", share.label, min(billed, amc_part)))
+    return tuple(found)
 
 
 def care_sheet_pdf(uow: UnitOfWork, invoice_id: int, *, printed_on: date | None = None,
@@ -344,13 +376,14 @@ class InvoiceRecord:
     billing: ProfessionalRow
     linked: Invoice | None  # the cancellation document, or the invoice it cancels
     history: tuple[JournalEntry, ...]
+    # What each payer owes and where each share stands: computed inside the unit of work
+    # (a lazy read after it failed on a rejected invoice, issue 13 defect 2).
+    balance: Balance
+    money: InvoiceMoney
+    shown: Shown  # the state the page shows (docs/money-states.md)
     # « Corriger et refacturer »: the invoice this one replaces, the one replacing it.
     replaces: Invoice | None = None
     replaced_by: Invoice | None = None
-
-    @property
-    def balance(self) -> Balance:
-        return invoicing.balance_of(self.invoice)
 
     @property
     def care_sheet_mode(self) -> PaperMode | None:
@@ -369,11 +402,18 @@ def invoice_record(uow: UnitOfWork, invoice_id: int) -> InvoiceRecord:
         history = [*journal.history(Invoice.__tablename__, row.id)]
         for payment in row.payments:  # (a deleted payment's lines stay in the journal only)
             history.extend(journal.history(InvoicePayment.__tablename__, payment.id))
+        for transfer in row.share_transfers:  # « Facturer au patient », decisions on shares
+            history.extend(journal.history(ShareTransfer.__tablename__, transfer.id))
+        for decision in row.share_decisions:
+            history.extend(journal.history(ShareDecision.__tablename__, decision.id))
+        money = shares.money_of(uow, [row])[row.id]
         return InvoiceRecord(
             invoice=row, patient=uow.patients.get(row.patient_id),
             professional=uow.professionals.get(row.professional_id),
             billing=uow.professionals.get(row.billing_professional_id), linked=linked,
             history=tuple(sorted(history, key=lambda e: (e.at, e.id))),
+            balance=invoicing.balance_of(row), money=money,
+            shown=shown_state(invoicing.state_of(row), money),
             replaces=replaces, replaced_by=replaced_by)
 
 

@@ -7,10 +7,10 @@ returns ORM rows or domain values that stay readable after it. Pricing always go
 engine (``openfse.domain.pricing.price``); the controls are ``openfse.domain.controls``.
 
     refs = InvoiceReferentials.of(ctx)
-    preview = preview_invoice(ctx.uow(), draft, refs=refs)          # récapitulatif
+    preview = preview_invoice(desk.uow(), draft, refs=refs, today=desk.today)  # récapitulatif
     draft = preview.draft.with_override(0, amo=Decimal("19.00"), amc=None)   # « Changer AMO »
-    result = validate_invoice(ctx.uow(actor=login), draft, refs=refs)
-    record_payment(ctx.uow(actor=login), result.invoice.id, Payment(PaymentKind.CB, …))
+    result = validate_invoice(desk.uow(), draft, refs=refs, today=desk.today)
+    record_payment(desk.uow(), result.invoice.id, Payment(PaymentKind.CB, …))
 """
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from sqlalchemy import select
+
 from openfse.adapters.cards.errors import CardError
 from openfse.domain.cards import VitaleCard
 from openfse.domain.controls import (
@@ -32,12 +34,12 @@ from openfse.domain.controls import (
     ControlInput,
     Diagnostic,
     ProfessionalFacts,
-    RightsPeriod,
     Severity,
     blocking,
     has_blocking,
     run_controls,
 )
+from openfse.domain.coverage import PricingSituation
 from openfse.domain.invoice import (
     InvalidTransition,
     InvoiceDraft,
@@ -60,17 +62,27 @@ from openfse.domain.pricing import (
     price,
     priced_to_json,
 )
-from openfse.domain.pricing.codes import Gestion, Profession
-from openfse.errors import InvalidInput, NotFound, OpenFSEError
+from openfse.domain.pricing.codes import Profession
+from openfse.domain.shares import ShareDecisionKind
+from openfse.errors import Conflict, InvalidInput, NotFound, OpenFSEError
 from openfse.money import ZERO
-from openfse.referentials import amc_formulas
+from openfse.periods import Period
 from openfse.referentials import professions as professions_ref
+from openfse.services import coverage
+from openfse.services.invoice_authority import (
+    Acting,
+    NotYourInvoice,
+    check_acts_on,
+    check_validates_for,
+    refusal_for,
+)
 from openfse.services.numbering import allocate_number, run_writing
 from openfse.store.journal import JournalAction, changes_of, to_json_value
 from openfse.store.models import (
     Invoice,
     InvoiceAct,
     InvoiceAttachment,
+    InvoiceIdempotencyKey,
     InvoicePayment,
     Patient,
     Professional,
@@ -86,8 +98,12 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 __all__ = [
+    "Acting",
     "ControlsFailed",
     "DeskContext",
+    "IdempotencyKey",
+    "IdempotencyKeyReused",
+    "NotYourInvoice",
     "InvoiceFilters",
     "InvoiceReferentials",
     "Preview",
@@ -102,6 +118,7 @@ __all__ = [
     "edit_payment",
     "get_attachment",
     "get_invoice",
+    "invoice_of_key",
     "invoices_to_secure",
     "list_invoices",
     "mark_paid",
@@ -180,7 +197,7 @@ class ValidationResult:
 @dataclass(frozen=True, slots=True)
 class SignatureReport:
     """« Après signature un récapitulatif s'affiche avec les informations sur les factures
-    signées ou non » (seed 001 « Factures poste de travail »)."""
+    signées ou non » (manuel eS-KAP+ « Factures poste de travail »)."""
 
     done: tuple[Invoice, ...] = ()
     refused: tuple[tuple[int, str], ...] = ()  # (invoice id, French reason)
@@ -232,16 +249,24 @@ def _payment_of(row: InvoicePayment) -> Payment:
 
 
 def balance_of(row: Invoice) -> Balance:
-    """« Montant / Solde » per payer of a stored invoice (its payments must be loaded).
+    """« Montant / Solde » per payer of a stored invoice (its payments, share transfers and
+    share decisions loaded: the repository's reads load them, ``InvoiceRepository``).
 
-    A share an organism rejected and the desk billed to the patient (``share_transfers``,
-    « Facturer au patient », transmission.handle_reject) is due by the patient instead of
-    that organism. Only a rejected invoice has any: the others skip reading them."""
+    A share the desk billed to the patient (``share_transfers``: « Facturer au patient »
+    after a reject, or a share nobody claimed) is due by the patient instead of its organism;
+    a share written off by a person (``share_decisions``) is due by nobody any more
+    (docs/money-states.md §3)."""
     moved = {Payer.AMO: ZERO, Payer.AMC: ZERO}
-    for transfer in row.share_transfers if row.status is InvoiceStatus.REJECTED else ():
+    for transfer in row.share_transfers:
         moved[transfer.payer] += transfer.amount
-    dues = Dues(amo=row.due_amo - moved[Payer.AMO], amc=row.due_amc - moved[Payer.AMC],
-                patient=row.due_patient + moved[Payer.AMO] + moved[Payer.AMC])
+    given_up = {Payer.AMO: ZERO, Payer.AMC: ZERO, Payer.PATIENT: ZERO}
+    for decision in row.share_decisions:
+        if decision.kind is ShareDecisionKind.WRITE_OFF:
+            given_up[decision.payer] += decision.amount
+    dues = Dues(amo=row.due_amo - moved[Payer.AMO] - given_up[Payer.AMO],
+                amc=row.due_amc - moved[Payer.AMC] - given_up[Payer.AMC],
+                patient=row.due_patient + moved[Payer.AMO] + moved[Payer.AMC]
+                - given_up[Payer.PATIENT])
     return balance(dues, (_payment_of(p) for p in row.payments))
 
 
@@ -332,16 +357,16 @@ def _context(uow: UnitOfWork, draft: InvoiceDraft, catalog: ActCatalog,
         extra.append(blocking("facturer_a_inconnu",
                               "Le client « Facturer à » n'existe pas dans ce cabinet.",
                               "bill_to.patient_id"))
-    amo = tuple(RightsPeriod(c.rights_start, c.rights_end)
+    amo = tuple(Period(c.rights_start, c.rights_end)
                 for c in uow.amo_coverages.for_patient(patient.id))
     facts = BeneficiaryFacts(
         has_nir=bool(patient.nir),
         is_company=patient.is_company,
         birth_date=patient.birth_date,
         amo_rights=amo,
-        ald_rights=tuple(RightsPeriod(a.rights_start, a.rights_end)
+        ald_rights=tuple(Period(a.rights_start, a.rights_end)
                          for a in uow.alds.for_patient(patient.id)),
-        amc_rights=tuple((c.id, RightsPeriod(c.rights_start, c.rights_end))
+        amc_rights=tuple((c.id, Period(c.rights_start, c.rights_end))
                          for c in uow.amc_coverages.for_patient(patient.id)),
     )
     control_input = ControlInput(
@@ -363,7 +388,7 @@ def _replacing_for(titulaire_of: dict[date, int], titulaire_id: int) -> Callable
     return replacing
 
 
-def _rights_status(periods: tuple[RightsPeriod, ...], draft: InvoiceDraft) -> str:
+def _rights_status(periods: tuple[Period, ...], draft: InvoiceDraft) -> str:
     forcing = draft.amo_service
     if forcing is not None and forcing.covers(draft.date_soins):
         return "ouverts"
@@ -394,16 +419,16 @@ def _preview(uow: UnitOfWork, draft: InvoiceDraft, refs: InvoiceReferentials,
 
 
 def preview_invoice(uow: UnitOfWork, draft: InvoiceDraft, *, refs: InvoiceReferentials,
-                    today: date | None = None) -> Preview:
+                    today: date) -> Preview:
     """The récapitulatif before « Valider »: totals caisse / mutuelle / assuré / facture and
     the acts (``priced``), what is due per payer, and every diagnostic. Nothing is saved."""
     with uow:
-        preview, _ = _preview(uow, draft, refs, today or date.today())
+        preview, _ = _preview(uow, draft, refs, today)
         return preview
 
 
 def run_invoice_controls(uow: UnitOfWork, draft: InvoiceDraft, *, refs: InvoiceReferentials,
-                         today: date | None = None) -> tuple[Diagnostic, ...]:
+                         today: date) -> tuple[Diagnostic, ...]:
     """Every diagnostic of the controls and of the pricing engine for ``draft``."""
     return preview_invoice(uow, draft, refs=refs, today=today).diagnostics
 
@@ -413,21 +438,59 @@ def run_invoice_controls(uow: UnitOfWork, draft: InvoiceDraft, *, refs: InvoiceR
 # --------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class IdempotencyKey:
+    """The ``Idempotency-Key`` a client sent with its draft, and the digest of that draft."""
+
+    key: str
+    request_sha256: str
+
+
+class IdempotencyKeyReused(Conflict):
+    """The key already made an invoice from another document."""
+
+    code = "idempotency_key_reused"
+
+
+def invoice_of_key(uow: UnitOfWork, idempotency: IdempotencyKey) -> Invoice | None:
+    """The invoice a key already validated (None: not seen yet); the same key with another
+    document is refused (:class:`IdempotencyKeyReused`)."""
+    with uow:
+        found = uow.session.scalars(select(InvoiceIdempotencyKey).where(
+            InvoiceIdempotencyKey.cabinet_id == uow.require_cabinet(),
+            InvoiceIdempotencyKey.key == idempotency.key)).first()
+        if found is None:
+            return None
+        if found.request_sha256 != idempotency.request_sha256:
+            raise IdempotencyKeyReused(
+                "Cette clé Idempotency-Key a déjà servi pour une autre facture : "
+                "une nouvelle facture demande une nouvelle clé.")
+        return uow.invoices.get_full(found.invoice_id)
+
+
 def validate_invoice(uow: UnitOfWork, draft: InvoiceDraft, *, refs: InvoiceReferentials,
-                     today: date | None = None, now: datetime | None = None
+                     today: date, now: datetime | None = None,
+                     by: Acting | None = None, idempotency: IdempotencyKey | None = None
                      ) -> ValidationResult:
     """« Valider »: controls (a blocking one refuses, with every diagnostic), pricing, the next
     number of the billing professional, the invoice and its acts stored and journaled — in
     one transaction: all of it is saved, or nothing and no number is used.
 
+    ``by``: the professional validating — only his own invoices (``invoice_authority``);
+    every screen and API passes it. ``idempotency``: the client's key, stored in the same
+    transaction as the invoice (a retry finds it: ``invoice_of_key``).
+
     Raises:
         ControlsFailed: blocking diagnostics (``.diagnostics`` holds them all).
         DraftError: the engine cannot price the draft.
         NotFound: unknown professional, patient.
+        NotYourInvoice: ``by`` is not the invoice's professional.
     """
     moment = now or utc_now()
     with uow:
-        preview, context = _preview(uow, draft, refs, today or date.today())
+        if by is not None:
+            check_validates_for(uow, by, draft.professional_id, draft.date_soins)
+        preview, context = _preview(uow, draft, refs, today)
         if preview.blocking:
             raise ControlsFailed(preview.diagnostics)
         if draft.replaces_id is not None:
@@ -450,6 +513,12 @@ def validate_invoice(uow: UnitOfWork, draft: InvoiceDraft, *, refs: InvoiceRefer
             replacing = "" if draft.replaces_id is None else (
                 f" (remplace la facture n° {_number(uow.invoices.get(draft.replaces_id))})")
             _journal_update(uow, row, "validate", f"Facture n° {number} validée{replacing}")
+            if idempotency is not None:
+                # Same transaction as the invoice: the key exists exactly when it does.
+                uow.session.add(InvoiceIdempotencyKey(
+                    cabinet_id=row.cabinet_id, key=idempotency.key,
+                    request_sha256=idempotency.request_sha256, invoice_id=row.id,
+                    created_at=moment))
             uow.commit()
             return ValidationResult(row, number, warnings)
 
@@ -590,7 +659,7 @@ def _invoice_row(preview: Preview, context: _Context,
         diagnostics=[{"code": d.code, "severity": d.severity.value, "message": d.message_fr,
                       "field": d.field} for d in warnings],
         # Empty collections, so that the row is complete (readable) once the work is closed.
-        acts=[], attachments=[], payments=[],
+        acts=[], attachments=[], payments=[], share_transfers=[], share_decisions=[],
     )
 
 
@@ -674,20 +743,27 @@ def _add_attachment(row: Invoice, draft: InvoiceDraft) -> None:
 # What the files say (to prefill the pricing context)
 # --------------------------------------------------------------------------------------------
 
-# Type de contrat 89 is the C2S (seed 001 l.907; RULES-DIGEST D.1).
-C2S_CONTRACT_TYPE = "89"
-
-
 @dataclass(frozen=True, slots=True)
 class DeskContext:
     """The pricing context as the patient file and the professional's record give it on the
     date of care — what the desk would otherwise type: profession, speciality and secteur,
-    age, régime, Alsace-Moselle, ALD, C2S, and the AMC contract of each mutuelle in force."""
+    and the patient's pricing situation (``domain/coverage.py``: régime, Alsace-Moselle,
+    exonération, ALD, C2S, AME, sortant de C2S, régime mahorais, the mutuelle chosen by
+    default and the tiers payant the file imposes)."""
 
     profession: Profession | None
     ps: PsContext
-    patient: PatientContext
-    amc_contracts: dict[int, AmcContract]
+    situation: PricingSituation
+
+    @property
+    def patient(self) -> PatientContext:
+        return self.situation.patient
+
+    @property
+    def amc_contracts(self) -> dict[int, AmcContract]:
+        """The contract of each mutuelle in force that prices something, by coverage id."""
+        return {cid: contract for cid, contract in self.situation.contracts.items()
+                if contract is not None}
 
 
 def desk_context(uow: UnitOfWork, professional_id: int, patient_id: int, on: date
@@ -704,45 +780,7 @@ def desk_context(uow: UnitOfWork, professional_id: int, patient_id: int, on: dat
                 specialite = None
         ps = PsContext(specialite=specialite, secteur=professional.sector or 1,
                        optam=professional.optam)
-        amo = next((c for c in uow.amo_coverages.for_patient(patient.id)
-                    if RightsPeriod(c.rights_start, c.rights_end).covers(on)), None)
-        alds = uow.alds.for_patient(patient.id)
-        amcs = [c for c in uow.amc_coverages.for_patient(patient.id)
-                if RightsPeriod(c.rights_start, c.rights_end).covers(on)]
-        born = patient.birth_date
-        context = PatientContext(
-            age=None if born is None else _age(born, on),
-            age_1er_janvier=None if born is None else _age(born, date(on.year, 1, 1)),
-            regime=amo.regime if amo is not None else "01",
-            regime_local_alsace_moselle=patient.alsace_moselle or bool(
-                amo is not None and amo.alsace_moselle),
-            ald=any(RightsPeriod(a.rights_start, a.rights_end).covers(on) for a in alds),
-            c2s=any(c.contract_type == C2S_CONTRACT_TYPE for c in amcs),
-        )
-        contracts = {c.id: contract for c in amcs
-                     if (contract := _amc_contract(c.formula_code, c.formula_parameter,
-                                                   c.gestion.value, c.contrat_responsable))}
-        return DeskContext(profession, ps, context, contracts)
-
-
-def _amc_contract(code: str | None, parameter: Decimal | None, gestion: str,
-                  responsable: bool) -> AmcContract | None:
-    """The pricing contract of a mutuelle of the file; None without a known formula."""
-    if not code:
-        return None
-    try:
-        formula = amc_formulas.formula(code)
-    except InvalidInput:
-        return None
-    if formula.takes_parameter and parameter is None:
-        return None
-    return AmcContract(formula=formula.code,
-                       parameter=parameter if formula.takes_parameter else None,
-                       gestion=Gestion(gestion), contrat_responsable=responsable)
-
-
-def _age(born: date, on: date) -> int:
-    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+        return DeskContext(profession, ps, coverage.situation_on(uow, patient, on))
 
 
 # --------------------------------------------------------------------------------------------
@@ -777,7 +815,7 @@ def list_invoices(uow: UnitOfWork, filters: InvoiceFilters | None = None, *, lim
 
 def invoices_to_secure(uow: UnitOfWork, assure_nir: str) -> list[Invoice]:
     """Désynchronisées invoices of the assuré whose carte Vitale (or appli) is presented —
-    « Seulement les factures liées à l'assuré s'affichent » (seed 001)."""
+    « Seulement les factures liées à l'assuré s'affichent » (manuel eS-KAP+)."""
     with uow:
         return list(uow.invoices.awaiting_vitale(assure_nir))
 
@@ -826,7 +864,7 @@ def record_payment(uow: UnitOfWork, invoice_id: int, payment: Payment) -> Balanc
                                      payer_name=payment.payer_name)
         row.payments.append(payment_row)
         uow.journal_change(payment_row, JournalAction.CREATE,
-                           summary=f"Paiement {payment.kind.value} sur la facture n° "
+                           summary=f"Paiement {payment.kind.phrase} sur la facture n° "
                                    f"{_number(row)}")
         uow.commit()
         return balance_of(row)
@@ -874,16 +912,19 @@ def delete_payment(uow: UnitOfWork, payment_id: int) -> Balance:
 
 
 def cancel_invoice(uow: UnitOfWork, invoice_id: int, reason: str, *,
-                   now: datetime | None = None) -> Invoice:
+                   now: datetime | None = None, by: Acting | None = None) -> Invoice:
     """Cancel a validated invoice: it becomes « annulée » and a cancellation document —
     numbered in the same sequence, amounts negated, pointing at it — is created; both are
-    journaled. Returns the cancellation document."""
+    journaled. Returns the cancellation document. ``by``: the professional cancelling, who
+    may cancel only his own invoices (``NotYourInvoice``)."""
     moment = now or utc_now()
     cleaned = reason.strip()
     if not cleaned:
         raise InvalidInput("Indiquez le motif de l'annulation.", field="reason")
     with uow:
         original = uow.invoices.get(invoice_id)
+        if by is not None:
+            check_acts_on(uow, by, original, "annuler")
         state_of(original).cancel(moment)  # refuse early, before taking a number
         billing_id = original.billing_professional_id
 
@@ -923,16 +964,20 @@ def _cancellation_row(original: Invoice, reason: str) -> Invoice:
 
 
 def delete_unsent(uow: UnitOfWork, invoice_ids: Iterable[int], *,
-                  now: datetime | None = None) -> list[Invoice]:
+                  now: datetime | None = None, by: Acting | None = None) -> list[Invoice]:
     """Delete invoices that never left the office (« à signer » or signed, not in a lot).
 
-    All or nothing: if one of them is no longer unsent, none is deleted. The rows stay,
-    marked « supprimée », so their numbers are never reused and the sequence has no gap.
+    All or nothing: if one of them is no longer unsent, or is not ``by``'s own
+    (``NotYourInvoice``), none is deleted. The rows stay, marked « supprimée », so their
+    numbers are never reused and the sequence has no gap.
     """
     moment = now or utc_now()
 
     def work() -> list[Invoice]:
         rows = uow.invoices.many(invoice_ids, for_update=True)
+        if by is not None:
+            for row in rows:
+                check_acts_on(uow, by, row, "supprimer")
         refused = [f"n° {_number(r)} ({state_of(r).display_status.label.lower()})"
                    for r in rows if not state_of(r).is_unsent]
         if refused:
@@ -982,7 +1027,7 @@ def sign_invoices(uow: UnitOfWork, invoice_ids: Iterable[int], *,
                   sign: Callable[[bytes], bytes], vitale: VitaleCard | None = None,
                   certify: Certify | None = None,
                   content: Callable[[Invoice], bytes] = signed_content,
-                  now: datetime | None = None) -> SignatureReport:
+                  now: datetime | None = None, by: Acting | None = None) -> SignatureReport:
     """Sign the selected invoices with the CPS (``sign``: e.g. the card reader's) over
     ``content(invoice)`` (default ``signed_content``; the transmission may pass the payload
     its lot file carries).
@@ -991,6 +1036,10 @@ def sign_invoices(uow: UnitOfWork, invoice_ids: Iterable[int], *,
     ``reader.certify_vitale``) the invoices of that assuré are signed by the card too —
     required in mode sécurisé, and it secures a désynchronisée at once. Invoices that cannot
     be signed are reported, the others signed.
+
+    ``by``: the professional signing; another professional's invoice (or, for a remplaçant,
+    one dated off his calendar) is refused, never signed with his card. The caller checks
+    that the CPS behind ``sign`` is ``by``'s own (``invoice_authority.card_of``).
     """
     if vitale is not None and certify is None:
         raise TypeError("sign_invoices: the carte Vitale takes part only with certify")
@@ -1000,6 +1049,10 @@ def sign_invoices(uow: UnitOfWork, invoice_ids: Iterable[int], *,
         done: list[Invoice] = []
         refused: list[tuple[int, str]] = []
         for row in uow.invoices.many(invoice_ids, for_update=True):
+            not_his = None if by is None else refusal_for(uow, by, row, "signer")
+            if not_his is not None:
+                refused.append((row.id, not_his))
+                continue
             present = vitale is not None and vitale.nir == row.assure_nir
             vitale_signature, why_not = None, ""
             if present and row.secure_mode in _SECURED_BY_VITALE:
@@ -1094,18 +1147,25 @@ def mark_sent(uow: UnitOfWork, invoice_ids: Iterable[int], *,
 def acknowledge(uow: UnitOfWork, invoice_ids: Iterable[int], *,
                 now: datetime | None = None) -> list[Invoice]:
     moment = now or utc_now()
-    return _change(uow, invoice_ids, "acknowledge", "acquittée",
-                   lambda s: s.acknowledge(moment))
+    # Received, not paid: never « acquittée » (docs/money-states.md §4).
+    return _change(uow, invoice_ids, "acknowledge", "reçue par l'organisme (accusé de "
+                   "réception)", lambda s: s.acknowledge(moment))
 
 
 def mark_paid(uow: UnitOfWork, invoice_ids: Iterable[int], *,
               now: datetime | None = None) -> list[Invoice]:
     moment = now or utc_now()
-    return _change(uow, invoice_ids, "pay", "payée", lambda s: s.mark_paid(moment))
+    # Every share asked of an organism answered with a payment, in full or in part: what is
+    # still owed shows in the shares (docs/money-states.md), not in this word.
+    return _change(uow, invoice_ids, "pay", ": paiements des organismes reçus",
+                   lambda s: s.mark_paid(moment))
 
 
 def reject(uow: UnitOfWork, invoice_id: int, reason: str, *,
            now: datetime | None = None) -> Invoice:
     moment = now or utc_now()
-    return _change(uow, [invoice_id], "reject", f"rejetée : {reason}",
+    # Only the mutuelle's part rejected (transmission: « part AMC : … »): the invoice is not.
+    amc_only = reason.removeprefix("part AMC : ")
+    said = f": part AMC rejetée : {amc_only}" if amc_only != reason else f"rejetée : {reason}"
+    return _change(uow, [invoice_id], "reject", said,
                    lambda s: s.reject(moment, reason))[0]

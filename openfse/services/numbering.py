@@ -1,6 +1,6 @@
 """Invoice numbers: 9 digits, per billing professional, unique and without gaps — even with
-several workstations validating at once (PROTOCOLS §1.2 and §7.2; seed 001 « Attribution
-automatique d'une référence de facture unique »).
+several workstations validating at once (docs/protocols.md §1.2 and §7.2; manuel eS-KAP+ «
+Attribution automatique d'une référence de facture unique »).
 
 How: one counter row per (cabinet, professional) holds the last number given. The validating
 transaction increments it with one statement, ``INSERT … ON CONFLICT DO UPDATE SET

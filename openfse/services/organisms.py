@@ -1,4 +1,4 @@
-"""Paramètres SV (seed 001): the cabinet's lists of AMO and AMC organisms.
+"""Paramètres SV (manuel eS-KAP+): the cabinet's lists of AMO and AMC organisms.
 
 Both lists start as copies of the reference lists (``openfse.services.setup``) and the desk
 adds, modifies, searches and deletes fiches:
@@ -64,7 +64,7 @@ AMC_FIELDS = (
     "domain",
     "verified",
 )
-# « ☒ Gestion séparée ☐ Gestion unique » (seed 001, fiche organisme AMC).
+# « ☒ Gestion séparée ☐ Gestion unique » (manuel eS-KAP+, fiche organisme AMC).
 GESTION_CHOICES = (
     (AmcGestion.SEPAREE.value, "Gestion séparée"),
     (AmcGestion.UNIQUE.value, "Gestion unique"),

@@ -6,12 +6,12 @@ form and the JSON API both build a :class:`PatientInput` of raw strings, :func:`
 into a :class:`PatientData` or raises :class:`PatientFormErrors` listing *all* the fields to
 correct, so that a screen shows each message next to its field and keeps what was typed.
 
-Fields are those of seed 001 « Création manuelle » (bénéficiaire: nom, prénom, N° de sécurité
+Fields are those of manuel eS-KAP+ « Création manuelle » (bénéficiaire: nom, prénom, N° de sécurité
 sociale, date lunaire, date de naissance, rang, qualité, téléphones, adresse, indemnités
 kilométriques IK / IKM / IKS; assuré: nom, prénom, N° de sécurité sociale; organisme AMO:
 régime, caisse, centre, pièce justificative → taux de remboursement, code gestion, droits AMO
-ouverts par période, prise en charge, ALD) and seed 004 (notes with « Drapeau dans la liste »,
-alerte shown at opening; Alsace-Moselle), plus the « client professionnel » of seed 000.
+ouverts par période, prise en charge, ALD) and dossier LOGOSw (notes with « Drapeau dans la liste »,
+alerte shown at opening; Alsace-Moselle), plus the « client professionnel » of aide eS-KAP+.
 """
 
 from __future__ import annotations
@@ -26,10 +26,19 @@ from typing import Any, TypeVar
 from stdnum.exceptions import ValidationError as StdnumValidationError
 from stdnum.fr import siret as stdnum_siret
 
-from openfse.domain.rights import BirthDate, InvalidBirthDate, normalize_name
-from openfse.errors import InvalidInput, OpenFSEError
+from openfse.domain.patient import (
+    IDENTITY_FIELDS,
+    QUALITE_ASSURE,
+    SEXES,
+    TAUX_REMBOURSEMENT,
+    birth_date_display,
+    parse_birth_date,
+)
+from openfse.domain.rights import normalize_name
+from openfse.errors import FormErrors, InvalidInput, OpenFSEError
 from openfse.ids import nir as ids_nir
 from openfse.ids.organisme import REGIMES
+from openfse.periods import Period
 from openfse.referentials.codes import EXONERATION, PIECE_JUSTIFICATIVE, QUALITE_BENEFICIAIRE
 
 __all__ = [
@@ -55,33 +64,7 @@ __all__ = [
 
 MAX_PERIODS = 6
 MAX_ALDS = 12
-QUALITE_ASSURE = "00"
-
-SEXES: tuple[tuple[str, str], ...] = (("", "Non renseigné"), ("M", "Masculin"),
-                                      ("F", "Féminin"), ("I", "Indéterminé"))
-
-# « Taux de remboursement » offered once a pièce justificative is chosen (seed 001 l.1593-1603,
-# and « Non exonéré » l.1816). Stored as the code; the label is what the attestation reads.
-TAUX_REMBOURSEMENT: tuple[tuple[str, str], ...] = (
-    ("non_exonere", "Non exonéré"),
-    ("100_toutes", "100 % toutes prestations"),
-    ("100_ald", "100 % si liés ALD"),
-    ("100_sauf_vignettes", "100 % sauf vignettes orange, bleues et produits pharmaceutiques "
-                           "assimilés"),
-    ("100_sauf_vignettes_frontalier", "100 % sauf vignettes orange, bleues et produits "
-                                      "pharmaceutiques assimilés taux rég. local frontalier"),
-    ("frontalier", "Taux rég. local frontalier"),
-    ("fsv", "Taux FSV"),
-)
 _TAUX_CODES = frozenset(code for code, _ in TAUX_REMBOURSEMENT)
-
-# What a carte Vitale (or ADRi) vouches for: not typed again by the desk, shown greyed (seed
-# 001 « Modification : les données d'identité personnelles du patient ne sont pas modifiables
-# et sont grisées »).
-IDENTITY_FIELDS: tuple[str, ...] = (
-    "last_name", "usage_name", "first_name", "birth_date", "lunar", "birth_rank", "quality",
-    "nir", "beneficiary_nir", "insured_last_name", "insured_first_name",
-)
 
 _PHONE_SEPARATORS = re.compile(r"[\s.\-/()]")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
@@ -90,17 +73,8 @@ _DIGITS = re.compile(r"[0-9]+")
 _IK_MAX = Decimal("999.9")
 
 
-class PatientFormErrors(InvalidInput):
-    """Several fields to correct: ``errors`` maps each form field to its French message."""
-
-    code = "invalid_patient"
-
-    def __init__(self, errors: Mapping[str, str]) -> None:
-        self.errors = dict(errors)
-        first_field, first_message = next(iter(self.errors.items()))
-        count = len(self.errors)
-        summary = first_message if count == 1 else f"{count} champs à corriger : {first_message}"
-        super().__init__(summary, field=first_field)
+# Several fields to correct: the one form-error type (``errors``: form field → French message).
+PatientFormErrors = FormErrors
 
 
 # --------------------------------------------------------------------------- raw input
@@ -224,9 +198,19 @@ def _rows_from_form(form: Mapping[str, Any], prefix: str, row_type: type[_Row],
 
 @dataclass(frozen=True, slots=True)
 class RightsPeriod:
-    start: date | None
-    end: date | None
+    """One AMO period of the form: the dates (openfse/periods.py's Period) and the
+    « Prise en charge » (justificatif d'exonération)."""
+
+    period: Period
     exoneration: str | None
+
+    @property
+    def start(self) -> date | None:
+        return self.period.start
+
+    @property
+    def end(self) -> date | None:
+        return self.period.end
 
 
 @dataclass(frozen=True, slots=True)
@@ -301,58 +285,6 @@ def _invalid(message: str) -> InvalidInput:
     return InvalidInput(message)
 
 
-def parse_birth_date(text: str, *, lunar: bool) -> str:
-    """A typed birth date → ``AAAAMMJJ`` (the carte Vitale form).
-
-    Accepts ``JJ/MM/AAAA``, ``AAAA-MM-JJ`` and 8 digits (``JJMMAAAA`` or ``AAAAMMJJ``: the
-    form whose year is plausible, a calendar date preferred). A lunar date (day or month 00,
-    or beyond the calendar — RULES-DIGEST §G, seed 001 « Date lunaire ») is accepted only when
-    ``lunar`` is ticked, so that a typing slip is not silently kept.
-
-    >>> parse_birth_date("01/01/1983", lunar=False)
-    '19830101'
-    >>> parse_birth_date("15001980", lunar=True)
-    '19800015'
-    """
-    cleaned = text.strip().replace(" ", "")
-    if not cleaned:
-        raise _invalid("La date de naissance est obligatoire.")
-    try:
-        if _DIGITS.fullmatch(cleaned) and len(cleaned) == 8:
-            born = _eight_digits(cleaned)
-        else:
-            born = BirthDate.parse(cleaned)
-    except InvalidBirthDate as error:
-        raise _invalid(error.message) from None
-    if born.is_lunar and not lunar:
-        raise _invalid(f"Date de naissance {born} hors calendrier : corrigez-la, ou cochez "
-                       "« Date lunaire » si l'état civil ne donne pas le jour ou le mois.")
-    return born.compact()
-
-
-def _eight_digits(digits: str) -> BirthDate:
-    candidates = []
-    for year, month, day in ((digits[:4], digits[4:6], digits[6:]),
-                             (digits[4:], digits[2:4], digits[:2])):
-        try:
-            candidates.append(BirthDate(int(year), int(month), int(day)))
-        except InvalidBirthDate:
-            continue
-    if not candidates:
-        raise InvalidBirthDate(f"Date de naissance illisible : « {digits} » (attendu "
-                               "JJ/MM/AAAA).", field="birth_date")
-    # Prefer a calendar date; between two, the French habit JJMMAAAA (listed last).
-    calendar = [c for c in candidates if not c.is_lunar]
-    return (calendar or candidates)[-1]
-
-
-def birth_date_display(text: str | None) -> str:
-    """``AAAAMMJJ`` → ``JJ/MM/AAAA`` (lunar digits kept)."""
-    if not text or len(text) != 8:
-        return ""
-    return f"{text[6:]}/{text[4:6]}/{text[:4]}"
-
-
 def _day(text: str, label: str) -> date | None:
     cleaned = text.strip()
     if not cleaned:
@@ -369,7 +301,7 @@ def _day(text: str, label: str) -> date | None:
 
 
 def _nir(value: str) -> str:
-    # Key 97 − (N mod 97) and each part checked by openfse.ids.nir (RULES-DIGEST §G); the
+    # Key 97 − (N mod 97) and each part checked by openfse.ids.nir (docs/rules.md §G); the
     # message names the wrong part (« Clé du NIR incorrecte : 12 saisie, 49 attendue. »).
     return ids_nir.validate(value)
 
@@ -428,7 +360,7 @@ def _rank(value: str) -> int:
     cleaned = value.strip() or "1"
     # The length first: int() refuses a string of thousands of digits (found by the form fuzz).
     if not (_DIGITS.fullmatch(cleaned) and len(cleaned) <= 2 and 1 <= int(cleaned) <= 9):
-        # Rang de naissance: 1 for a single birth, 1 and 2 for twins… (seed 000).
+        # Rang de naissance: 1 for a single birth, 1 and 2 for twins… (aide eS-KAP+).
         raise _invalid(f"Rang de naissance invalide : « {cleaned[:3]} » (1 à 9 ; 1 pour une "
                        "naissance unique, 1 et 2 pour des jumeaux).")
     return int(cleaned)
@@ -467,7 +399,7 @@ def check(raw: PatientInput, today: date) -> PatientData:
 
 
 def check_contact(raw: PatientInput, today: date) -> dict[str, Any]:
-    """Only what stays editable on a file read from a card (seed 001 « Les données suivantes
+    """Only what stays editable on a file read from a card (manuel eS-KAP+ « Les données suivantes
     sont modifiables : numéro de téléphone, adresse, indemnités kilométriques… »), with the
     notes and the alert: the ``patient`` columns, or :class:`PatientFormErrors`."""
     checker = _Checker(today)
@@ -528,7 +460,7 @@ def _contact_columns(raw: PatientInput, checker: _Checker) -> dict[str, Any]:
 
 
 def _company_columns(raw: PatientInput, checker: _Checker) -> dict[str, Any]:
-    # « Client professionnel » (seed 000): a company billed directly, without NIR nor AMO.
+    # « Client professionnel » (aide eS-KAP+): a company billed directly, without NIR nor AMO.
     name = _text(raw.company_name)
     if name is None:
         checker.fail("company_name", "La raison sociale du client professionnel est "
@@ -598,7 +530,7 @@ def _amo(raw: PatientInput, checker: _Checker, *, provisional: bool) -> AmoData 
     codes = (raw.amo_regime.strip(), raw.amo_caisse.strip(), raw.amo_centre.strip())
     if not any(codes):
         if provisional:
-            # Seed 000: a provisional NIR (7 or 8, often AME) needs the code caisse and code
+            # Aide eS-KAP+: a provisional NIR (7 or 8, often AME) needs the code caisse and code
             # centre read on the attestation (« organisme 01 841 5623 → caisse 841, centre
             # 5623 »).
             for name in ("amo_regime", "amo_caisse", "amo_centre"):
@@ -630,7 +562,7 @@ def _amo(raw: PatientInput, checker: _Checker, *, provisional: bool) -> AmoData 
     if taux is not None and taux not in _TAUX_CODES:
         checker.fail("taux_remboursement", f"Taux de remboursement inconnu : « {taux[:30]} ».")
     if taux is not None and piece in (None, "aucune"):
-        # Seed 001 l.1571: the taux list appears once a pièce justificative is given.
+        # Manuel eS-KAP+: the taux list appears once a pièce justificative is given.
         checker.fail("taux_remboursement", "Choisissez d'abord la pièce justificative qui "
                                            "indique ce taux.")
     periods = tuple(p for p in (_period(row, i, checker) for i, row in enumerate(raw.periods))
@@ -649,7 +581,7 @@ def _period(row: PeriodInput, index: int, checker: _Checker) -> RightsPeriod | N
         checker.fail(f"{prefix}-end", f"La fin des droits ({end:%d/%m/%Y}) précède leur début "
                                       f"({start:%d/%m/%Y}).")
         return None
-    return RightsPeriod(start, end, exoneration)
+    return RightsPeriod(Period(start, end), exoneration)
 
 
 def _ald(row: AldInput, index: int, checker: _Checker) -> AldData | None:

@@ -5,9 +5,9 @@ alerts, and « Interroger l'ADRI » with the compare-and-choose screen.
 Each use case takes a :class:`~openfse.store.uow.UnitOfWork` (not yet entered), opens it,
 changes rows, journals every change in the same transaction (``uow.journal_change``) and
 commits — or raises a typed error and saves nothing. ``today`` is always an argument (read
-once at the edge). Sources: seed 000 (création: carte Vitale, ADRI, manuel, client
-professionnel), seed 001 « Patients » (création, ADRI « Choix informations AMO », recherche,
-modification with identity greyed for card-created files, suppression), seed 004 (fiche
+once at the edge). Sources: aide eS-KAP+ (création: carte Vitale, ADRI, manuel, client
+professionnel), manuel eS-KAP+ « Patients » (création, ADRI « Choix informations AMO », recherche,
+modification with identity greyed for card-created files, suppression), dossier LOGOSw (fiche
 d'état civil: famille, notes « Afficher à l'ouverture du dossier », fusion, « Supprimer ce
 dossier … uniquement si le dossier est vide de données. Sinon il est surement préférable de
 le fusionner »).
@@ -15,23 +15,24 @@ le fusionner »).
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import ColumnElement, exists, or_, select
 
 from openfse.adapters.cards.port import ApcvNfc, ApcvProvider, ApcvQr, ApcvSource, CardReader
 from openfse.adapters.teleservices.port import AdriClient, AdriRequest
+from openfse.domain import patient as patient_rules
 from openfse.domain.cards import KnownPatient, VitaleBeneficiary
-from openfse.domain.rights import AdriAnswer, normalize_name
+from openfse.domain.coverage import AME_NUMBER, RightsState, rights_state
+from openfse.domain.rights import AdriAnswer, AmcCoverageKind
 from openfse.errors import Conflict, InvalidInput, NotFound
-from openfse.ids import nir as ids_nir
 from openfse.money import ZERO
-from openfse.services import patient_forms
+from openfse.periods import Period
+from openfse.services import invoicing, patient_forms
 from openfse.services.cards import VitaleReading, read_apcv_with_status, read_vitale_with_status
 from openfse.services.patient_forms import (
     AldData,
@@ -54,6 +55,7 @@ from openfse.store.models import (
     DataSource,
     FamilyLink,
     FamilyRelation,
+    Invoice,
     Patient,
 )
 from openfse.store.repositories.base import SortOrder
@@ -99,13 +101,13 @@ __all__ = [
 ]
 
 # Card data are read, never typed: files created from them keep their identity as read
-# (seed 001 « Les données d'identité personnelles du patient ne sont pas modifiables et sont
+# (manuel eS-KAP+ « Les données d'identité personnelles du patient ne sont pas modifiables et sont
 # grisées »), and the AMO block is refreshed by reading the card or asking ADRi again.
 CARD_SOURCES = frozenset({DataSource.VITALE, DataSource.APCV})
 IDENTITY_LOCKED_SOURCES = CARD_SOURCES | {DataSource.ADRI}
 
 # Pièce justificative of rights read from a card or a teleservice (codes.PIECE_JUSTIFICATIVE;
-# ADRi is a « consultation télématique », seed 001 l.1905).
+# ADRi is a « consultation télématique », manuel eS-KAP+).
 _PIECE_OF_SOURCE = {
     DataSource.VITALE: "carte_vitale",
     DataSource.APCV: "appli_carte_vitale",
@@ -141,7 +143,7 @@ class PatientHasInvoices(Conflict):
 
     def __init__(self, patient: Patient) -> None:
         self.patient_id = patient.id
-        # Seed 004: « Supprimer ce dossier » only for a file without data, « Sinon il est
+        # Dossier LOGOSw: « Supprimer ce dossier » only for a file without data, « Sinon il est
         # surement préférable de le fusionner ».
         super().__init__(
             f"Le dossier de {display_name(patient)} a des factures : il ne peut pas être "
@@ -156,9 +158,16 @@ class IdentityLocked(Conflict):
 
 
 def display_name(patient: Patient) -> str:
-    if patient.is_company:
-        return patient.company_name or patient.last_name
-    return f"{patient.last_name} {patient.first_name}".strip()
+    return patient_rules.display_name(
+        patient.last_name, patient.first_name,
+        company_name=(patient.company_name or patient.last_name) if patient.is_company else None)
+
+
+def name_of(uow: UnitOfWork, patient_id: int) -> str:
+    """The patient's name as lists show it (« » when the file is gone)."""
+    with uow:
+        patient = uow.patients.find(patient_id)
+        return "" if patient is None else display_name(patient)
 
 
 def _set(row: Any, values: dict[str, Any]) -> bool:
@@ -183,78 +192,36 @@ def _families(uow: UnitOfWork) -> FamilyLinkRepository:
     return FamilyLinkRepository(uow.session, uow.require_cabinet())
 
 
-class RightsState:
-    """Where AMO rights stand on a day: ouverts / fermés / à venir / sans date."""
-
-    OPEN = "ouverts"
-    CLOSED = "fermés"
-    FUTURE = "à venir"
-    UNKNOWN = "non datés"
-
-
-def rights_state(start: date | None, end: date | None, today: date) -> str:
-    if start is None and end is None:
-        return RightsState.UNKNOWN
-    if start is not None and today < start:
-        return RightsState.FUTURE
-    if end is not None and end < today:
-        return RightsState.CLOSED
-    return RightsState.OPEN
-
-
 # --------------------------------------------------------------------------- invoices
 
 
-def _invoice_model() -> Any | None:
-    """The invoice table once billing is part of the schema (exported by
-    ``openfse.store.models``, hence migrated), else None."""
-    models = importlib.import_module("openfse.store.models")
-    return getattr(models, "Invoice", None)
-
-
 # An invoice names the patient cared for, and possibly a patient file billed instead
-# (« Facturer à », seed 000): both keep the file alive.
+# (« Facturer à », aide eS-KAP+): both keep the file alive.
 _INVOICE_PATIENT_COLUMNS = ("patient_id", "bill_to_patient_id")
 
 
-def _invoices_of(uow: UnitOfWork, patient_id: int) -> list[Any]:
-    invoice = _invoice_model()
-    if invoice is None:
-        return []
-    columns = [getattr(invoice, name) for name in _INVOICE_PATIENT_COLUMNS
-               if hasattr(invoice, name)]
-    stmt = select(invoice).where(invoice.cabinet_id == uow.require_cabinet(),
-                                 or_(*(column == patient_id for column in columns)))
+def _names_patient(patient_id: int) -> ColumnElement[bool]:
+    return or_(Invoice.patient_id == patient_id, Invoice.bill_to_patient_id == patient_id)
+
+
+def _invoices_of(uow: UnitOfWork, patient_id: int) -> list[Invoice]:
+    stmt = select(Invoice).where(Invoice.cabinet_id == uow.require_cabinet(),
+                                 _names_patient(patient_id))
     return list(uow.session.scalars(stmt))
 
 
 def patient_has_invoices(uow: UnitOfWork, patient_id: int) -> bool:
     """Does any invoice name this patient? (Call inside an entered unit of work.)"""
-    invoice = _invoice_model()
-    if invoice is None:
-        return False
-    columns = [getattr(invoice, name) for name in _INVOICE_PATIENT_COLUMNS
-               if hasattr(invoice, name)]
-    stmt = select(exists().where(invoice.cabinet_id == uow.require_cabinet(),
-                                 or_(*(column == patient_id for column in columns))))
+    stmt = select(exists().where(Invoice.cabinet_id == uow.require_cabinet(),
+                                 _names_patient(patient_id)))
     return bool(uow.session.scalar(stmt))
 
 
 def unpaid_total(uow: UnitOfWork, patient_id: int) -> Decimal:
-    """What the patient still owes the cabinet (« solde patient », seed 001 l.4977).
-
-    Computed by billing (``openfse.services.invoicing.patient_unpaid_total``, which opens
-    ``uow`` itself: call this outside a ``with uow`` block) once it is installed; a cabinet
-    without invoices has nothing unpaid.
-    """
-    try:
-        invoicing = importlib.import_module("openfse.services.invoicing")
-    except ModuleNotFoundError:
-        return ZERO
-    total = getattr(invoicing, "patient_unpaid_total", None)
-    if total is None:
-        return ZERO
-    return Decimal(total(uow, patient_id))
+    """What the patient still owes the cabinet (« solde patient », manuel eS-KAP+):
+    billing's ``patient_unpaid_total``, which opens ``uow`` itself (call this outside a
+    ``with uow`` block)."""
+    return Decimal(invoicing.patient_unpaid_total(uow, patient_id))
 
 
 # --------------------------------------------------------------------------- reading
@@ -294,7 +261,7 @@ class PatientFile:
     def rights_today(self) -> AmoCoverage | None:
         """The AMO rights in force today, else the most recent period."""
         for row in self.amo:
-            if rights_state(row.rights_start, row.rights_end, self.today) == RightsState.OPEN:
+            if rights_state(row.rights_start, row.rights_end, self.today) is RightsState.OUVERTS:
                 return row
         return self.amo[0] if self.amo else None
 
@@ -302,8 +269,7 @@ class PatientFile:
     def rights_closed(self) -> bool:
         """No AMO period covers today although the file has rights recorded."""
         return bool(self.amo) and not any(
-            rights_state(r.rights_start, r.rights_end, self.today)
-            in (RightsState.OPEN, RightsState.UNKNOWN) for r in self.amo)
+            rights_state(r.rights_start, r.rights_end, self.today).usable for r in self.amo)
 
     @property
     def rights_end(self) -> date | None:
@@ -345,7 +311,7 @@ def _unpaid_totals(uow: UnitOfWork, patient_ids: Iterable[int]) -> dict[int, Dec
 
 
 def family_balance(uow: UnitOfWork, patient_id: int) -> Decimal:
-    """The family balance: what the patient and his linked relatives owe, together (seed 004
+    """The family balance: what the patient and his linked relatives owe, together (dossier LOGOSw
     shows each relative with his balance, « Le frère : -69,35 € »)."""
     with uow:
         uow.patients.get(patient_id)
@@ -356,14 +322,14 @@ def family_balance(uow: UnitOfWork, patient_id: int) -> Decimal:
 
 def search_patients(uow: UnitOfWork, text: str, *, order: SortOrder = "asc",
                     limit: int = 50) -> list[Patient]:
-    """Patients whose first or last name (or nom d'usage) starts with ``text`` (seed 001
+    """Patients whose first or last name (or nom d'usage) starts with ``text`` (manuel eS-KAP+
     « Recherche »), sorted A>Z or Z>A."""
     with uow:
         return uow.patients.search(text, order=order, limit=limit)
 
 
 def search_amo_organisms(uow: UnitOfWork, text: str, *, limit: int = 30) -> list[AmoOrganism]:
-    """The cabinet's AMO organisms (seed 001 « Sélectionner AMO »): by the start of the name,
+    """The cabinet's AMO organisms (manuel eS-KAP+ « Sélectionner AMO »): by the start of the name,
     or by the start of the code when digits are typed (« 01 349 »)."""
     digits = "".join(text.split())
     with uow:
@@ -420,7 +386,7 @@ def _km(value: Decimal | None) -> str:
 
 
 def create_patient(uow: UnitOfWork, raw: PatientInput, today: date) -> Patient:
-    """A file typed at the desk from an attestation (seed 000 « mode Manuel ») or a client
+    """A file typed at the desk from an attestation (aide eS-KAP+ « mode Manuel ») or a client
     professionnel. Raises ``PatientFormErrors`` (every field to correct) or
     ``DuplicatePatient``."""
     data = patient_forms.check(raw, today)
@@ -489,8 +455,8 @@ def update_patient(uow: UnitOfWork, patient_id: int, raw: PatientInput, today: d
 
 
 def _ensure_organism(uow: UnitOfWork, amo: AmoData) -> None:
-    """Add the organism to the cabinet's list when it is unknown and the desk named it (seed
-    001 « Sélectionner AMO … Ou sélectionner Ajouter un organisme AMO »)."""
+    """Add the organism to the cabinet's list when it is unknown and the desk named it (manuel
+    eS-KAP+ « Sélectionner AMO … Ou sélectionner Ajouter un organisme AMO »)."""
     if amo.organism_name is None:
         return
     if uow.amo_organisms.by_code(amo.regime, amo.caisse, amo.centre) is not None:
@@ -504,7 +470,7 @@ def _sync_amo(uow: UnitOfWork, patient: Patient, amo: AmoData, alsace_moselle: b
     """Make the typed AMO rows (one per period) match the form, row for row, journaled."""
     source = (DataSource.ATTESTATION if amo.piece_justificative not in (None, "aucune")
               else DataSource.MANUEL)
-    periods = amo.periods or (RightsPeriod(None, None, None),)
+    periods = amo.periods or (RightsPeriod(Period(), None),)
     wanted = [dict(regime=amo.regime, caisse=amo.caisse, centre=amo.centre,
                    code_gestion=amo.code_gestion, piece_justificative=amo.piece_justificative,
                    taux_remboursement=amo.taux_remboursement, rights_start=p.start,
@@ -568,7 +534,7 @@ _MERGED_WHEN_EMPTY = ("usage_name", "sex", "mobile_phone", "phone", "email", "ad
 
 
 def merge_patients(uow: UnitOfWork, keep_id: int, remove_id: int) -> Patient:
-    """« Fusionner avec un autre patient » (seed 004): the kept file receives the other's
+    """« Fusionner avec un autre patient » (dossier LOGOSw): the kept file receives the other's
     coverage (AMO, ALD, mutuelles), family links and invoices, its empty contact fields are
     filled from the other, notes and alerts are put together; then the other file is
     deleted. Every move is journaled on both files."""
@@ -635,7 +601,7 @@ def _move_family_links(uow: UnitOfWork, from_id: int, to_id: int, summary: str) 
 
 def link_family(uow: UnitOfWork, patient_id: int, relative_id: int,
                 relation: FamilyRelation | str) -> FamilyLink:
-    """Link two files (seed 004 « Définition de liens familiaux »): ``relative`` is the
+    """Link two files (dossier LOGOSw « Définition de liens familiaux »): ``relative`` is the
     ``relation`` of ``patient``. One link per pair of files."""
     try:
         kind = FamilyRelation(relation)
@@ -677,7 +643,7 @@ class ImportedBeneficiary:
 
 
 def _known_patient(uow: UnitOfWork, patient: Patient) -> KnownPatient:
-    """What the base holds for the status colour (seed 003 « Les 3 couleurs »)."""
+    """What the base holds for the status colour (guide LOGOSw « Les 3 couleurs »)."""
     amo = uow.amo_coverages.for_patient(patient.id)
     head = amo[0] if amo else None
     card_amc = next((a for a in uow.amc_coverages.for_patient(patient.id)
@@ -701,14 +667,14 @@ def _finder(uow: UnitOfWork) -> Callable[[str, str, int], KnownPatient | None]:
 
 
 def read_vitale(uow: UnitOfWork, reader: CardReader) -> VitaleReading:
-    """Read the carte Vitale (CPS in the reader, seed 000) and colour each beneficiary:
+    """Read the carte Vitale (CPS in the reader, aide eS-KAP+) and colour each beneficiary:
     green known and up to date, yellow known but different, grey unknown."""
     with uow:
         return read_vitale_with_status(reader, _finder(uow))
 
 
 def read_apcv(uow: UnitOfWork, provider: ApcvProvider, source: ApcvSource) -> VitaleReading:
-    """Open an appli carte Vitale session (QR code or NFC, seed 001) and colour its
+    """Open an appli carte Vitale session (QR code or NFC, manuel eS-KAP+) and colour its
     beneficiaries; ADRi must then be asked (``reading.adri_required``)."""
     with uow:
         return read_apcv_with_status(provider, source, _finder(uow))
@@ -730,7 +696,7 @@ def read_apcv_at_desk(uow: UnitOfWork, provider: ApcvProvider, *, nfc: bool, pay
 
 def apcv_payload_from_image(image: bytes) -> str:
     """The text of the QR code the appli carte Vitale shows, from a photo of the phone's
-    screen (a tablet's camera: seed 001 « En choisissant le mode QR-code, la caméra
+    screen (a tablet's camera: manuel eS-KAP+ « En choisissant le mode QR-code, la caméra
     s'active »). Raises ``InvalidInput`` when the image holds no readable code."""
     from openfse.adapters.teleservices.attestation import read_codes
     from openfse.adapters.teleservices.attestation_format import AttestationError
@@ -798,7 +764,7 @@ def _sync_card_amc(uow: UnitOfWork, patient: Patient, b: VitaleBeneficiary,
     existing = [r for r in uow.amc_coverages.for_patient(patient.id) if r.source in CARD_SOURCES]
     wanted = []
     if b.amc is not None:
-        # AMC written on the card (C2S, MGEN, CAMIEG…; seed 004 l.579): gestion unique,
+        # AMC written on the card (C2S, MGEN, CAMIEG…; dossier LOGOSw): gestion unique,
         # tiers payant.
         wanted.append(dict(amc_number=b.amc.number, amc_name=b.amc.label,
                            gestion=AmcGestion.UNIQUE, contract_type=b.amc.contract_type,
@@ -813,7 +779,7 @@ def _sync_card_amc(uow: UnitOfWork, patient: Patient, b: VitaleBeneficiary,
 
 def adri_request_for(file: PatientFile) -> AdriRequest:
     """The ADRi query for a file: NIR, birth date, rang, régime (+ caisse and centre for a
-    provisional NIR, seed 000), and its name to check the answer against (ADRUN dialog)."""
+    provisional NIR, aide eS-KAP+), and its name to check the answer against (ADRUN dialog)."""
     p = file.patient
     if p.is_company or not p.nir or not p.birth_date_text:
         raise InvalidInput("ADRi : le dossier n'a pas de N° de sécurité sociale ou de date de "
@@ -822,7 +788,7 @@ def adri_request_for(file: PatientFile) -> AdriRequest:
     if head is None:
         raise InvalidInput("ADRi : renseignez d'abord l'organisme AMO (régime) du patient.",
                            field="amo_regime")
-    provisional = p.nir[0] in "78"
+    provisional = patient_rules.is_provisional_nir(p.nir)
     return AdriRequest.create(
         nir=p.nir, birth_date=p.birth_date_text, rang=p.birth_rank, regime=head.regime,
         caisse=head.caisse if provisional else None,
@@ -839,7 +805,7 @@ def query_patient_rights(uow: UnitOfWork, client: AdriClient, patient_id: int,
 
 
 def create_from_adri(uow: UnitOfWork, answer: AdriAnswer, today: date) -> Patient:
-    """Create the file of the beneficiary ADRi returned (seed 000 « Créer un patient avec le
+    """Create the file of the beneficiary ADRi returned (aide eS-KAP+ « Créer un patient avec le
     télé-service ADRI »): identity, organism, rights, exonérations, ALD, C2S/AME."""
     b = answer.beneficiary
     born = b.birth_date.compact()
@@ -871,7 +837,7 @@ class ComparedField:
 
 @dataclass(frozen=True, slots=True)
 class AdriComparison:
-    """Seed 001 « Choix informations AMO »: the file's AMO data beside ADRi's, per field."""
+    """Manuel eS-KAP+ « Choix informations AMO »: the file's AMO data beside ADRi's, per field."""
 
     answer: AdriAnswer
     fields: tuple[ComparedField, ...]
@@ -985,7 +951,7 @@ def _apply_amo(uow: UnitOfWork, patient: Patient, answer: AdriAnswer, chosen: se
     rights are taken from ADRi); the other values stay those of the file."""
     rows = uow.amo_coverages.for_patient(patient.id)
     current = next((r for r in rows if rights_state(r.rights_start, r.rights_end, today)
-                    == RightsState.OPEN), rows[0] if rows else None)
+                    is RightsState.OUVERTS), rows[0] if rows else None)
     active = answer.active_exonerations
     from_adri: dict[str, Any] = {
         "regime": answer.organisme.regime, "caisse": answer.organisme.caisse,
@@ -1018,11 +984,18 @@ def _apply_amo(uow: UnitOfWork, patient: Patient, answer: AdriAnswer, chosen: se
 def _apply_amc(uow: UnitOfWork, patient: Patient, answer: AdriAnswer, summary: str) -> None:
     amc = answer.amc
     assert amc is not None
-    values = dict(amc_number=amc.number, amc_name=amc.label, gestion=AmcGestion.UNIQUE,
+    # ADRi names the AME with a number of its own (the caisse's organisme code in the
+    # simulator's data set): the file records it under the AME's number, so that every
+    # screen and the pricing see an AME (domain/coverage.py), ADRi's number kept beside.
+    ame = amc.kind is AmcCoverageKind.AME
+    number = AME_NUMBER if ame else amc.number
+    values = dict(amc_number=number, amc_name=amc.label, gestion=AmcGestion.UNIQUE,
                   contract_type=amc.contract_type, rights_start=amc.period.start,
-                  rights_end=amc.period.end, tiers_payant=True, source=DataSource.ADRI)
+                  rights_end=amc.period.end, tiers_payant=True, source=DataSource.ADRI,
+                  complementary_number=amc.number if ame and amc.number.isdigit()
+                  and len(amc.number) <= 10 else None)
     rows = uow.amc_coverages.for_patient(patient.id)
-    same = next((r for r in rows if r.amc_number == amc.number
+    same = next((r for r in rows if r.amc_number == number
                  and r.rights_start == amc.period.start), None)
     if same is None:
         uow.journal_change(AmcCoverage(patient_id=patient.id, **values), JournalAction.CREATE,
@@ -1034,19 +1007,14 @@ def _apply_amc(uow: UnitOfWork, patient: Patient, answer: AdriAnswer, summary: s
 def same_person(file: PatientFile, answer: AdriAnswer) -> bool:
     """Does ADRi's beneficiary carry the file's name? (else the ADRUN dialog asks)."""
     b = answer.beneficiary
-    return (normalize_name(file.patient.last_name) == normalize_name(b.nom)
-            and normalize_name(file.patient.first_name) == normalize_name(b.prenom))
+    return patient_rules.same_names(file.patient.last_name, file.patient.first_name,
+                                    b.nom, b.prenom)
 
 
-def nir_display(nir: str | None) -> str:
-    if not nir:
-        return ""
-    try:
-        return ids_nir.format(nir)
-    except ValueError:
-        return nir
+nir_display = patient_rules.nir_display
 
 
 def rows_for_display(file: PatientFile) -> list[tuple[AmoCoverage, str]]:
-    """The AMO periods with their state today (« ouverts », « fermés »…)."""
-    return [(r, rights_state(r.rights_start, r.rights_end, file.today)) for r in file.amo]
+    """The AMO periods with their state today, as the screens word it (« ouverts »,
+    « fermés », « à venir », « non datés »)."""
+    return [(r, rights_state(r.rights_start, r.rights_end, file.today).word) for r in file.amo]

@@ -1,7 +1,7 @@
 """Teleservice answers kept until the user's next click, in the database.
 
 Two flows show an answer first and act on it at the next click: the ADRi compare-and-choose
-screen (seed 001 « Choix informations AMO ») and the beneficiaries of an appli carte Vitale
+screen (manuel eS-KAP+ « Choix informations AMO ») and the beneficiaries of an appli carte Vitale
 session (a QR code cannot be read twice). The answer is stored as plain JSON (the value types'
 own codec, :mod:`openfse.adapters.cards.codec`) under a random token, so that a restart of the
 server or a second worker does not lose it; only the user who asked reads it back, for the

@@ -1,4 +1,4 @@
-"""Profils / Préférences (seed 001, « Préférences de facturation », « Préférences AMC »).
+"""Profils / Préférences (manuel eS-KAP+, « Préférences de facturation », « Préférences AMC »).
 
 Every preference is typed, validated and has a documented default. Values are stored per
 cabinet and, optionally, per user (a user's own value wins over the cabinet's; removing it
@@ -8,7 +8,7 @@ from a list) is ignored: the default applies and the screen shows it.
 
 Other screens read them with :func:`get_all`::
 
-    prefs = preferences.get_all(ctx.uow())
+    prefs = preferences.get_all(desk.uow())
     if prefs.home_visit_by_default: ...
 """
 
@@ -52,7 +52,7 @@ E = TypeVar("E", bound=StrEnum)
 
 
 class TiersPayantAmc(StrEnum):
-    """How the AMC part is claimed in tiers payant (seed 001, « Préférences AMC »)."""
+    """How the AMC part is claimed in tiers payant (manuel eS-KAP+, « Préférences AMC »)."""
 
     STANDARD = "standard"
     COORDONNE = "coordonne"
@@ -62,7 +62,7 @@ class TiersPayantAmc(StrEnum):
 class Preferences:
     """The working preferences; the defaults are those of a new cabinet."""
 
-    # Préférences de facturation — ADRi (seed 001: « Appel automatique ciblé (défaut) »).
+    # Préférences de facturation — ADRi (manuel eS-KAP+: « Appel automatique ciblé (défaut) »).
     adri_mode: AdriMode = AdriMode.AUTOMATIQUE_CIBLE
     # Préférences AMC.
     tiers_payant_amc: TiersPayantAmc = TiersPayantAmc.STANDARD
@@ -78,13 +78,16 @@ class Preferences:
     # Paiement: type pre-selected when a payment is added (None: chosen each time).
     default_payment_type: str | None = None
     # Télétransmission: a lot sent without ARL after this many days is flagged and may be sent
-    # again (the caisse answers within 1–2 days, PROTOCOLS §1.7).
+    # again (the caisse answers within 1–2 days, docs/protocols.md §1.7).
     arl_wait_days: int = 2
     # An invoice in tiers payant unpaid this many days after sending is « en retard » (garantie
     # de délai de paiement of a secured FSE: 7 days, art. L.161-36-3 and R.161-43-1 CSS).
     payment_wait_days: int = 7
     # The organisms' mailboxes where lots are sent (docs/formats/lot.md §5).
     insurer_mailbox: str = DEFAULT_INSURER_MAILBOX
+    # The end of day sent and fetched unattended at this time of the cabinet's day (« HH:MM »;
+    # "" = by hand only): serve's scheduler runs ``transmission.run_scheduled`` once a day.
+    transmission_time: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +105,7 @@ SECTION_AMC = "Assurance maladie complémentaire (AMC)"
 SECTION_TREATMENT = "Traitement"
 SECTION_PAYMENT = "Paiement"
 
-# The seed's explanation of each ADRi mode (« Préférences de facturation »).
+# The manual's explanation of each ADRi mode (« Préférences de facturation »).
 ADRI_MODE_HELP: dict[AdriMode, tuple[str, str]] = {
     AdriMode.MANUEL: (
         "Appel manuel",
@@ -166,6 +169,11 @@ TRANSMISSION_SPECS: tuple[PreferenceSpec, ...] = (
                    "Boîte aux lettres où part chaque lot : {type} devient amo ou amc, {code} le "
                    "numéro de l'organisme (régime, caisse et centre, ou numéro AMC). Sans "
                    "accolades, tous les lots partent à cette adresse (concentrateur technique)."),
+    PreferenceSpec("transmission_time", SECTION_TRANSMISSION,
+                   "Envoi et relève automatiques à (heure)",
+                   "Chaque jour à cette heure, openfse prépare les lots, les envoie et relève "
+                   "les retours, une seule fois par jour, même sans personne devant l'écran "
+                   "(l'application doit être démarrée). Vide : seulement à la main."),
 )
 # (lowest, highest) accepted number of days.
 _DAY_BOUNDS = {"arl_wait_days": (1, 30), "payment_wait_days": (1, 90)}
@@ -203,6 +211,8 @@ def _parse(key: str, value: object, errors: FieldErrors) -> Any:
         return _days(key, value, errors)
     if key == "insurer_mailbox":
         return _mailbox(key, value, errors)
+    if key == "transmission_time":
+        return _time_of_day(key, value, errors)
     raise AssertionError(f"no parser for preference {key!r}")  # a field added without one
 
 
@@ -215,6 +225,19 @@ def _days(key: str, value: object, errors: FieldErrors) -> int | None:
         errors.add(key, f"Nombre de jours entier de {low} à {high} attendu.")
         return None
     return days
+
+
+def _time_of_day(key: str, value: object, errors: FieldErrors) -> str | None:
+    """« HH:MM » (24 h), or "" for none."""
+    text = value.strip() if isinstance(value, str) else ""
+    if not text:
+        return ""
+    hours, _, minutes = text.partition(":")
+    if (len(hours) == 2 and len(minutes) == 2 and (hours + minutes).isascii()
+            and (hours + minutes).isdigit() and int(hours) < 24 and int(minutes) < 60):
+        return text
+    errors.add(key, "Heure « HH:MM » attendue (par exemple 19:30), ou vide.")
+    return None
 
 
 def _mailbox(key: str, value: object, errors: FieldErrors) -> str | None:

@@ -1,4 +1,4 @@
-"""Prescripteurs (seed 001, menu « Prescripteurs »): create, modify, search, delete.
+"""Prescripteurs (manuel eS-KAP+, menu « Prescripteurs »): create, modify, search, delete.
 
 A prescriber fiche holds nom (required), prénom, spécialité, structure, address, phone and the
 identification numbers an invoice needs: RPPS, numéro AM (numéro de facturation + clé) and
@@ -6,9 +6,10 @@ ADELI. The seed requires « Nom » and « N° identification », so at least one
 numbers is required; each is checked with its key (``openfse.ids``), and a number already
 given to another prescriber of the cabinet is refused.
 
-The fiche mechanics shared by the directory services (``FieldErrors``, ``InvalidForm``,
-journaled writes, the use cases of a list) live in ``openfse.services.fiches``; they are
-re-exported here for the modules that import them from this one.
+The fiche mechanics shared by the directory services (``FieldErrors``, journaled writes, the
+use cases of a list) live in ``openfse.services.fiches``; a refused fiche raises the one
+form-error type ``openfse.errors.FormErrors`` (``InvalidForm`` is its older name, re-exported
+here for the modules that import it from this one).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from functools import cache
 
+from openfse.errors import FormErrors
 from openfse.ids import adeli as adeli_id
 from openfse.ids import facturation_ps
 from openfse.ids import rpps as rpps_id
@@ -24,7 +26,7 @@ from openfse.services.fiches import (
     ADDRESS_FIELDS,
     FicheBook,
     FieldErrors,
-    InvalidForm,
+    InvalidForm,  # = FormErrors
     apply_changes,
     journal_delete,
     journal_new,
@@ -37,6 +39,7 @@ __all__ = [
     "BOOK",
     "FIELDS",
     "FieldErrors",
+    "FormErrors",
     "InvalidForm",
     "apply_changes",
     "create",
@@ -101,7 +104,7 @@ def _specialty(errors: FieldErrors, value: object) -> str | None:
 
 def _validated(uow: UnitOfWork, data: Mapping[str, object],
                current: Prescriber | None) -> dict[str, object]:
-    """The clean column values of a prescriber fiche, or ``InvalidForm``."""
+    """The clean column values of a prescriber fiche, or ``FormErrors``."""
     errors = FieldErrors()
     values: dict[str, object] = {
         "last_name": errors.text("last_name", data.get("last_name"), label="Le nom",
@@ -121,7 +124,7 @@ def _validated(uow: UnitOfWork, data: Mapping[str, object],
         "phone": errors.phone("phone", data.get("phone")),
     }
     numbers = ("rpps", "am_number", "adeli")
-    # Seed 001, « Création fiche prescripteur » : « Nom » and « N° identification » required.
+    # Manuel eS-KAP+, « Création fiche prescripteur » : « Nom » and « N° identification » required.
     if not any(values[n] for n in numbers) and not any(n in errors.errors for n in numbers):
         errors.add("rpps", "Saisissez au moins un numéro d'identification du prescripteur : "
                            "RPPS, numéro AM ou ADELI.")
@@ -144,7 +147,7 @@ def display_name(prescriber: Prescriber) -> str:
 
 
 # « Prescripteurs »: search by the start of the last or first name (A>Z or Z>A), one fiche
-# (``NotFound`` in French), create / update from the typed fiche (``InvalidForm`` lists every
+# (``NotFound`` in French), create / update from the typed fiche (``FormErrors`` lists every
 # wrong field), delete (journaled).
 BOOK = FicheBook(repository=lambda uow: uow.prescribers, model=Prescriber,
                  validated=_validated, search_limit=50)

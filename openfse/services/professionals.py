@@ -1,19 +1,24 @@
 """The cabinet's professionals: register them from their CPS, the remplaçants and their
-calendar, deactivate and delete, and the staff accounts (seed 001 « Le professionnel de santé »).
+calendar, deactivate and delete, and the staff accounts (manuel eS-KAP+, « Le professionnel de
+santé »).
 
-* **Titulaire** — registered at his first CPS log-in after reviewing what the card says (seed
-  001 « Si c'est la première fois que la CPS est insérée … Vérifiez les informations affichées,
+* **Titulaire** — registered at his first CPS log-in after reviewing what the card says (manuel
+  eS-KAP+ « Si c'est la première fois que la CPS est insérée … Vérifiez les informations affichées,
   puis validez la fiche PS »): :func:`review_card`, :func:`register_titulaire`.
 * **Remplaçant** — « Ajouter remplaçant »: his CPS and code porteur, the titulaire he replaces
-  and the days on a calendar, then the **titulaire's CPS and code porteur** to confirm (seed 001
-  « Une fenêtre apparaît, demandant l'insertion de la carte CPS du titulaire … Entrez le code
-  porteur du titulaire »): :func:`prepare_remplacant`, :func:`register_remplacant`. He bills
+  and the days on a calendar, then the **titulaire's CPS and code porteur** to confirm (manuel
+  eS-KAP+ « Une fenêtre apparaît, demandant l'insertion de la carte CPS du titulaire … Entrez le
+  code porteur du titulaire »): :func:`prepare_remplacant`, :func:`register_remplacant`. He bills
   only on his calendar days for that titulaire: :func:`can_bill`.
 * **Désactiver / supprimer** — a remplaçant is deactivated first (his calendar is kept as
   history), then deleted: :func:`deactivate_remplacant`, :func:`delete_remplacant`. A titulaire
-  is deleted only when the seed's three conditions hold: :func:`titulaire_deletion_blockers`.
+  is deleted only when the manual's three conditions hold: :func:`titulaire_deletion_blockers`.
 * **Secrétariat** — staff accounts with a password, created by a titulaire:
   :func:`create_staff_user`.
+* **Approbation** — a titulaire registered from a CPS unknown to the cabinet waits « en
+  attente » until a titulaire of the cabinet approves him (issue 12, finding 3); the very first
+  CPS of a new installation is exempt, there is nobody to approve it:
+  :func:`pending_accounts`, :func:`approve_access`.
 
 Every change is journaled in the unit of work that makes it.
 """
@@ -22,33 +27,38 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
+
+from sqlalchemy import select
 
 from openfse.adapters.cards.codec import card_from_data, to_data
 from openfse.adapters.cards.port import CardReader
 from openfse.domain.cards import CardKind, CpsCard, CpsSituation
 from openfse.domain.invoice import DisplayStatus
-from openfse.errors import Conflict, InvalidInput, NotFound, OpenFSEError
+from openfse.errors import Conflict, FormErrors, InvalidInput, NotFound, OpenFSEError
 from openfse.referentials.professions import professions, specialite_by_code
+from openfse.services import web_sessions
 from openfse.services.session_login import (
     LoginMethod,
     SessionUser,
+    act_as,
     card_in_reader,
     check_new_password,
     ensure_user_for,
     hash_password,
     normalize_login,
+    present_pin,
     professional_display_name,
     session_user_of,
-    verify_cps,
 )
 from openfse.store.journal import JournalAction
-from openfse.store.models import AppUser, Professional, ProfessionalKind, UserRole
+from openfse.store.models import AppUser, PendingAccess, Professional, ProfessionalKind, UserRole
 from openfse.store.repositories.invoices import InvoiceFilters
 from openfse.store.uow import UnitOfWork
 
 __all__ = [
+    "ApprovalRefused",
     "CabinetPeople",
     "CalendarChange",
     "CardReview",
@@ -62,7 +72,9 @@ __all__ = [
     "TitulaireNotDeletable",
     "TitulaireRequired",
     "WrongTitulaireCard",
+    "PendingAccount",
     "active_titulaires",
+    "approve_access",
     "can_bill",
     "cabinet_people",
     "create_staff_user",
@@ -73,6 +85,7 @@ __all__ = [
     "open_invoices",
     "parse_convention",
     "parse_days",
+    "pending_accounts",
     "prepare_remplacant",
     "professional_file",
     "profession_label",
@@ -91,15 +104,8 @@ MEDECIN = "10"  # code profession of a médecin (ANS TRE_G15), whose spécialit�
 # --------------------------------------------------------------------------- errors
 
 
-class InvalidForm(InvalidInput):
-    """Several fields refused at once: ``errors`` maps each field to its French message."""
-
-    code = "invalid_form"
-
-    def __init__(self, errors: Mapping[str, str]) -> None:
-        self.errors = dict(errors)
-        first_field, first_message = next(iter(self.errors.items()))
-        super().__init__(first_message, field=first_field)
+# Several fields refused at once: the one form-error type (``errors``: field → French message).
+InvalidForm = FormErrors
 
 
 class _Errors:
@@ -126,7 +132,7 @@ class _Errors:
             raise InvalidForm(self.errors)
 
 
-# Seed 001 « Avant de supprimer un titulaire, vérifiez que : », word for word.
+# Manuel eS-KAP+ « Avant de supprimer un titulaire, vérifiez que : », word for word.
 TITULAIRE_DELETION_CONDITIONS = (
     "La CPS du titulaire n'est pas insérée dans l'appareil.",
     "Toutes les factures associées ont été supprimées ou déchargées.",
@@ -181,7 +187,7 @@ KIND_LABELS = {ProfessionalKind.TITULAIRE: "Titulaire", ProfessionalKind.REMPLAC
 
 @dataclass(frozen=True, slots=True)
 class CardReview:
-    """One situation d'exercice of a CPS, as the review screen shows it (seed 001
+    """One situation d'exercice of a CPS, as the review screen shows it (manuel eS-KAP+
     « Informations du PS »: Professionnelles, Complémentaire — caisse de rattachement)."""
 
     card: CpsCard
@@ -189,7 +195,7 @@ class CardReview:
 
     @property
     def kind(self) -> ProfessionalKind:
-        # Titulaire or remplaçant is written on the card's situation (seed 003 « Remplaçant »).
+        # Titulaire or remplaçant is written on the card's situation (guide LOGOSw « Remplaçant »).
         if self.situation.remplacant:
             return ProfessionalKind.REMPLACANT
         return ProfessionalKind.TITULAIRE
@@ -311,8 +317,9 @@ def _already_registered(professional: Professional) -> Conflict:
 def register_titulaire(
     uow: UnitOfWork, review: CardReview, convention: Convention
 ) -> tuple[Professional, AppUser]:
-    """Record the titulaire read from his CPS (seed 001 « validez la fiche PS pour enregistrer
-    le professionnel »), with his log-in account."""
+    """Record the titulaire read from his CPS (manuel eS-KAP+ « validez la fiche PS pour enregistrer
+    le professionnel »), with his log-in account — « en attente » (no access) unless he is the
+    first professional of the installation (:func:`approve_access`)."""
     if review.kind is not ProfessionalKind.TITULAIRE:
         raise InvalidInput(
             "Cette situation de la CPS est celle d'un remplaçant : il s'enregistre avec la "
@@ -323,12 +330,19 @@ def register_titulaire(
     with uow:
         if (existing := uow.professionals.by_rpps(review.card.rpps)) is not None:
             raise _already_registered(existing)
-        professional = Professional(last_name="", first_name="", kind=review.kind)
+        first_of_installation = uow.professionals.count() == 0
+        professional = Professional(last_name="", first_name="", kind=review.kind,
+                                    cabinet_id=uow.require_cabinet())
         _apply_card(professional, review, convention)
+        uow.session.add(professional)
+        uow.flush()  # his id, for his account: the journal names that account (act_as)
+        user = ensure_user_for(uow, professional)
         uow.journal_change(
             professional, JournalAction.CREATE, summary="titulaire enregistré depuis sa CPS"
         )
-        user = ensure_user_for(uow, professional)
+        if not first_of_installation:
+            uow.journal_change(PendingAccess(user_id=user.id), JournalAction.CREATE,
+                               summary="accès en attente de l'approbation d'un titulaire")
         uow.commit()
         return professional, user
 
@@ -433,7 +447,7 @@ def _active(uow: UnitOfWork, professional_id: int, kind: ProfessionalKind) -> Pr
 def set_calendar(
     uow: UnitOfWork, remplacant_id: int, titulaire_id: int, days: Iterable[date], *, today: date
 ) -> CalendarChange:
-    """Replace the remplaçant's days for this titulaire (seed 001 « Sélectionnez les jours de
+    """Replace the remplaçant's days for this titulaire (manuel eS-KAP+ « Sélectionnez les jours de
     remplacement souhaités, puis cliquez sur Valider »)."""
     with uow:
         remplacant = _active(uow, remplacant_id, ProfessionalKind.REMPLACANT)
@@ -525,7 +539,7 @@ def prepare_remplacant(
     days: Iterable[str],
     today: date,
 ) -> RemplacantEnrolment:
-    """Check the remplaçant's review screen (seed 001 « Cochez la case correspondant au
+    """Check the remplaçant's review screen (manuel eS-KAP+ « Cochez la case correspondant au
     titulaire concerné … Sélectionnez les jours de remplacement ») before asking for the
     titulaire's card. Raises :class:`InvalidForm` listing every refused field."""
     if review.kind is not ProfessionalKind.REMPLACANT:
@@ -588,14 +602,17 @@ def register_remplacant(
     titulaire_pin: str,
     *,
     today: date,
+    client: str,
+    now: datetime,
 ) -> RemplacantRegistered:
     """Confirm the remplaçant with the **titulaire's CPS and code porteur** and record him,
-    his calendar and his account (seed 001 « Retirez la carte du remplaçant, puis insérez
+    his calendar and his account (manuel eS-KAP+ « Retirez la carte du remplaçant, puis insérez
     celle du titulaire. Entrez le code porteur du titulaire »).
 
     The card in the reader is read first: it must be the chosen titulaire's, so that no try
     of another card's code is spent (:class:`WrongTitulaireCard`). Then its code porteur is
-    checked by the card (``PinIncorrect`` with the tries left, ``CardBlocked``…). A remplaçant
+    checked by the card (``PinIncorrect`` with the tries left, ``CardBlocked``…), under the
+    limits per card and per ``client`` of every code porteur (issue 12). A remplaçant
     deactivated earlier is reactivated, his old calendar kept.
     """
     with uow:
@@ -603,10 +620,13 @@ def register_remplacant(
     card = reader.read_cps()
     if card.rpps != titulaire.rpps:
         raise WrongTitulaireCard(card, titulaire)
-    verify_cps(reader, titulaire_pin, today=today)
+    present_pin(uow, reader, titulaire_pin, today=today, client=client, now=now)
     with uow:
         titulaire = _active(uow, enrolment.titulaire_id, ProfessionalKind.TITULAIRE)
         existing = _check_not_active(uow, enrolment.review.card.rpps)
+        # The titulaire's card confirms: what follows is journaled under his account.
+        titulaire_user = ensure_user_for(uow, titulaire)
+        act_as(uow, titulaire_user)
         confirmed = (
             f"confirmé par la CPS du titulaire {professional_display_name(titulaire)} "
             f"(RPPS {titulaire.rpps})"
@@ -624,18 +644,19 @@ def register_remplacant(
         current = {row.day for row in uow.professionals.calendar(remplacant.id, titulaire.id)}
         _apply_calendar(uow, remplacant, titulaire, frozenset(current | enrolment.days), today)
         ensure_user_for(uow, remplacant)
-        titulaire_user = ensure_user_for(uow, titulaire)
         uow.commit()
         return RemplacantRegistered(remplacant, session_user_of(titulaire_user, LoginMethod.CPS))
 
 
 def deactivate_remplacant(uow: UnitOfWork, remplacant_id: int) -> Professional:
-    """Seed 001 « Désactiver un remplaçant avant suppression »: he can no longer log in nor
+    """Manuel eS-KAP+ « Désactiver un remplaçant avant suppression »: he can no longer log in nor
     bill; his calendar stays as history."""
     with uow:
         remplacant = _active(uow, remplacant_id, ProfessionalKind.REMPLACANT)
         remplacant.active = False
         uow.journal_change(remplacant, JournalAction.UPDATE, summary="remplaçant désactivé")
+        if (account := uow.users.by_professional(remplacant.id)) is not None:
+            web_sessions.end_all_of(uow, account.id)  # out at once, every workstation
         uow.commit()
         return remplacant
 
@@ -643,9 +664,9 @@ def deactivate_remplacant(uow: UnitOfWork, remplacant_id: int) -> Professional:
 OpenInvoices = Callable[[UnitOfWork, int], int]
 
 
-# Seed 001 « Toutes les factures associées ont été supprimées ou déchargées »: an invoice still
-# waiting on the workstation — a draft, to sign (or sign with the carte Vitale), signed or in a
-# lot not yet transmitted. Transmitted ones have left it; deleted and cancelled ones are done;
+# Manuel eS-KAP+ « Toutes les factures associées ont été supprimées ou déchargées »: an invoice
+# still waiting on the workstation — a draft, to sign (or sign with the carte Vitale), signed or in
+# a lot not yet transmitted. Transmitted ones have left it; deleted and cancelled ones are done;
 # a validated « hors télétransmission » invoice is final and never waits to be sent.
 _WAITING_INVOICES = (
     DisplayStatus.BROUILLON,
@@ -698,7 +719,7 @@ def _invoice_blocker(uow: UnitOfWork, professional: Professional,
 
 def _archive_blocker(uow: UnitOfWork, professional: Professional) -> str | None:
     """Invoices are kept for good (validated invoices are immutable; a deleted one stays as a
-    trace): a professional who has any cannot lose his file, which they name. The seed's
+    trace): a professional who has any cannot lose his file, which they name. The manual's
     « déchargées » (purged from the workstation) has no equivalent here."""
     kept = uow.invoices.count_matching(InvoiceFilters(
         professional_id=professional.id, include_deleted=True, include_cancellations=True))
@@ -712,7 +733,7 @@ def _archive_blocker(uow: UnitOfWork, professional: Professional) -> str | None:
 def delete_remplacant(
     uow: UnitOfWork, remplacant_id: int, *, open_invoices: OpenInvoices = open_invoices
 ) -> None:
-    """Seed 001 « Supprimer remplaçant »: only once deactivated, and with no open invoice."""
+    """Manuel eS-KAP+ « Supprimer remplaçant »: only once deactivated, and with no open invoice."""
     with uow:
         remplacant = uow.professionals.get(remplacant_id)
         if remplacant.kind is not ProfessionalKind.REMPLACANT:
@@ -743,7 +764,7 @@ def titulaire_deletion_blockers(
     *,
     open_invoices: OpenInvoices = open_invoices,
 ) -> tuple[str, ...]:
-    """Which of the seed's three conditions do not hold (seed 001 « Avant de supprimer un
+    """Which of the manual's three conditions do not hold (manuel eS-KAP+ « Avant de supprimer un
     titulaire, vérifiez que : 1- La CPS du titulaire n'est pas insérée dans l'appareil. 2-
     Toutes les factures associées ont été supprimées ou déchargées. 3- Aucun remplaçant n'est
     encore rattaché à ce titulaire. »). Empty: the titulaire may be deleted."""
@@ -752,7 +773,7 @@ def titulaire_deletion_blockers(
         if titulaire.kind is not ProfessionalKind.TITULAIRE:
             raise InvalidInput("Ce professionnel n'est pas un titulaire.", code="not_titulaire",
                                field="titulaire")
-        # Each reason quotes the seed's condition, then says what is wrong.
+        # Each reason quotes the manual's condition, then says what is wrong.
         reasons: list[str] = []
         card = card_in_reader(reader)
         if card is not None and card.rpps == titulaire.rpps:
@@ -779,7 +800,7 @@ def delete_titulaire(
     *,
     open_invoices: OpenInvoices = open_invoices,
 ) -> None:
-    """Delete the titulaire's record (seed 001 « Supprimer : permet de supprimer le dossier du
+    """Delete the titulaire's record (manuel eS-KAP+ « Supprimer : permet de supprimer le dossier du
     titulaire ») when :func:`titulaire_deletion_blockers` finds nothing; raises
     :class:`TitulaireNotDeletable` listing the conditions not met."""
     reasons = titulaire_deletion_blockers(uow, reader, titulaire_id, open_invoices=open_invoices)
@@ -851,7 +872,7 @@ def cabinet_people(uow: UnitOfWork, *, today: date) -> CabinetPeople:
 
 @dataclass(frozen=True, slots=True)
 class ProfessionalFile:
-    """One professional's screen (seed 001 « Information »)."""
+    """One professional's screen (manuel eS-KAP+ « Information »)."""
 
     professional: Professional
     user: AppUser | None
@@ -959,6 +980,62 @@ def deactivate_staff_user(uow: UnitOfWork, user_id: int) -> AppUser:
         if user.active:
             user.active = False
             uow.journal_change(user, JournalAction.UPDATE, summary="accès secrétariat désactivé")
+            web_sessions.end_all_of(uow, user.id)  # out at once, every workstation
             uow.commit()
         return user
+
+
+# --------------------------------------------------------------------------- approval
+
+
+@dataclass(frozen=True, slots=True)
+class PendingAccount:
+    """A professional registered from his CPS, waiting for a titulaire's approval."""
+
+    user_id: int
+    professional: Professional
+    requested_at: datetime
+
+
+def pending_accounts(uow: UnitOfWork) -> tuple[PendingAccount, ...]:
+    """The accounts awaiting approval, oldest request first."""
+    with uow:
+        rows = uow.session.scalars(
+            select(PendingAccess).where(PendingAccess.cabinet_id == uow.require_cabinet())
+            .order_by(PendingAccess.requested_at, PendingAccess.id)).all()
+        pending = []
+        for row in rows:
+            account = uow.users.get(row.user_id)
+            if account.professional_id is None:
+                continue
+            professional = uow.professionals.get(account.professional_id)
+            pending.append(PendingAccount(account.id, professional, row.requested_at))
+        return tuple(pending)
+
+
+class ApprovalRefused(OpenFSEError):
+    code = "approval_refused"
+
+
+def approve_access(uow: UnitOfWork, *, approved_by: SessionUser | None,
+                   user_id: int) -> Professional:
+    """A titulaire of the cabinet, logged in with his CPS, opens the account (journaled)."""
+    if approved_by is None or approved_by.role is not UserRole.TITULAIRE \
+            or approved_by.method is not LoginMethod.CPS:
+        raise ApprovalRefused("Seul un titulaire du cabinet connecté avec sa CPS approuve un "
+                              "nouvel accès.")
+    with uow:
+        row = uow.session.scalar(select(PendingAccess).where(
+            PendingAccess.cabinet_id == uow.require_cabinet(), PendingAccess.user_id == user_id))
+        if row is None:
+            raise NotFound("Aucun accès en attente pour ce compte (déjà approuvé ?).")
+        account = uow.users.get(user_id)
+        if account.professional_id is None:
+            raise NotFound("Aucun accès en attente pour ce compte.")
+        professional = uow.professionals.get(account.professional_id)
+        uow.journal_change(row, JournalAction.DELETE,
+                           summary=f"accès de {professional_display_name(professional)} "
+                                   f"approuvé par {approved_by.display_name}")
+        uow.commit()
+        return professional
 

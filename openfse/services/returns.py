@@ -1,9 +1,9 @@
 """Reconciliation of payment returns with our invoices (in memory, no database).
 
 A payment return line names the professional (numéro de facturation), the lot and the invoice
-number (PROTOCOLS §1.8, docs/formats/returns.md): (lot id, invoice number) is the key — the lot
-tells the share answered, since in gestion séparée one invoice travels twice, its AMO part in
-an FSE lot to the caisse and its AMC part in a DRE lot to the complementary (seed 004).
+number (docs/protocols.md §1.8, docs/formats/returns.md): (lot id, invoice number) is the key — the
+lot tells the share answered, since in gestion séparée one invoice travels twice, its AMO part in
+an FSE lot to the caisse and its AMC part in a DRE lot to the complementary (dossier LOGOSw).
 ``reconcile`` looks every line up in a dict built once from the invoices sent, so 100,000 lines
 take a fraction of a second (bench/bench_reconcile.py). A line whose key is unknown, or that
 asks another amount than the share sent, is « non rapprochée »: kept and shown, never applied.

@@ -1,19 +1,24 @@
 """Logging in: the professional with his CPS and code porteur, the staff with a password.
 
-Two ways in (seed 003 « En pratique » — "on place sa CPS dans le lecteur … le code confidentiel de
-la CPS est saisi pour s'identifier → la CPS est lue et le logiciel s'ouvre"):
+Two ways in (guide LOGOSw « En pratique » — "on place sa CPS dans le lecteur … le code confidentiel
+de la CPS est saisi pour s'identifier → la CPS est lue et le logiciel s'ouvre"):
 
 * **CPS** — :func:`login_with_cps` checks the code porteur on the card (3 tries, then blocked:
   :func:`unblock_card`) and finds the professional by the RPPS the card carries. An unknown
   RPPS is not an error: the caller shows the card for review and registration
-  (:mod:`openfse.services.professionals`, seed 001 « Si c'est la première fois que la CPS est
+  (:mod:`openfse.services.professionals`, manuel eS-KAP+ « Si c'est la première fois que la CPS est
   insérée … validez la fiche PS »).
-* **password** — for the staff who have no CPS (secrétariat): :func:`login_with_password`, with
-  a per-login limit on failures (:class:`LoginThrottle`). Passwords are stored as scrypt hashes
-  (:func:`hash_password`).
+* **password** — for the staff who have no CPS (secrétariat): :func:`login_with_password`.
+  Passwords are stored as scrypt hashes (:func:`hash_password`).
 
-The web layer keeps the returned :class:`SessionUser` id and login method in its session;
-:func:`session_user` reloads it at each request, so a deactivated account stops at once.
+Every try of a password, a code porteur or a code de déblocage is limited per login (or per card)
+and per client address, in the database (:mod:`openfse.services.throttle`, issue 12): the code
+porteur is presented to the card only after the limits are checked, so a flood of tries cannot
+block or exhaust the card.
+
+The web layer opens a server-side session for the returned :class:`SessionUser`
+(:mod:`openfse.services.web_sessions`); :func:`session_user` reloads the account at each
+request, so a deactivated or still pending account stops at once.
 """
 
 from __future__ import annotations
@@ -24,43 +29,55 @@ import hashlib
 import hmac
 import re
 import secrets
-import threading
-from collections import OrderedDict, deque
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 
-from openfse.adapters.cards.errors import CardError, CardExpired
+from sqlalchemy import exists, select
+
+from openfse.adapters.cards.errors import (
+    CardBlocked,
+    CardError,
+    CardExpired,
+    CardUnusable,
+    PinIncorrect,
+    PukIncorrect,
+)
 from openfse.adapters.cards.port import CardAbsent, CardReader, WrongCard
 from openfse.domain.cards import CpsCard
 from openfse.errors import Conflict, InvalidInput, OpenFSEError
+from openfse.services import throttle
 from openfse.services.cards import authenticate_cps, unblock_cps
+from openfse.services.throttle import ThrottleKey, TooManyAttempts
 from openfse.store.journal import JournalAction
-from openfse.store.models import AppUser, Professional, ProfessionalKind, UserRole
+from openfse.store.models import AppUser, PendingAccess, Professional, ProfessionalKind, UserRole
 from openfse.store.uow import UnitOfWork
 
 __all__ = [
-    "LOGIN_MAX_FAILURES",
+    "AccessPending",
     "AccountDisabled",
-    "LOGIN_WINDOW_SECONDS",
+    "PASSWORD_MAX_LENGTH",
     "PASSWORD_MIN_LENGTH",
     "CardChanged",
     "CpsLogin",
     "CpsReaderState",
     "InvalidCredentials",
     "LoginMethod",
-    "LoginThrottle",
     "ProfessionalInactive",
     "SessionUser",
     "TooManyAttempts",
     "card_in_reader",
     "check_new_password",
+    "check_not_pending",
     "cps_reader_state",
+    "act_as",
     "ensure_user_for",
     "hash_password",
+    "is_pending",
     "login_with_cps",
     "login_with_password",
     "normalize_login",
+    "present_pin",
     "professional_display_name",
     "prove_card_presence",
     "session_user",
@@ -120,17 +137,16 @@ class InvalidCredentials(OpenFSEError):
         super().__init__("Identifiant ou mot de passe incorrect.", field="password")
 
 
-class TooManyAttempts(OpenFSEError):
-    code = "too_many_attempts"
+class AccessPending(OpenFSEError):
+    """A CPS unknown to the cabinet was registered: nothing opens until a titulaire of the
+    cabinet approves it (issue 12, finding 3)."""
 
-    def __init__(self, retry_after_seconds: int) -> None:
-        self.retry_after_seconds = retry_after_seconds
-        minutes = max(1, -(-retry_after_seconds // 60))
+    code = "access_pending"
+
+    def __init__(self) -> None:
         super().__init__(
-            f"Trop d'essais infructueux pour cet identifiant ({LOGIN_MAX_FAILURES} en "
-            f"{LOGIN_WINDOW_SECONDS // 60} minutes) : réessayez dans {minutes} minute"
-            f"{'s' if minutes > 1 else ''}.",
-            field="login",
+            "Votre accès est en attente : un titulaire du cabinet doit l'approuver (Paramètres → "
+            "Professionnels de santé) avant votre première connexion.",
         )
 
 
@@ -184,7 +200,17 @@ _SCRYPT_MAXMEM = 64 * 1024 * 1024
 _SCRYPT_MAX_N = 2**20  # refuse absurd parameters read back from a damaged hash
 
 PASSWORD_MIN_LENGTH = 10
-PASSWORD_MAX_LENGTH = 256  # bounds the hashing work an attacker can ask for
+# Bounds the hashing work an attacker can ask for: a longer password is refused before any
+# hashing and any database write (README « Sécurité »).
+PASSWORD_MAX_LENGTH = 256
+
+
+def _password_too_long() -> InvalidInput:
+    return InvalidInput(
+        f"Le mot de passe ne peut pas dépasser {PASSWORD_MAX_LENGTH} caractères.",
+        code="password_too_long",
+        field="password",
+    )
 
 
 def _b64(raw: bytes) -> str:
@@ -240,11 +266,7 @@ def check_new_password(password: str, confirm: str) -> str:
             field="password",
         )
     if len(password) > PASSWORD_MAX_LENGTH:
-        raise InvalidInput(
-            f"Le mot de passe ne peut pas dépasser {PASSWORD_MAX_LENGTH} caractères.",
-            code="password_too_long",
-            field="password",
-        )
+        raise _password_too_long()
     if password != confirm:
         raise InvalidInput(
             "Les deux saisies du mot de passe sont différentes.",
@@ -282,56 +304,9 @@ def normalize_login(text: str) -> str:
 
 # --------------------------------------------------------------------------- throttling
 
-LOGIN_MAX_FAILURES = 5
-LOGIN_WINDOW_SECONDS = 15 * 60
 
-
-class LoginThrottle:
-    """At most ``max_failures`` failed password log-ins per login in a sliding window.
-
-    Held in memory by the running application (one per process); ``now`` is a monotonic
-    clock reading in seconds, given by the caller. Logins that do not exist are counted too,
-    so that the limit says nothing about which accounts exist.
-    """
-
-    _MAX_TRACKED = 10_000  # logins remembered at once (oldest forgotten first)
-
-    def __init__(
-        self, max_failures: int = LOGIN_MAX_FAILURES, window_seconds: int = LOGIN_WINDOW_SECONDS
-    ) -> None:
-        self.max_failures = max_failures
-        self.window_seconds = window_seconds
-        self._failures: OrderedDict[str, deque[float]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def _recent(self, key: str, now: float) -> deque[float]:
-        failures = self._failures.get(key, deque())
-        while failures and now - failures[0] >= self.window_seconds:
-            failures.popleft()
-        return failures
-
-    def check(self, login: str, now: float) -> None:
-        """Raise :class:`TooManyAttempts` while the login is locked."""
-        key = login.strip().lower()
-        with self._lock:
-            failures = self._recent(key, now)
-            if len(failures) >= self.max_failures:
-                retry_after = int(failures[0] + self.window_seconds - now) + 1
-                raise TooManyAttempts(retry_after)
-
-    def record_failure(self, login: str, now: float) -> None:
-        key = login.strip().lower()
-        with self._lock:
-            failures = self._recent(key, now)
-            failures.append(now)
-            self._failures[key] = failures
-            self._failures.move_to_end(key)
-            while len(self._failures) > self._MAX_TRACKED:
-                self._failures.popitem(last=False)
-
-    def reset(self, login: str) -> None:
-        with self._lock:
-            self._failures.pop(login.strip().lower(), None)
+def _throttle_keys(*pairs: tuple[throttle.Limit, str]) -> tuple[ThrottleKey, ...]:
+    return tuple(ThrottleKey(limit, value) for limit, value in pairs)
 
 
 # --------------------------------------------------------------------------- accounts
@@ -357,7 +332,9 @@ def session_user_of(user: AppUser, method: LoginMethod) -> SessionUser:
 
 def ensure_user_for(uow: UnitOfWork, professional: Professional) -> AppUser:
     """The professional's account, made (and journaled) at his first log-in; card-only: no
-    password. Call inside an open unit of work; the caller commits."""
+    password. Call inside an open unit of work; the caller commits. When nobody is logged
+    in yet (a card's first log-in, its registration), the account's making — and what the
+    unit of work journals after — is journaled under that account (``act_as``)."""
     user = uow.users.by_professional(professional.id)
     role = (
         UserRole.REMPLACANT
@@ -371,12 +348,26 @@ def ensure_user_for(uow: UnitOfWork, professional: Professional) -> AppUser:
             role=role,
             password_hash=None,
             professional_id=professional.id,
+            cabinet_id=uow.require_cabinet(),
         )
+        uow.session.add(user)
+        uow.flush()  # its id: its own creation is journaled under it
+        act_as(uow, user)
         uow.journal_change(user, JournalAction.CREATE, summary="compte de connexion par CPS")
     elif user.role is not role or not user.active:
+        act_as(uow, user)
         user.role, user.active = role, True
         uow.journal_change(user, JournalAction.UPDATE, summary="compte de connexion par CPS")
     return user
+
+
+def act_as(uow: UnitOfWork, user: AppUser) -> None:
+    """Nobody is logged in on ``uow`` (the log-in and registration screens): what it journals
+    from now on names the card holder's account ``user`` (login and id), not « anonyme » nor
+    the card — the journal names a person (issue 8). A unit of work already acting for a
+    logged-in user keeps him."""
+    if uow.actor_user_id is None:
+        uow.actor, uow.actor_user_id = user.login, user.id
 
 
 def session_user(uow: UnitOfWork, user_id: int, method: LoginMethod) -> SessionUser | None:
@@ -390,7 +381,23 @@ def session_user(uow: UnitOfWork, user_id: int, method: LoginMethod) -> SessionU
             professional = uow.professionals.find(user.professional_id)
             if professional is None or not professional.active:
                 return None
+        if is_pending(uow, user.id):
+            return None
         return session_user_of(user, method)
+
+
+def check_not_pending(uow: UnitOfWork, user_id: int) -> None:
+    """Raise :class:`AccessPending` while the account awaits a titulaire's approval."""
+    with uow:
+        if is_pending(uow, user_id):
+            raise AccessPending()
+
+
+def is_pending(uow: UnitOfWork, user_id: int) -> bool:
+    """Is the account waiting for a titulaire's approval? Call inside an open unit of work."""
+    stmt = select(exists().where(PendingAccess.cabinet_id == uow.require_cabinet(),
+                                 PendingAccess.user_id == user_id))
+    return bool(uow.session.scalar(stmt))
 
 
 # --------------------------------------------------------------------------- CPS
@@ -414,12 +421,16 @@ def verify_cps(reader: CardReader, pin: str, *, today: date) -> CpsCard:
     return authenticate_cps(reader, pin, today=today)
 
 
-def login_with_cps(uow: UnitOfWork, reader: CardReader, pin: str, *, today: date) -> CpsLogin:
+def login_with_cps(
+    uow: UnitOfWork, reader: CardReader, pin: str, *, today: date, client: str, now: datetime
+) -> CpsLogin:
     """Start the day with the CPS: code porteur checked by the card (raises the card errors:
     ``PinIncorrect`` with the tries left, ``CardBlocked``, ``CardAbsent``…), then the
     professional found by his RPPS. Raises :class:`ProfessionalInactive` for a deactivated
-    remplaçant."""
-    card = verify_cps(reader, pin, today=today)
+    remplaçant, :class:`AccessPending` for a card registered but not approved yet, and
+    :class:`~openfse.services.throttle.TooManyAttempts` when the card or the client has had
+    too many wrong codes lately (the code is then not presented to the card at all)."""
+    card = present_pin(uow, reader, pin, today=today, client=client, now=now)
     with uow:
         professional = uow.professionals.by_rpps(card.rpps)
         if professional is None:
@@ -427,14 +438,51 @@ def login_with_cps(uow: UnitOfWork, reader: CardReader, pin: str, *, today: date
         if not professional.active:
             raise ProfessionalInactive(professional_display_name(professional))
         user = ensure_user_for(uow, professional)
+        if is_pending(uow, user.id):
+            raise AccessPending()
         uow.commit()
         return CpsLogin(card, session_user_of(user, LoginMethod.CPS))
 
 
-def unblock_card(reader: CardReader, unblock_code: str, new_pin: str, confirm: str) -> None:
-    """Seed 003 « débloquer code »: the 8-character code de déblocage, then the new code
-    porteur twice. The new code must then be typed to log in."""
-    unblock_cps(reader, unblock_code, new_pin, confirm)
+def present_pin(
+    uow: UnitOfWork, reader: CardReader, pin: str, *, today: date, client: str, now: datetime
+) -> CpsCard:
+    """The code porteur presented to the card under the limits per card and per client:
+    a wrong code counts against both, a right one forgives the card's."""
+    card = reader.read_cps()  # which card (raises CardAbsent…): no code presented yet
+    keys = _throttle_keys((throttle.CARD_PIN, card.serial), (throttle.CLIENT, client))
+    reservation = throttle.reserve(uow, keys, now=now, field="pin")
+    try:
+        verified = verify_cps(reader, pin, today=today)
+    except (PinIncorrect, CardBlocked):
+        raise  # a code presented to the card (or to a blocked card): counted
+    except BaseException:
+        throttle.not_made(uow, reservation)
+        raise
+    throttle.succeeded(uow, reservation)
+    return verified
+
+
+def unblock_card(
+    uow: UnitOfWork, reader: CardReader, unblock_code: str, new_pin: str, confirm: str, *,
+    client: str, now: datetime,
+) -> None:
+    """Guide LOGOSw « débloquer code »: the 8-character code de déblocage, then the new code
+    porteur twice. The new code must then be typed to log in. At most
+    :data:`~openfse.services.throttle.CARD_UNBLOCK` wrong codes per card (the card allows 10
+    in its life, then is unusable for good) and a shared limit per client."""
+    card = reader.read_cps()
+    keys = _throttle_keys((throttle.CARD_UNBLOCK, card.serial), (throttle.CLIENT, client))
+    reservation = throttle.reserve(uow, keys, now=now, field="unblock_code")
+    try:
+        unblock_cps(reader, unblock_code, new_pin, confirm)
+    except (PukIncorrect, CardUnusable):
+        raise  # a code de déblocage presented: counted
+    except BaseException:
+        throttle.not_made(uow, reservation)
+        raise
+    throttle.succeeded(uow, reservation, also_forgive=_throttle_keys(
+        (throttle.CARD_PIN, card.serial)))
 
 
 def card_in_reader(reader: CardReader) -> CpsCard | None:
@@ -464,7 +512,7 @@ class CpsReaderState:
 
 
 def cps_reader_state(reader: CardReader, *, today: date) -> CpsReaderState:
-    """Read the CPS in the reader without its code (seed 003: the CPS window shows the holder
+    """Read the CPS in the reader without its code (guide LOGOSw: the CPS window shows the holder
     and his situations) and its tries left (« il reste N essais »)."""
     try:
         card = reader.read_cps()
@@ -498,11 +546,12 @@ def prove_card_presence(reader: CardReader, serial: str) -> CpsCard:
 
 
 def login_with_password(
-    uow: UnitOfWork, throttle: LoginThrottle, login: str, password: str, *, now: float
+    uow: UnitOfWork, login: str, password: str, *, client: str, now: datetime
 ) -> SessionUser:
-    """Log-in of a staff member. Raises :class:`TooManyAttempts` (checked before the
-    password, so a locked login costs no hashing), :class:`InvalidCredentials`,
-    :class:`AccountDisabled`."""
+    """Log-in of a staff member. Raises :class:`InvalidInput` for a missing field or a
+    password over :data:`PASSWORD_MAX_LENGTH` (before any hashing),
+    :class:`~openfse.services.throttle.TooManyAttempts` (checked before the password, so a
+    locked login costs no hashing), :class:`InvalidCredentials`, :class:`AccountDisabled`."""
     key = login.strip().lower()
     if not key or not password:
         raise InvalidInput(
@@ -510,17 +559,20 @@ def login_with_password(
             code="credentials_required",
             field="login" if not key else "password",
         )
-    throttle.check(key, now)
+    if len(password) > PASSWORD_MAX_LENGTH:
+        raise _password_too_long()
+    keys = _throttle_keys((throttle.LOGIN, key), (throttle.CLIENT, client))
+    reservation = throttle.reserve(uow, keys, now=now, field="login")
     with uow:
         user = uow.users.by_login(key)
         stored = user.password_hash if user is not None else None
         # An unknown login still pays for one hash: same answer time as a wrong password.
         matches = verify_password(password, stored if stored is not None else _DUMMY_HASH)
         if user is None or stored is None or not matches:
-            throttle.record_failure(key, now)
-            raise InvalidCredentials()
-        if not user.active:
-            raise AccountDisabled()
-        throttle.reset(key)
-        return session_user_of(user, LoginMethod.PASSWORD)
-
+            raise InvalidCredentials()  # counted
+        session_user = session_user_of(user, LoginMethod.PASSWORD)
+        active = user.active
+    throttle.succeeded(uow, reservation)
+    if not active:
+        raise AccountDisabled()
+    return session_user

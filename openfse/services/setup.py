@@ -1,8 +1,11 @@
 """Database set-up use cases: create/upgrade the schema, make sure a cabinet exists.
 
 ``initialise`` is idempotent: run it at every start (CLI ``init``, ``serve``) and it only does
-what is missing. A new cabinet gets its own editable copies of the AMO and AMC organism lists
-(Paramètres SV), taken from the shipped reference lists.
+what is missing. It makes the data directory private (0700, its files 0600), and refuses a
+database whose immutability guards (append-only journal, frozen invoices) are missing or
+disabled (``openfse.store.guards``): ``reinstall_guards=True`` puts them back. A new cabinet
+gets its own editable copies of the AMO and AMC organism lists (Paramètres SV), taken from the
+shipped reference lists.
 """
 
 from __future__ import annotations
@@ -15,7 +18,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from openfse.config import Settings
 from openfse.referentials import organisms
+from openfse.store import guards
 from openfse.store.db import make_engine, session_factory
+from openfse.store.files import secure_home
 from openfse.store.migrations import upgrade
 from openfse.store.models import (
     AmcGestion,
@@ -25,18 +30,26 @@ from openfse.store.models import (
     Patient,
     Professional,
 )
+from openfse.store.uow import UnitOfWork
 
 DEFAULT_CABINET_NAME = "Mon cabinet"
+# The cabinet ``openfse demo`` / ``openfse init --demo-if-empty`` loads (``make run``): demo mode
+# (simulated caisse started with ``serve``, card-reader panel) is this cabinet and no other.
+DEMO_CABINET_NAME = "Cabinet médical du Dr Legrand (démonstration)"
 
 
 @dataclass(frozen=True, slots=True)
 class InitReport:
     database: str
     empty: bool  # no patient and no professional in the database before this run
+    reinstalled_guards: str = ""  # what ``reinstall_guards`` put back (French labels)
 
     def describe(self) -> str:
         state = "nouvelle base" if self.empty else "base existante, à jour"
-        return f"Base de données prête ({self.database}) : {state}."
+        text = f"Base de données prête ({self.database}) : {state}."
+        if self.reinstalled_guards:
+            text += f" Protections d'immuabilité réinstallées ({self.reinstalled_guards})."
+        return text
 
 
 @cache
@@ -53,16 +66,25 @@ def session_factory_for(settings: Settings) -> sessionmaker[Session]:
     return session_factory(engine_for(settings))
 
 
-def initialise(settings: Settings) -> InitReport:
-    """Create or upgrade the schema; report whether the database holds no cabinet data yet."""
-    settings.home.mkdir(parents=True, exist_ok=True)
+def initialise(settings: Settings, *, reinstall_guards: bool = False) -> InitReport:
+    """Create or upgrade the schema; report whether the database holds no cabinet data yet.
+
+    Raises ``guards.GuardsMissing`` when the immutability guards are not all in place, unless
+    ``reinstall_guards`` (then they are installed again, and the report says which)."""
+    secure_home(settings.home)
     engine = engine_for(settings)
     upgrade(engine)
+    reinstalled = ""
+    with engine.begin() as connection:
+        if reinstall_guards:
+            reinstalled = guards.describe(guards.reinstall_guards(connection))
+        guards.require_guards(connection)
     with session_factory(engine)() as session:
         empty = all(
             session.scalar(select(table.id).limit(1)) is None for table in (Patient, Professional)
         )
-    return InitReport(database=engine.url.render_as_string(hide_password=True), empty=empty)
+    return InitReport(database=engine.url.render_as_string(hide_password=True), empty=empty,
+                      reinstalled_guards=reinstalled)
 
 
 def ensure_cabinet(sessions: sessionmaker[Session], name: str = DEFAULT_CABINET_NAME) -> int:
@@ -108,3 +130,9 @@ def _amc_organisms(cabinet_id: int) -> list[AmcOrganism]:
         )
         for o in organisms.amc_organisms()
     ]
+
+
+def is_demo_cabinet(uow: UnitOfWork) -> bool:
+    """Is ``uow``'s cabinet the demonstration one? The one test of demo mode."""
+    with uow:
+        return uow.cabinets.get(uow.require_cabinet()).name == DEMO_CABINET_NAME

@@ -4,9 +4,9 @@ They talk to the ports only (:mod:`openfse.adapters.teleservices.port`); which b
 answers is configuration (:func:`make_adri_client`, :func:`make_interamc_directory`).
 
 Invoicing is never blocked by a teleservice: the AMO pays on the card's data even when ADRi is
-not consulted (PROTOCOLS.md §3.1), so :func:`query_adri` *returns* "unavailable" (with the
+not consulted (docs/protocols.md §3.1), so :func:`query_adri` *returns* "unavailable" (with the
 message to show) instead of raising, and :func:`lookup_conventions` falls back to the local
-convention tables when the Inter-AMC directory fails (seed 001).
+convention tables when the Inter-AMC directory fails (manuel eS-KAP+).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from dataclasses import dataclass, fields
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from openfse.adapters.teleservices.port import (
     AdriClient,
@@ -29,9 +29,6 @@ from openfse.adapters.teleservices.port import (
 )
 from openfse.domain.rights import AdriAnswer, AmcAttestation, Convention
 from openfse.errors import InvalidInput
-
-if TYPE_CHECKING:
-    from openfse.adapters.teleservices.resilience import CircuitBreaker, RetryPolicy
 
 __all__ = [
     "ADRI_UNAVAILABLE_MESSAGE",
@@ -47,8 +44,6 @@ __all__ = [
     "InvalidTeleserviceConfig",
     "local_conventions",
     "lookup_conventions",
-    "make_adri_client",
-    "make_interamc_directory",
     "query_adri",
     "read_attestation",
 ]
@@ -146,7 +141,7 @@ class ConventionLookup:
 def lookup_conventions(
     directory: InterAmcDirectory, fallback: InterAmcDirectory, amc_number: str, on: date
 ) -> ConventionLookup:
-    """Conventions of an AMC: the directory first, the local tables when it fails (seed 001:
+    """Conventions of an AMC: the directory first, the local tables when it fails (manuel eS-KAP+:
     "Lorsque le logiciel interroge l'annuaire Inter-AMC… S'il échoue il récupère depuis les
     tables de convention"). An AMC the directory answers for but without any convention in
     force also gets the local tables (the cabinet may hold a convention signed with an OTP).
@@ -251,44 +246,6 @@ class TeleserviceConfig:
                     f"Valeur invalide pour {key} : « {raw} ».", field=key
                 ) from None
         return cls(**kwargs)  # type: ignore[arg-type]
-
-
-def _resilience(config: TeleserviceConfig) -> tuple[RetryPolicy, CircuitBreaker]:
-    from openfse.adapters.teleservices.resilience import CircuitBreaker, RetryPolicy
-
-    policy = RetryPolicy(
-        max_attempts=config.max_attempts,
-        connect_timeout=config.connect_timeout,
-        read_timeout=config.read_timeout,
-        total_budget=config.total_budget,
-    )
-    return policy, CircuitBreaker(config.breaker_threshold, config.breaker_cooldown)
-
-
-def make_adri_client(config: TeleserviceConfig) -> AdriClient:
-    """The ADRi backend named by the configuration (adapters imported lazily)."""
-    if config.backend == "in-process":
-        from openfse.adapters.teleservices.adri_inprocess import InProcessAdriClient
-
-        return InProcessAdriClient(data_path=config.data_path)
-    from openfse.adapters.teleservices.adri_http import HttpAdriClient
-
-    policy, breaker = _resilience(config)
-    assert config.url is not None  # checked by TeleserviceConfig
-    return HttpAdriClient(config.url, policy=policy, breaker=breaker)
-
-
-def make_interamc_directory(config: TeleserviceConfig) -> InterAmcDirectory:
-    """The Inter-AMC directory backend named by the configuration."""
-    if config.backend == "in-process":
-        from openfse.adapters.teleservices.interamc_inprocess import InProcessInterAmcDirectory
-
-        return InProcessInterAmcDirectory(data_path=config.data_path)
-    from openfse.adapters.teleservices.interamc import HttpInterAmcDirectory
-
-    policy, breaker = _resilience(config)
-    assert config.url is not None
-    return HttpInterAmcDirectory(config.url, policy=policy, breaker=breaker)
 
 
 def local_conventions(path: Path | None = None) -> InterAmcDirectory:

@@ -16,13 +16,22 @@ nothing and duplicates nothing:
   changes nothing twice. A corrupt file is quarantined by the POP3 receiver: nothing changes.
 
 One signed invoice gives an FSE (its AMO part, to the patient's caisse), a DRE in gestion
-séparée (its AMC part, to the AMC: seed 004) and a SCOR piece per scanned ordonnance (to the
+séparée (its AMC part, to the AMC: dossier LOGOSw) and a SCOR piece per scanned ordonnance (to the
 caisse, in their own lots); the returns are reconciled per share (docs/formats/returns.md §6).
 The delays and the organisms' mailbox are the cabinet's preferences (``arl_wait_days``,
 ``payment_wait_days``, ``insurer_mailbox``).
 
+Simultaneous clicks (issue 12 finding 10): building holds the cabinet's lot-building lock
+(``LotRepository.lock_for_building``: never « database is locked » on SQLite, never the same
+invoice in two lots); sending holds the cabinet's sending lock (``sending_lock``, released
+when its holder dies): each lot goes out once, a second click says how many lots another
+workstation is sending. Transitions another worker already made are not errors (``_advance``).
+
+Servers: a ``Transport`` (``transport_of``): the settings' SMTP / POP3, or the simulated
+caisse in the demo; a real installation without them is told which one is not configured.
+
 The invoice state changes go through ``openfse.services.invoicing`` (journaled there); the
-``uow_factory`` gives a fresh, not yet entered ``UnitOfWork`` each call (``ctx.uow``).
+``uow_factory`` gives a fresh, not yet entered ``UnitOfWork`` each call (``desk.uow``).
 """
 
 from __future__ import annotations
@@ -36,16 +45,14 @@ from decimal import Decimal
 from hashlib import sha256
 from pathlib import Path
 
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
-
+from openfse.adapters.transmission.errors import TransmissionReceiveError
 from openfse.adapters.transmission.lot_file import LotFile
 from openfse.adapters.transmission.pop3_receiver import Pop3Config, Received, fetch
-from openfse.adapters.transmission.quarantine import Quarantine
 from openfse.adapters.transmission.scan_resolution import scan_dpi
 from openfse.adapters.transmission.smtp_sender import OutgoingLot, SmtpConfig, send_lots
+from openfse.adapters.transmission.transport import Transport, TransportNotConfigured
 from openfse.config import Settings
-from openfse.domain.invoice import InvoiceKind, InvoiceStatus
+from openfse.domain.invoice import InvalidTransition, InvoiceStatus
 from openfse.domain.local_time import local_date
 from openfse.domain.payment import Payer, Payment, PaymentKind
 from openfse.domain.pricing.codes import Nomenclature
@@ -76,10 +83,10 @@ from openfse.store.journal import JournalAction
 from openfse.store.models import (
     AmcGestion,
     Invoice,
-    InvoicePayment,
     Lot,
     LotInvoice,
     LotStatus,
+    Patient,
     PaymentReturnLine,
     Professional,
     ReceivedDocument,
@@ -100,7 +107,16 @@ __all__ = [
     "SendOutcome",
     "UnpaidInvoice",
     "UowFactory",
+    "Transport",
+    "EndOfDay",
+    "ScheduledRun",
     "build_lots",
+    "end_of_day",
+    "last_scheduled_run",
+    "open_rejects",
+    "patients_by_id",
+    "run_scheduled",
+    "transport_of",
     "dashboard",
     "fetch_returns",
     "handle_reject",
@@ -116,7 +132,6 @@ __all__ = [
 
 UowFactory = Callable[[], UnitOfWork]
 
-_SENDABLE = (InvoiceStatus.SIGNED,)
 _WAITING_FOR_MONEY = (InvoiceStatus.SENT, InvoiceStatus.ACKNOWLEDGED)
 
 
@@ -148,12 +163,7 @@ def _ps_number(professional: Professional) -> str | None:
 
 
 def _signed_invoices(uow: UnitOfWork, professional_id: int | None) -> list[Invoice]:
-    stmt = select(Invoice).where(
-        Invoice.cabinet_id == uow.require_cabinet(), Invoice.status.in_(_SENDABLE),
-        Invoice.kind == InvoiceKind.INVOICE, Invoice.hors_teletransmission.is_(False))
-    if professional_id is not None:
-        stmt = stmt.where(Invoice.billing_professional_id == professional_id)
-    rows = uow.session.scalars(stmt.order_by(Invoice.id)).all()
+    rows = uow.lots.invoices_to_send(professional_id)
     # A désynchronisée waits for the carte Vitale before it may go (invoice.put_in_lot).
     return [row for row in rows if not invoicing.state_of(row).awaits_vitale]
 
@@ -190,10 +200,12 @@ def record_of(row: Invoice, organisme: str, kind: LotKind = LotKind.FSE) -> Invo
         for act in row.acts)
     # FSE: the AMO pays its part in tiers payant; DRE: the AMC in gestion séparée.
     requested = row.due_amo if kind is LotKind.FSE else row.due_amc
+    invoiced_on = local_date(row.validated_at or utc_now())
+    assert invoiced_on is not None  # an instant always has a day
     return InvoiceRecord(
         number=f"{row.number:09d}", nir=row.assure_nir, birth_date=row.beneficiary_birth_date_text,
         rang=row.beneficiary_rank or 1, organisme=organisme, care_date=row.date_soins,
-        invoiced_on=local_date(row.validated_at or utc_now()), secure_mode=row.secure_mode.value,
+        invoiced_on=invoiced_on, secure_mode=row.secure_mode.value,
         tiers_payant_amo=row.tiers_payant_amo, tiers_payant_amc=row.tiers_payant_amc,
         acts=acts, total=row.total, amo=row.amo, amc=row.amc, patient=row.patient_share,
         participations=row.participation_forfaitaire + row.franchise, requested=requested,
@@ -227,7 +239,7 @@ def _pending_of(uow: UnitOfWork, row: Invoice, professional: Professional, ps_nu
         raise TransmissionProblem(f"Facture n° {row.number} : caisse du patient inconnue.")
     items = [PendingItem(ps_number, LotKind.FSE, Destination(DestinationKind.AMO, organisme),
                          record_of(row, organisme))]
-    # Gestion séparée in tiers payant AMC: a DRE goes to the AMC itself (seed 004).
+    # Gestion séparée in tiers payant AMC: a DRE goes to the AMC itself (dossier LOGOSw).
     if (row.amc_gestion == AmcGestion.SEPAREE.value and row.tiers_payant_amc
             and row.amc_number and row.due_amc > 0):
         items.append(PendingItem(ps_number, LotKind.DRE,
@@ -244,7 +256,7 @@ def _pending_of(uow: UnitOfWork, row: Invoice, professional: Professional, ps_nu
 
 def _scans_of(row: Invoice) -> tuple[list[ScorPiece], list[str]]:
     """The invoice's scanned ordonnances fit for SCOR (PDF, JPEG or PNG at ``MIN_SCOR_DPI``
-    or more, PROTOCOLS §2), and why the others are not sent (French)."""
+    or more, docs/protocols.md §2), and why the others are not sent (French)."""
     pieces: list[ScorPiece] = []
     problems: list[str] = []
     number = f"{row.number:09d}"
@@ -283,6 +295,8 @@ def build_lots(uow_factory: UowFactory, today: date, *, professional_id: int | N
     refused: list[tuple[int, str]] = []
     notes: list[str] = []
     with uow_factory() as uow:
+        # First statement: another workstation building now finishes before we read.
+        uow.lots.lock_for_building()
         pending: list[PendingItem] = []
         invoice_ids: dict[str, int] = {}
         professionals = {p.id: p for p in uow.professionals.list(limit=1000)}
@@ -291,6 +305,9 @@ def build_lots(uow_factory: UowFactory, today: date, *, professional_id: int | N
             ps_number = _ps_number(professional)
             if ps_number is None:
                 refused.append((row.id, "Numéro de facturation du professionnel manquant."))
+                continue
+            if not row.cps_signature:  # the caisse refuses an unsigned FSE (lot.md §3 SIG)
+                refused.append((row.id, "Signature CPS absente : signez la facture."))
                 continue
             try:
                 pending.extend(_pending_of(uow, row, professional, ps_number, notes))
@@ -351,21 +368,39 @@ def _catch_up(uow_factory: UowFactory, now: datetime | None) -> None:
     with uow_factory() as uow:
         to_lot: dict[str, list[int]] = {}
         to_send: list[int] = []
-        rows = uow.session.execute(
-            select(Lot.lot_id, Lot.status, Invoice.id, Invoice.status)
-            .join(LotInvoice, LotInvoice.lot_row_id == Lot.id)
-            .join(Invoice, Invoice.id == LotInvoice.invoice_id)
-            .where(Lot.cabinet_id == uow.require_cabinet(), Lot.kind == LotKind.FSE.value,
-                   Invoice.status.in_((InvoiceStatus.SIGNED, InvoiceStatus.IN_LOT)))).all()
-        for lot_id, lot_status, invoice_id, invoice_status in rows:
+        for lot_id, lot_status, invoice_id, invoice_status in uow.lots.invoices_left_behind():
             if invoice_status is InvoiceStatus.SIGNED:
                 to_lot.setdefault(lot_id, []).append(invoice_id)
             elif lot_status is not LotStatus.PREPARED:
                 to_send.append(invoice_id)
     for lot_id, ids in to_lot.items():
-        invoicing.put_in_lot(uow_factory(), ids, lot_id)
+        _advance(uow_factory, ids, InvoiceStatus.SIGNED, _put_in_lot(lot_id))
     if to_send:
-        invoicing.mark_sent(uow_factory(), to_send, now=now)
+        _advance(uow_factory, to_send, InvoiceStatus.IN_LOT, _mark_sent(now))
+
+
+def _put_in_lot(lot_id: str) -> Callable[[UnitOfWork, list[int]], object]:
+    return lambda uow, todo: invoicing.put_in_lot(uow, todo, lot_id)
+
+
+def _mark_sent(now: datetime | None) -> Callable[[UnitOfWork, list[int]], object]:
+    return lambda uow, todo: invoicing.mark_sent(uow, todo, now=now)
+
+
+def _advance(uow_factory: UowFactory, invoice_ids: Sequence[int], state: InvoiceStatus,
+             move: Callable[[UnitOfWork, list[int]], object]) -> None:
+    """Move the invoices still in ``state``; one another workstation moved meanwhile is
+    not an error (re-read, the others moved: simultaneous clicks, issue 12 finding 10)."""
+    for _attempt in range(3):
+        with uow_factory() as uow:
+            todo = [row.id for row in uow.invoices.many(invoice_ids) if row.status is state]
+        if not todo:
+            return
+        try:
+            move(uow_factory(), todo)
+            return
+        except InvalidTransition:
+            continue
 
 
 # --------------------------------------------------------------------------------------------
@@ -373,15 +408,53 @@ def _catch_up(uow_factory: UowFactory, now: datetime | None) -> None:
 # --------------------------------------------------------------------------------------------
 
 
+# Where the simulated caisse of the demo listens when the settings name no server
+# (docs/formats/caisse-sim.md; ``openfse serve`` starts it there).
+DEMO_SMTP = "127.0.0.1:2525"
+DEMO_POP3 = "127.0.0.1:1110"
+_NOT_CONFIGURED = {
+    "smtp": "Serveur d'envoi des lots (SMTP) non configuré : indiquez son adresse "
+            "« hôte:port » dans OPENFSE_SMTP (celle de votre concentrateur technique ou de "
+            "votre messagerie), puis redémarrez openfse. Aucun lot n'est parti.",
+    "pop3": "Boîte de réception des retours (POP3) non configurée : indiquez son adresse "
+            "« hôte:port » dans OPENFSE_POP3 (et OPENFSE_POP3_USER, OPENFSE_POP3_PASSWORD), "
+            "puis redémarrez openfse. Rien n'a été relevé.",
+}
+
+
+def transport_of(settings: Settings, *, demo: bool) -> Transport:
+    """The servers of ``settings``; unset ones are the simulated caisse in the demo
+    cabinet, and « not configured » (with the French sentence) in a real one."""
+    smtp_address = settings.smtp or (DEMO_SMTP if demo else "")
+    pop3_address = settings.pop3 or (DEMO_POP3 if demo else "")
+    return Transport(
+        smtp=_smtp_config(settings, smtp_address) if smtp_address else None,
+        pop3=_pop3_config(settings, pop3_address) if pop3_address else None,
+        quarantine_dir=Path(settings.home) / "transmission" / "quarantine",
+        smtp_missing="" if smtp_address else _NOT_CONFIGURED["smtp"],
+        pop3_missing="" if pop3_address else _NOT_CONFIGURED["pop3"],
+        simulated=demo and not (settings.smtp or settings.pop3))
+
+
 def smtp_config(settings: Settings) -> SmtpConfig:
-    host, port = _host_port(settings.smtp, "OPENFSE_SMTP")
-    return SmtpConfig(sender=settings.mail_from, host=host, port=port, timeout=20.0)
+    return _smtp_config(settings, settings.smtp)
 
 
 def pop3_config(settings: Settings) -> Pop3Config:
-    host, port = _host_port(settings.pop3, "OPENFSE_POP3")
-    return Pop3Config(user=settings.pop3_user, password=settings.pop3_password, host=host,
-                      port=port, timeout=20.0)
+    return _pop3_config(settings, settings.pop3)
+
+
+def _smtp_config(settings: Settings, address: str) -> SmtpConfig:
+    host, port = _host_port(address, "OPENFSE_SMTP")
+    return SmtpConfig(sender=settings.mail_from, host=host, port=port, timeout=20.0)
+
+
+def _pop3_config(settings: Settings, address: str) -> Pop3Config:
+    host, port = _host_port(address, "OPENFSE_POP3")
+    # The simulated caisse (and a real OCT) delivers the answers to the address that sent
+    # the lots: that is the mailbox to read unless told otherwise.
+    return Pop3Config(user=settings.pop3_user or settings.mail_from,
+                      password=settings.pop3_password, host=host, port=port, timeout=20.0)
 
 
 def _host_port(value: str, name: str) -> tuple[str, int]:
@@ -396,41 +469,60 @@ class SendOutcome:
     sent: tuple[str, ...]
     total: int
     error: str = ""  # French message when the batch stopped; sending again is safe
+    elsewhere: int = 0  # prepared lots another workstation is sending right now
 
     @property
     def complete(self) -> bool:
         return not self.error
 
 
-def send_lots_now(uow_factory: UowFactory, settings: Settings, *,
+def send_lots_now(uow_factory: UowFactory, transport: Transport, *,
                   lot_ids: Sequence[str] | None = None, now: datetime | None = None,
                   progress: Callable[[int, int], None] | None = None) -> SendOutcome:
     """Send every prepared lot (or the prepared/sent/rejected ``lot_ids`` — a resend) over one
-    SMTP connection; ``progress(done, total)`` after each lot accepted."""
+    SMTP connection; ``progress(done, total)`` after each lot accepted. One sender at a time
+    per cabinet: while another workstation sends, nothing is sent twice and its lots are
+    counted in ``elsewhere`` (simultaneous « Envoyer », issue 12 finding 10)."""
     _catch_up(uow_factory, now)
-    with uow_factory() as uow:
-        if lot_ids is None:
-            rows = list(uow.lots.with_status(LotStatus.PREPARED))
-        else:
-            rows = [_lot(uow, lot_id) for lot_id in lot_ids]
-        outgoing = [OutgoingLot(LotFile(_content_of(row), row.data, row.sha256), row.recipient)
-                    for row in rows]
-    total = len(outgoing)
-    done = 0
+    try:
+        smtp = transport.sender()
+    except TransportNotConfigured as problem:
+        return SendOutcome((), _prepared_count(uow_factory), problem.message)
+    with uow_factory() as holder, holder.lots.sending_lock() as mine:
+        if not mine:
+            if lot_ids is not None:
+                raise TransmissionProblem("Un envoi est en cours depuis un autre poste : "
+                                          "renvoyez ce lot quand il sera terminé.")
+            return SendOutcome((), 0, "", _prepared_count(uow_factory))
+        # Read under the lock: what the previous sender sent is no longer « préparé ».
+        with uow_factory() as uow:
+            if lot_ids is None:
+                rows = list(uow.lots.with_status(LotStatus.PREPARED))
+            else:
+                rows = [_lot(uow, lot_id) for lot_id in lot_ids]
+            outgoing = [OutgoingLot(LotFile(_content_of(row), row.data, row.sha256),
+                                    row.recipient) for row in rows]
+        total = len(outgoing)
+        done = 0
 
-    def on_sent(lot: OutgoingLot, message_id: str) -> None:
-        nonlocal done
-        _record_sent(uow_factory, lot, message_id, now)
-        done += 1
-        if progress is not None:
-            progress(done, total)
+        def on_sent(lot: OutgoingLot, message_id: str) -> None:
+            nonlocal done
+            _record_sent(uow_factory, lot, message_id, now)
+            done += 1
+            if progress is not None:
+                progress(done, total)
 
-    report = send_lots(smtp_config(settings), outgoing, on_sent)
+        report = send_lots(smtp, outgoing, on_sent)
     _catch_up(uow_factory, now)
     return SendOutcome(report.sent, total, "" if report.error is None else report.error.message)
 
 
-def resend_lot(uow_factory: UowFactory, settings: Settings, lot_id: str, *, today: date,
+def _prepared_count(uow_factory: UowFactory) -> int:
+    with uow_factory() as uow:
+        return len(uow.lots.with_status(LotStatus.PREPARED))
+
+
+def resend_lot(uow_factory: UowFactory, transport: Transport, lot_id: str, *, today: date,
                now: datetime | None = None) -> SendOutcome:
     """« Renvoyer »: a lot without ARL goes again as it was (same Message-ID: the caisse
     acknowledges it once). A lot refused by a negative ARL is dead for the caisse: its invoices
@@ -444,7 +536,7 @@ def resend_lot(uow_factory: UowFactory, settings: Settings, lot_id: str, *, toda
         if row.status is LotStatus.REJECTED:
             lot_ids = [new.lot_id for new in _replace(uow, row, today)]
             uow.commit()
-    return send_lots_now(uow_factory, settings, lot_ids=lot_ids, now=now)
+    return send_lots_now(uow_factory, transport, lot_ids=lot_ids, now=now)
 
 
 def _replace(uow: UnitOfWork, row: Lot, today: date) -> list[Lot]:
@@ -504,10 +596,7 @@ def _record_sent(uow_factory: UowFactory, lot: OutgoingLot, message_id: str,
     with uow:
         ids = run_writing(uow, record)
     # Invoices « en lot » → « transmise »; already done on a resend.
-    with uow_factory() as uow:
-        waiting = [r.id for r in uow.invoices.many(ids) if r.status is InvoiceStatus.IN_LOT]
-    if waiting:
-        invoicing.mark_sent(uow_factory(), waiting, now=moment)
+    _advance(uow_factory, ids, InvoiceStatus.IN_LOT, _mark_sent(moment))
 
 
 # --------------------------------------------------------------------------------------------
@@ -527,21 +616,19 @@ class FetchOutcome:
     quarantine_reasons: list[str] = field(default_factory=list)
 
 
-def quarantine_of(settings: Settings) -> Quarantine:
-    return Quarantine(Path(settings.home) / "transmission" / "quarantine")
-
-
-def fetch_returns(uow_factory: UowFactory, settings: Settings, *,
+def fetch_returns(uow_factory: UowFactory, transport: Transport, *,
                   now: datetime | None = None) -> FetchOutcome:
-    """Fetch the mailbox and apply every ARL and payment return (see the module docstring)."""
+    """Fetch the mailbox and apply every ARL and payment return (see the module docstring).
+    Raises ``TransmissionReceiveError`` (``TransportNotConfigured`` without a mailbox)."""
     outcome = FetchOutcome()
-    quarantine = quarantine_of(settings)
+    mailbox = transport.mailbox()
+    quarantine = transport.quarantine()
     before = {entry.name for entry in quarantine.entries()}
 
     def handle(received: Received) -> None:
         apply_document(uow_factory, received, outcome, now=now)
 
-    report = fetch(pop3_config(settings), handle, quarantine)
+    report = fetch(mailbox, handle, quarantine)
     outcome.quarantined = report.quarantined
     outcome.quarantine_reasons = [entry.reason for entry in quarantine.entries()
                                   if entry.name not in before]
@@ -574,9 +661,7 @@ def _document_row(received: Received, kind: str, issuer: str, summary: str,
 def _find_lot(uow: UnitOfWork, arl: Arl) -> Lot | None:
     if arl.lot is not None:
         return uow.lots.by_lot_id(arl.lot.lot_id)
-    stmt = select(Lot).where(Lot.cabinet_id == uow.require_cabinet(),
-                             Lot.message_id == arl.message_ref)
-    return uow.session.scalars(stmt).first()
+    return uow.lots.by_message_id(arl.message_ref)
 
 
 def _apply_arl(uow_factory: UowFactory, received: Received, arl: Arl, outcome: FetchOutcome,
@@ -610,7 +695,7 @@ def _apply_arl(uow_factory: UowFactory, received: Received, arl: Arl, outcome: F
         outcome.arl_negative += 1
 
 
-# The share of an invoice each kind of lot carries (seed 004: in gestion séparée the FSE goes
+# The share of an invoice each kind of lot carries (dossier LOGOSw: in gestion séparée the FSE goes
 # to the AMO with its part, the DRE to the AMC with its part).
 _SHARE_OF_KIND = {LotKind.FSE.value: Payer.AMO, LotKind.DRE.value: Payer.AMC}
 
@@ -618,18 +703,12 @@ _SHARE_OF_KIND = {LotKind.FSE.value: Payer.AMO, LotKind.DRE.value: Payer.AMC}
 def _sent_index(uow: UnitOfWork, ps_number: str) -> dict[tuple[str, str], SentInvoice]:
     """Every invoice share sent by ``ps_number`` (FSE lot: AMO part; DRE lot: AMC part), by
     (lot id, invoice number)."""
-    rows = uow.session.execute(
-        select(LotInvoice.invoice_id, LotInvoice.invoice_number, Lot.lot_id, Lot.kind,
-               Invoice.due_amo, Invoice.due_amc)
-        .join(Lot, Lot.id == LotInvoice.lot_row_id)
-        .join(Invoice, Invoice.id == LotInvoice.invoice_id)
-        .where(Lot.cabinet_id == uow.require_cabinet(), Lot.ps_number == ps_number,
-               Lot.kind.in_(tuple(_SHARE_OF_KIND)))).all()
     index: dict[tuple[str, str], SentInvoice] = {}
-    for invoice_id, number, lot_id, kind, due_amo, due_amc in rows:
+    for invoice_id, number, lot_id, kind, due_amo, due_amc in uow.lots.shares_sent(ps_number):
         share = _SHARE_OF_KIND[kind]
-        sent = SentInvoice(invoice_id, ps_number, number,
-                           due_amo if share is Payer.AMO else due_amc, lot_id, share)
+        due = due_amo if share is Payer.AMO else due_amc
+        assert isinstance(due, Decimal)
+        sent = SentInvoice(invoice_id, ps_number, number, due, lot_id, share)
         index[sent.key] = sent
     return index
 
@@ -665,14 +744,7 @@ def _shares_of(uow: UnitOfWork, result: Reconciliation,
         if sent.invoice_id in ids and sent.requested > 0:
             expected[sent.invoice_id].add(sent.share)
     answers: dict[int, dict[Payer, PaymentReturn | PaymentReturnLine]] = {i: {} for i in ids}
-    stored = uow.session.execute(
-        select(PaymentReturnLine, Lot.kind)
-        .join(Lot, (Lot.lot_id == PaymentReturnLine.lot_id)
-              & (Lot.cabinet_id == PaymentReturnLine.cabinet_id))
-        .where(PaymentReturnLine.cabinet_id == uow.require_cabinet(),
-               PaymentReturnLine.invoice_id.in_(ids))
-        .order_by(PaymentReturnLine.id)).all()
-    for line, kind in stored:
+    for line, kind in uow.return_lines.answers_for(ids):
         assert line.invoice_id is not None
         answers[line.invoice_id][_SHARE_OF_KIND[kind]] = line
     for match in result.matched:
@@ -691,10 +763,7 @@ def _apply_statement(uow_factory: UowFactory, received: Received, statement: Ret
         states = {i: r.status for i, r in invoices.items()}
         # A cancelled invoice (its reject re-invoiced) takes no payment: the line stays stored.
         payable = {i for i, r in invoices.items() if invoicing.state_of(r).counts_for_balance}
-        paid_refs = set(uow.session.scalars(
-            select(InvoicePayment.reference).where(
-                InvoicePayment.cabinet_id == uow.require_cabinet(),
-                InvoicePayment.invoice_id.in_(matched_ids))).all())
+        paid_refs = uow.lots.payment_references(matched_ids)
         shares = _shares_of(uow, result, index)
     _apply_payments(uow_factory, statement, result, states, paid_refs, payable, moment)
     _move_invoices(uow_factory, shares, states, moment)
@@ -858,6 +927,16 @@ def _bill_patient(uow: UnitOfWork, line: PaymentReturnLine, label: str) -> None:
                 f"({label}), {format_eur(amount)} facturés au patient")
 
 
+def patients_by_id(uow: UnitOfWork, patient_ids: Iterable[int]) -> dict[int, Patient]:
+    """The patients the screen names (debts, to-dos), by id."""
+    return {patient_id: uow.patients.get(patient_id) for patient_id in set(patient_ids)}
+
+
+def open_rejects(uow: UnitOfWork, *, limit: int = 500) -> Sequence[PaymentReturnLine]:
+    """The rejected return lines nobody handled yet (« Rejets à traiter »)."""
+    return uow.return_lines.open_rejects(limit=limit)
+
+
 @dataclass(frozen=True, slots=True)
 class PatientDebt:
     """A rejected invoice whose organism share was billed to the patient, not paid yet."""
@@ -872,17 +951,8 @@ class PatientDebt:
 
 def patient_debts(uow: UnitOfWork, *, limit: int = 200) -> list[PatientDebt]:
     """Rejects billed to the patient (« Facturer au patient ») that the patient still owes."""
-    # Only a rejected invoice has shares billed to the patient (handle_reject): none, nothing
-    # more to read.
-    rejected = (Invoice.cabinet_id == uow.require_cabinet(),
-                Invoice.status == InvoiceStatus.REJECTED)
-    if uow.session.scalar(select(Invoice.id).where(*rejected).limit(1)) is None:
-        return []
-    stmt = (select(Invoice).where(*rejected, Invoice.share_transfers.any())
-            .options(selectinload(Invoice.payments), selectinload(Invoice.share_transfers))
-            .order_by(Invoice.rejected_at, Invoice.id).limit(limit))
     debts = []
-    for row in uow.session.scalars(stmt).all():
+    for row in uow.lots.rejected_billed_to_patient(limit=limit):
         owed = invoicing.balance_of(row).patient_unpaid
         if owed > 0:
             assert row.number is not None
@@ -954,15 +1024,10 @@ class UnpaidInvoice:
 def unpaid_invoices(uow: UnitOfWork, today: date, *, limit: int = 500) -> list[UnpaidInvoice]:
     """Invoices sent in tiers payant (AMO, or AMC in gestion séparée) not paid yet, with what
     each organism still owes (a share paid already shows 0)."""
-    stmt = (select(Invoice).where(Invoice.cabinet_id == uow.require_cabinet(),
-                                  Invoice.status.in_(_WAITING_FOR_MONEY),
-                                  (Invoice.due_amo > 0) | (Invoice.due_amc > 0))
-            .options(selectinload(Invoice.payments))
-            .order_by(Invoice.sent_at, Invoice.id).limit(limit))
     wait = timedelta(days=preferences.get_all(uow).payment_wait_days)
     zero = Decimal("0.00")
     views = []
-    for row in uow.session.scalars(stmt).all():
+    for row in uow.lots.invoices_waiting_for_money(limit=limit):
         assert row.number is not None
         sent_on = local_date(row.sent_at)
         overdue = sent_on is not None and today - sent_on > wait
@@ -991,12 +1056,8 @@ class Dashboard:
 
 
 def _flows(uow: UnitOfWork, start: datetime, end: datetime) -> Flows:
-    cabinet = uow.require_cabinet()
-    lots = uow.session.scalars(select(Lot).where(
-        Lot.cabinet_id == cabinet, Lot.sent_at >= start, Lot.sent_at < end)).all()
-    lines = uow.session.scalars(select(PaymentReturnLine).where(
-        PaymentReturnLine.cabinet_id == cabinet, PaymentReturnLine.issued_on >= start.date(),
-        PaymentReturnLine.issued_on < end.date())).all()
+    lots = uow.lots.sent_between(start, end)
+    lines = uow.return_lines.issued_between(start.date(), end.date(), end_inclusive=False)
     return Flows(
         len(lots), sum(lot.invoice_count for lot in lots if lot.kind == LotKind.FSE.value),
         sum((lot.amount for lot in lots), Decimal("0.00")),
@@ -1040,9 +1101,119 @@ def payments_csv(uow: UnitOfWork, start: date, end: date) -> bytes:
 
 
 def _lines_issued(uow: UnitOfWork, start: date, end: date) -> Iterable[PaymentReturnLine]:
-    stmt = (select(PaymentReturnLine)
-            .where(PaymentReturnLine.cabinet_id == uow.require_cabinet(),
-                   PaymentReturnLine.issued_on >= start, PaymentReturnLine.issued_on <= end)
-            .order_by(PaymentReturnLine.issued_on, PaymentReturnLine.id))
-    return uow.session.scalars(stmt).all()
+    return uow.return_lines.issued_between(start, end)
 
+
+
+# --------------------------------------------------------------------------------------------
+# The end of day, unattended: « openfse transmit », the in-app schedule
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class EndOfDay:
+    """What one end of day did: lots prepared, invoices waiting for a signature, lots sent,
+    returns fetched and reconciled."""
+
+    built: BuildReport
+    unsigned: int  # validated, not signed yet: they wait for the professional's CPS
+    awaiting_vitale: int  # désynchronisées waiting for the patient's carte Vitale
+    sent: SendOutcome
+    fetched: FetchOutcome | None
+    fetch_error: str = ""
+
+    @property
+    def succeeded(self) -> bool:
+        return not self.sent.error and not self.fetch_error and not self.built.refused
+
+    def describe(self) -> str:
+        """The summary, in French, one line per step."""
+        lines = [f"Lots préparés : {len(self.built.lots)} ({self.built.invoices} facture(s))."]
+        lines += [f"  Facture {invoice_id} non transmise : {reason}"
+                  for invoice_id, reason in self.built.refused]
+        lines += [f"  {note}" for note in self.built.notes]
+        if self.unsigned or self.awaiting_vitale:
+            lines.append(f"Signatures : {self.unsigned} facture(s) à signer avec la CPS, "
+                         f"{self.awaiting_vitale} en attente de la carte Vitale (non envoyées).")
+        else:
+            lines.append("Signatures : toutes les factures validées sont signées.")
+        lines.append(f"Lots envoyés : {len(self.sent.sent)} sur {self.sent.total}."
+                     + (f" {self.sent.elsewhere} en cours d'envoi depuis un autre poste."
+                        if self.sent.elsewhere else ""))
+        if self.sent.error:
+            lines.append(f"  Envoi interrompu : {self.sent.error}")
+        if self.fetched is not None:
+            got = self.fetched
+            lines.append(f"Retours relevés : {got.arl_positive} ARL positif(s), "
+                         f"{got.arl_negative} négatif(s), {got.statements} relevé(s) de "
+                         f"paiement ({got.lines} ligne(s), {got.unmatched} non rapprochée(s)).")
+            lines += [f"  Quarantaine : {reason}" for reason in got.quarantine_reasons]
+        if self.fetch_error:
+            lines.append(f"Relève impossible : {self.fetch_error}")
+        lines.append("Terminé sans erreur." if self.succeeded else "Terminé avec des erreurs.")
+        return "\n".join(lines)
+
+
+def _signature_check(uow_factory: UowFactory) -> tuple[int, int]:
+    """(validated invoices waiting for the CPS, signed ones waiting for the carte Vitale)."""
+    with uow_factory() as uow:
+        unsigned = uow.lots.count_waiting_for_signature()
+        waiting = sum(1 for row in uow.lots.invoices_to_send()
+                      if invoicing.state_of(row).awaits_vitale)
+    return unsigned, waiting
+
+
+def end_of_day(uow_factory: UowFactory, transport: Transport, *, today: date,
+               now: datetime | None = None) -> EndOfDay:
+    """Prepare the lots, check the signatures, send, fetch the returns and reconcile them:
+    what the user does with « Préparer les lots et envoyer tout » then « Relever les
+    retours ». Each step is idempotent, so a run after a failed one finishes its work."""
+    unsigned, awaiting_vitale = _signature_check(uow_factory)
+    built = build_lots(uow_factory, today, now=now)
+    sent = send_lots_now(uow_factory, transport, now=now)
+    try:
+        fetched: FetchOutcome | None = fetch_returns(uow_factory, transport, now=now)
+        problem = ""
+    except TransmissionReceiveError as error:
+        fetched, problem = None, error.message
+    return EndOfDay(built, unsigned, awaiting_vitale, sent, fetched, problem)
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduledRun:
+    ran: bool  # False: this day's run was already done (or started) elsewhere
+    report: EndOfDay | None = None
+
+
+def run_scheduled(uow_factory: UowFactory, transport: Transport, *, today: date,
+                  now: datetime | None = None) -> ScheduledRun:
+    """The unattended end of day of ``today``, once: the day is recorded before the run
+    (``transmission_run``, unique per cabinet and day), so a second worker, a restart or
+    the timer and the in-app schedule together never run it twice."""
+    moment = now or utc_now()
+    with uow_factory() as uow:
+        run = uow.transmission_runs.claim_day(today, moment)
+        if run is None:
+            return ScheduledRun(False)
+        uow.journal("scheduled_transmission", "transmission_run", run.id,
+                    summary=f"Télétransmission programmée du {today:%d/%m/%Y} commencée")
+        uow.commit()
+        run_id = run.id
+    report: EndOfDay | None = None
+    try:
+        report = end_of_day(uow_factory, transport, today=today, now=now)
+    finally:
+        with uow_factory() as uow:
+            row = uow.transmission_runs.get(run_id)
+            row.finished_at = now or utc_now()
+            row.succeeded = report is not None and report.succeeded
+            row.summary = ("Interrompue par une erreur inattendue." if report is None
+                           else report.describe())[:1000]
+            uow.commit()
+    return ScheduledRun(True, report)
+
+
+def last_scheduled_run(uow: UnitOfWork) -> tuple[date, bool | None, str] | None:
+    """(day, succeeded — None while running, summary) of the latest scheduled run."""
+    row = uow.transmission_runs.latest()
+    return None if row is None else (row.day, row.succeeded, row.summary or "")

@@ -3,7 +3,7 @@
 - ``Base``: one metadata for the whole schema, with a naming convention so that Alembic
   migrations name constraints the same way on SQLite and PostgreSQL.
 - ``MoneyCents``: euros in Python (``Decimal``), integer cents in the database. SQLite stores
-  ``NUMERIC`` as a binary float (STACK-NOTES §6), so money is never stored as NUMERIC.
+  ``NUMERIC`` as a binary float (sqlite.org/datatype3.html), so money is never stored as NUMERIC.
 - ``CabinetScoped``: every table of cabinet data carries the cabinet (tenant) id.
 """
 

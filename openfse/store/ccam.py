@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, cast
 
@@ -41,6 +41,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from openfse.domain.clock import system_time
 from openfse.referentials.ccam import (
     CcamAct,
     CcamCatalog,
@@ -156,7 +157,7 @@ class CcamModifierValueRow(Base):
     grid: Mapped[str] = mapped_column(String(32), primary_key=True)
     amount: Mapped[Decimal | None] = mapped_column(MoneyCents)
     # Percentage points as exact decimal text ("15.7"): not money, and NUMERIC is a float
-    # on SQLite (STACK-NOTES §6).
+    # on SQLite (sqlite.org/datatype3.html).
     percent: Mapped[str | None] = mapped_column(String(16))
 
 
@@ -225,7 +226,7 @@ def save_catalog(
         CcamVersionRow(
             version=catalog.version,
             applicable=applicable,
-            imported_at=imported_at or datetime.now(UTC),
+            imported_at=imported_at or system_time(),
             source_name=source_name,
             sha256=sha256,
         )

@@ -13,21 +13,32 @@ for another instead of failing at once. The driver's own transaction handling is
 an explicit ``BEGIN`` at the start of each SQLAlchemy transaction (the recipe of the
 SQLAlchemy SQLite dialect docs, "Serializable isolation / Savepoints / Transactional DDL"):
 reads then belong to the transaction, SAVEPOINT works and DDL is transactional.
+
+**No patient data in logs.** The engines hide SQL parameters from error messages
+(``hide_parameters``), and PostgreSQL error texts are cut to their first line
+(``_keep_row_values_out``): the server's DETAIL repeats row values (« Key (nir)=(…) already
+exists », « Failing row contains (…) »). Code that needs the details reads ``orig.diag``.
+
+**Private files.** The SQLite database (and its ``-wal``/``-shm`` files, which SQLite creates
+with the database's mode) is created 0600 before SQLite opens it, and tightened if it exists
+(``openfse.store.files``).
 """
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL, ExceptionContext, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
 from openfse.errors import OpenFSEError
+from openfse.store.files import private_file
 
 ENV_DATABASE_URL = "OPENFSE_DATABASE_URL"
 ENV_HOME = "OPENFSE_HOME"
@@ -44,6 +55,7 @@ POSTGRES_POOL = {
     "pool_pre_ping": True,
 }
 POSTGRES_CONNECT_TIMEOUT_S = 10
+SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")
 
 
 class DatabaseConfigError(OpenFSEError):
@@ -109,8 +121,9 @@ def make_engine(url: str | URL, **kwargs: Any) -> Engine:
     Extra keyword arguments go to ``create_engine`` (e.g. ``echo=True``).
     """
     parsed = check_url(url)
+    kwargs = {"hide_parameters": True, **kwargs}
     if parsed.get_backend_name() == "sqlite":
-        _ensure_sqlite_dir(parsed)
+        _ensure_sqlite_file(parsed)
         engine = create_engine(parsed, **kwargs)
         event.listen(engine, "connect", _configure_sqlite)
         event.listen(engine, "begin", _begin_sqlite)
@@ -119,7 +132,9 @@ def make_engine(url: str | URL, **kwargs: Any) -> Engine:
     if "connect_timeout" not in parsed.query:
         options.setdefault("connect_args", {}).setdefault("connect_timeout",
                                                           POSTGRES_CONNECT_TIMEOUT_S)
-    return create_engine(parsed, **options)
+    engine = create_engine(parsed, **options)
+    event.listen(engine, "handle_error", _keep_row_values_out)
+    return engine
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
@@ -131,10 +146,43 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False)
 
 
-def _ensure_sqlite_dir(url: URL) -> None:
+def _ensure_sqlite_file(url: URL) -> None:
+    """The database file and its directory, made private before SQLite creates them with
+    the umask's permissions (a directory that exists is left as it is: it may be shared)."""
     database = url.database
-    if database and database != ":memory:" and not database.startswith("file:"):
-        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database).expanduser()
+    if not path.parent.is_dir():
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    private_file(path)
+    for suffix in SQLITE_SIDE_FILES:
+        side = Path(f"{path}{suffix}")
+        if side.exists():
+            private_file(side)
+
+
+# A data exception's text may quote the value refused (« invalid input syntax for type date:
+# "…" »); the other classes quote names of tables, columns and constraints only.
+_QUOTED = re.compile(r'"[^"]*"')
+
+
+def _keep_row_values_out(context: ExceptionContext) -> None:
+    """Cut a PostgreSQL error text to its primary message (the DETAIL, HINT and CONTEXT
+    lines, which repeat row values, go), in the driver's exception and in SQLAlchemy's, so
+    neither a log line nor a traceback carries patient data."""
+    original = context.original_exception
+    diag = getattr(original, "diag", None)
+    primary = getattr(diag, "message_primary", None)
+    if not primary:
+        return  # raised by the driver itself (no server message): no row values in it
+    sqlstate = getattr(original, "sqlstate", None) or ""
+    if sqlstate.startswith("22"):
+        primary = _QUOTED.sub('"…"', primary)
+    original.args = (primary,)
+    wrapped = context.sqlalchemy_exception
+    if wrapped is not None:
+        wrapped.args = (f"({type(original).__module__}.{type(original).__name__}) {primary}",)
 
 
 def _configure_sqlite(dbapi_connection: Any, _connection_record: Any) -> None:

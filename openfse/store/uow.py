@@ -2,7 +2,7 @@
 
 Services use it like this (cosmicpython's pattern, on SQLAlchemy 2)::
 
-    with UnitOfWork(sessions, cabinet_id=1, actor="dr.martin") as uow:
+    with UnitOfWork(sessions, cabinet_id=1, actor="dr.martin", actor_user_id=3) as uow:
         patient = uow.patients.get(42)
         patient.phone = "0601020304"
         uow.journal_change(patient, JournalAction.UPDATE)  # before any query (see there)
@@ -55,6 +55,7 @@ from openfse.store.repositories.transmission import (
     PaymentReturnLineRepository,
     ReceivedDocumentRepository,
     SentMessageRepository,
+    TransmissionRunRepository,
 )
 
 
@@ -83,6 +84,10 @@ class UnitOfWork:
     """A session bound to one cabinet and one actor, with repositories for that cabinet.
 
     ``cabinet_id`` may be None only for work on cabinets themselves (``uow.cabinets``).
+    ``actor`` (a login, or the name of an unattended process such as ``cli``) and
+    ``actor_user_id`` (None only for such processes) are required: the journal is a legal record
+    and never names a default. On the web they come from the request's desk
+    (:mod:`openfse.web.deps`).
     """
 
     def __init__(
@@ -90,8 +95,8 @@ class UnitOfWork:
         sessions: sessionmaker[Session],
         *,
         cabinet_id: int | None = None,
-        actor: str = "system",
-        actor_user_id: int | None = None,
+        actor: str,
+        actor_user_id: int | None,
         request_id: str | None = None,
     ) -> None:
         self._sessions = sessions
@@ -235,3 +240,4 @@ class UnitOfWork:
     sent_messages = _Scoped(SentMessageRepository)
     received_documents = _Scoped(ReceivedDocumentRepository)
     return_lines = _Scoped(PaymentReturnLineRepository)
+    transmission_runs = _Scoped(TransmissionRunRepository)

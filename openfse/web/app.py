@@ -6,9 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from openfse import __version__
 from openfse.config import Settings
@@ -16,6 +18,8 @@ from openfse.errors import Conflict, InvalidInput, NotFound, OpenFSEError
 from openfse.services.access import Forbidden
 from openfse.services.context import AppContext
 from openfse.web import api, security, session, ui
+from openfse.web.api import errors as api_errors
+from openfse.web.edge import Edge, EdgeLimits
 
 WEB_DIR = Path(__file__).parent
 
@@ -41,7 +45,12 @@ def create_app(settings: Settings | None = None, *, context: AppContext | None =
     app.state.ctx = ctx
     # The guard first: the middleware added last is the outermost, and the guard reads the session.
     security.install_security(app)  # log-in required, roles, CSRF, journal of patient reads
-    session.install_session(app, ctx.settings)  # signed session cookie, log-in throttle
+    session.install_session(app, ctx.settings)  # signed cookie naming a server-side session
+    # Outermost: body and JSON limits, text no database stores, security headers (issue 12).
+    app.add_middleware(Edge, limits=EdgeLimits(
+        max_body_bytes=ctx.settings.max_body_bytes,
+        max_upload_bytes=ctx.settings.max_upload_bytes,
+        max_json_depth=ctx.settings.max_json_depth))
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
     for router in api.ROUTERS:
         app.include_router(router, prefix="/api")
@@ -53,35 +62,32 @@ def create_app(settings: Settings | None = None, *, context: AppContext | None =
         status = _status_for(exc)
         if _is_page(request):
             return _error_page(request, status, exc.message)
-        return JSONResponse({"error": exc.as_dict()}, status_code=status)
+        return api_errors.error_response(exc, status)  # docs/formats/errors.md
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        # No route for the path (404) or the method (405): the API answers its own shape.
+        if _is_page(request) or exc.status_code not in (404, 405):
+            return await http_exception_handler(request, exc)
+        return api_errors.http_error_response(exc.status_code, request.method,
+                                              request.url.path,
+                                              api.allowed_methods(request.url.path))
 
     @app.exception_handler(OverflowError)
     async def _out_of_range(request: Request, exc: OverflowError) -> Response:
         # An integer beyond the databases' 64 bits (an id no row can have) reached the driver.
         if _is_page(request):
             return _error_page(request, 422, "Un nombre saisi est trop grand.")
-        return JSONResponse(
-            {"error": {"code": "out_of_range", "message": "a number is out of range"}},
-            status_code=422,
-        )
+        return api_errors.error_response(
+            InvalidInput("Un nombre saisi est trop grand.", code="out_of_range"), 422)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError) -> Response:
-        first = exc.errors()[0] if exc.errors() else {}
-        field = ".".join(str(p) for p in first.get("loc", ()) if p not in ("body", "query"))
+        errors = api_errors.validation_form_errors(exc.errors())  # every field, not the first
         if _is_page(request):
-            return _error_page(request, 422, f"La valeur donnée pour « {field} » n'est pas "
-                                             "acceptée (trop longue ou mal formée).")
-        return JSONResponse(
-            {
-                "error": {
-                    "code": "invalid_input",
-                    "field": field,
-                    "message": first.get("msg", "invalid request"),
-                }
-            },
-            status_code=422,
-        )
+            return _error_page(request, 422, f"La valeur donnée pour « {errors.field} » n'est "
+                                             "pas acceptée (trop longue ou mal formée).")
+        return api_errors.error_response(errors, 422)
 
     return app
 

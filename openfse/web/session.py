@@ -1,14 +1,16 @@
-"""Web sessions: who is logged in, kept in a signed cookie.
+"""Web sessions: who is logged in, a server-side session named by a signed cookie.
 
-* Starlette's ``SessionMiddleware`` keeps the session data in the cookie itself, signed
-  (itsdangerous, HMAC) with the installation's secret key: ``<home>/secret_key``, made with
-  permissions 0600 at the first start and reused afterwards. ``same_site=lax``; the cookie is
-  ``Secure`` (https only) when ``Settings.session_https_only`` (``OPENFSE_SESSION_HTTPS_ONLY``):
-  to set when openfse is served behind TLS; the default serves http on 127.0.0.1. The session
-  lasts a working day (12 h).
-* The session holds the user id and how he logged in (``cps`` or ``password``);
-  :func:`current_user` reloads the account at each request (once per request), so a
-  deactivated account is out at once. Log-in and log-out replace the whole session.
+* Starlette's ``SessionMiddleware`` keeps the cookie's data (the CSRF token, the screens'
+  flow state, the session token) in the cookie itself, signed (itsdangerous, HMAC) with the
+  installation's secret key: ``<home>/secret_key``, made with permissions 0600 at the first
+  start and reused afterwards. ``same_site=lax``; the cookie is ``Secure`` (https only) when
+  ``Settings.session_https_only`` (``OPENFSE_SESSION_HTTPS_ONLY``): to set when openfse is
+  served behind TLS; the default serves http on 127.0.0.1.
+* Who is logged in lives in the database (:mod:`openfse.services.web_sessions`): the cookie
+  holds only a random token. :func:`current_user` asks the table at each request (once per
+  request), so log-out, a password change or a disabled account end the session at once, for
+  every copy of the cookie (issue 12). The session lasts a working day (12 h). Log-in and
+  log-out replace the whole cookie.
 * The pages show the user in the top bar through the Jinja global ``current_user``
   (``templates/start/who.html``).
 
@@ -20,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,21 +32,20 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from openfse.config import Settings
 from openfse.errors import OpenFSEError
-from openfse.services import session_login
-from openfse.services.session_login import LoginMethod, LoginThrottle, SessionUser
+from openfse.services import web_sessions
+from openfse.services.session_login import SessionUser
 from openfse.store.uow import UnitOfWork
 
 __all__ = [
     "SECRET_FILE",
     "SESSION_COOKIE",
-    "actor_uow",
+    "client_address",
     "current_user",
     "flash",
     "install_session",
     "local_path",
     "log_in",
     "log_out",
-    "login_throttle",
     "redirect",
     "secret_key",
     "take_flash",
@@ -51,9 +53,9 @@ __all__ = [
 
 SESSION_COOKIE = "openfse_session"
 SECRET_FILE = "secret_key"
-SESSION_MAX_AGE = 12 * 60 * 60  # a working day
+SESSION_MAX_AGE = int(web_sessions.SESSION_LIFETIME.total_seconds())  # a working day
 _SECRET_MIN_LENGTH = 32
-_USER_KEY = "user"
+_TOKEN_KEY = "sid"  # the server-side session's token
 _FLASH_KEY = "flash"
 
 
@@ -91,7 +93,7 @@ def secret_key(home: Path) -> str:
 
 
 def install_session(app: FastAPI, settings: Settings) -> None:
-    """Add the session middleware, the log-in throttle and the template helper to ``app``."""
+    """Add the session middleware and the template helper to ``app``."""
     app.add_middleware(
         SessionMiddleware,
         secret_key=secret_key(settings.home),
@@ -100,7 +102,6 @@ def install_session(app: FastAPI, settings: Settings) -> None:
         same_site="lax",
         https_only=settings.session_https_only,
     )
-    app.state.login_throttle = LoginThrottle()
     # Imported here: the UI package imports this module (log-in helpers) when it loads.
     from openfse.web.ui.rendering import TEMPLATES
 
@@ -114,38 +115,62 @@ def _session(request: Request) -> dict[str, Any] | None:
     return session
 
 
+def _uow(request: Request) -> UnitOfWork:
+    # Sessions are looked up before anybody is known: the log-in screens' actor.
+    from openfse.web.deps import ANONYMOUS, app_context  # deps imports this module
+
+    return app_context(request).unit_of_work(actor=ANONYMOUS, actor_user_id=None)
+
+
+def _now(request: Request) -> datetime:
+    from openfse.web.deps import clock_of  # deps imports this module
+
+    return clock_of(request).now()
+
+
+def _token(request: Request) -> str:
+    session = _session(request)
+    token = session.get(_TOKEN_KEY) if session is not None else None
+    return token if isinstance(token, str) else ""
+
+
 def current_user(request: Request) -> SessionUser | None:
-    """The logged-in user, or None (never logged in, logged out, account deactivated)."""
+    """The logged-in user, or None (never logged in, logged out, session ended, account
+    deactivated or awaiting approval)."""
     if hasattr(request.state, "openfse_user"):
         cached: SessionUser | None = request.state.openfse_user
         return cached
     user: SessionUser | None = None
-    session = _session(request)
-    stored = session.get(_USER_KEY) if session is not None else None
-    if isinstance(stored, dict):
-        try:
-            user_id, method = int(stored["id"]), LoginMethod(stored["method"])
-        except (KeyError, TypeError, ValueError):
-            user_id, method = 0, None
-        if method is not None:
-            user = session_login.session_user(request.app.state.ctx.uow(), user_id, method)
-        if user is None and session is not None:
-            session.pop(_USER_KEY, None)
+    token = _token(request)
+    if token:
+        user = web_sessions.user_of(_uow(request), token, now=_now(request))
+        if user is None:
+            request.session.pop(_TOKEN_KEY, None)
     request.state.openfse_user = user
     return user
 
 
 def log_in(request: Request, user: SessionUser) -> None:
-    """Open a fresh session for ``user`` (anything stored before is dropped)."""
+    """Open a fresh session for ``user`` (anything stored before is dropped, the CSRF token
+    too: the next page gets a new one)."""
+    token = web_sessions.open_session(_uow(request), user, now=_now(request))
     session = request.session
     session.clear()
-    session[_USER_KEY] = {"id": user.user_id, "method": user.method.value}
+    session[_TOKEN_KEY] = token
     request.state.openfse_user = user
 
 
 def log_out(request: Request) -> None:
+    """End the session in the database (a copy of the cookie opens nothing) and forget it."""
+    web_sessions.end(_uow(request), _token(request))
     request.session.clear()
     request.state.openfse_user = None
+
+
+def client_address(request: Request) -> str:
+    """The client's address, a key of the log-in limits (behind a reverse proxy every
+    workstation is the proxy: the limit per client is then one for the whole cabinet)."""
+    return request.client.host if request.client is not None else "inconnu"
 
 
 def redirect(request: Request, url: str) -> Response:
@@ -159,7 +184,8 @@ def redirect(request: Request, url: str) -> Response:
 def local_path(text: str, default: str = "/") -> str:
     """``text`` if it is a path of this site (``/…``, not ``//host``), else ``default``: a
     return address taken from a form never leads elsewhere."""
-    if text.startswith("/") and not text.startswith("//") and "\\" not in text:
+    if (text.startswith("/") and not text.startswith("//") and "\\" not in text
+            and text.isprintable()):  # no CR/LF into a Location header
         return text
     return default
 
@@ -175,17 +201,3 @@ def take_flash(request: Request) -> str | None:
         return None
     message = session.pop(_FLASH_KEY, None)
     return message if isinstance(message, str) else None
-
-
-def login_throttle(request: Request) -> LoginThrottle:
-    throttle: LoginThrottle = request.app.state.login_throttle
-    return throttle
-
-
-def actor_uow(request: Request) -> UnitOfWork:
-    """A unit of work journaled under the logged-in user (``anonyme`` when nobody is)."""
-    ctx = request.app.state.ctx
-    user = current_user(request)
-    uow: UnitOfWork = ctx.uow(actor=user.login if user is not None else "anonyme")
-    uow.actor_user_id = user.user_id if user is not None else None
-    return uow

@@ -29,7 +29,7 @@ def _logged_in_app() -> tuple[Any, dict[str, str]]:
     generate the tests), with the titulaire's session headers."""
     from security.sessions import login_for
 
-    from openfse.services.demo import load_demo
+    from openfse.composition.demo import load_demo
     from openfse.web.app import create_app
 
     settings_ = Settings.from_env({"OPENFSE_HOME": tempfile.mkdtemp(prefix="openfse-contract-")})

@@ -17,7 +17,7 @@ from playwright.sync_api import expect
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 # Without the background-networking flags Chromium keeps trying to reach Google's hosts,
-# which this machine's closed network refuses (STACK-NOTES §5).
+# which this machine's closed network refuses.
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",

@@ -2,7 +2,7 @@
 
 Cards go in the simulated reader by the panel's own form (setup, not counted); the rest is
 done with the keyboard/mouse like the desk would. Amounts are worked by hand in comments
-(tariffs of RULES-DIGEST; the HTTP-level twins are in tests/services/test_invoice_screen.py).
+(tariffs of docs/rules.md; the HTTP-level twins are in tests/services/test_invoice_screen.py).
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -20,13 +21,16 @@ from services.test_invoice_screen import (
     FAVOURITE,
     almerys_mutuelle,
     cabinet_favourite,
+    nurse_session,
     register_nurse,
 )
+from uow_support import unit_of
 
 from openfse.config import Settings
+from openfse.domain.clock import Clock
 from openfse.services.context import AppContext
 
-TODAY = date.today()
+TODAY = Clock().today()
 
 
 @pytest.fixture(scope="module")
@@ -34,6 +38,30 @@ def desk(demo_home: Path) -> dict[str, int]:
     """The test's own data in the shared demo database: the favourite and the nurse."""
     ctx = AppContext.open(Settings.from_env({"OPENFSE_HOME": str(demo_home)}))
     return {"favourite": cabinet_favourite(ctx), "nurse": register_nurse(ctx)}
+
+
+@pytest.fixture()
+def nurse_page(browser: Any, desk: dict[str, int], demo_home: Path) -> Iterator[Page]:
+    """A page logged in as the nurse: she bills in her own name only (issue 12)."""
+    ctx = AppContext.open(Settings.from_env({"OPENFSE_HOME": str(demo_home)}))
+    try:
+        name, value = nurse_session(ctx)
+    finally:
+        ctx.engine.dispose()
+    context = browser.new_context(locale="fr-FR", timezone_id="Europe/Paris")
+    try:
+        context.add_cookies([{"name": name, "value": value, "domain": "127.0.0.1", "path": "/",
+                              "httpOnly": True, "sameSite": "Lax"}])
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+def _shot(page: Page, name: str) -> None:
+    """The screenshot of a page other than the ``page`` fixture's (tests/e2e/artifacts)."""
+    artifacts = Path(__file__).resolve().parent / "artifacts"
+    artifacts.mkdir(exist_ok=True)
+    page.screenshot(path=str(artifacts / f"{name}.png"), full_page=True)
 
 
 def _reader(page: Page, base: str, *cards: str) -> None:
@@ -50,6 +78,15 @@ def _from_patient_base(page: Page, base: str) -> None:
     page.goto(f"{base}/facture?q=m")
     page.get_by_role("table", name="Patients trouvés").get_by_role("link").first.click()
     expect(page.get_by_label("Code de l'acte 1")).to_be_visible()
+
+
+def _without_mutuelle(page: Page) -> None:
+    """« — aucune — » instead of the patient's mutuelle the screen chose (issue 13 defect 3),
+    for an invoice whose AMC is typed by hand or absent."""
+    chosen = page.get_by_label("Mutuelle du dossier")
+    if chosen.count():
+        chosen.select_option("")
+        page.get_by_label("Tiers payant AMC").uncheck()
 
 
 def _jj_mm_aaaa(day: date) -> str:
@@ -97,7 +134,7 @@ def test_g_consultation_from_the_card_with_a_favourite_and_tiers_payant_amo(
     expect(page.get_by_label("Montant du paiement")).to_have_value("9,00")
     page.get_by_role("button", name="Enregistrer le paiement").click()
     actions += 1
-    expect(page.locator("#patient-state")).to_have_text("La facture est réglée.")
+    expect(page.locator("#patient-state")).to_have_text("Le patient ne doit plus rien.")
     screenshot("facture-g-paiement")
     # Actions (clicks / choices) of a consultation from the carte Vitale, card insertion
     # excepted: Lire la carte, Facturer PAUL, favori, tiers payant AMO, Valider, paiement = 6
@@ -106,9 +143,10 @@ def test_g_consultation_from_the_card_with_a_favourite_and_tiers_payant_amo(
 
 
 def test_nurse_visit_with_ik_and_night_majoration(
-        page: Page, live_server: str, desk: dict[str, int], screenshot) -> None:
+        nurse_page: Page, live_server: str, desk: dict[str, int]) -> None:
+    page = nurse_page
     _from_patient_base(page, live_server)
-    page.get_by_label("Professionnel", exact=True).select_option(str(desk["nurse"]))
+    expect(page.get_by_label("Professionnel", exact=True)).to_have_value(str(desk["nurse"]))
     page.get_by_label("À domicile").check()
     page.get_by_label("Parcours de soins").select_option("non_concerne")
     page.get_by_label("Code de l'acte 1").fill("AMI")
@@ -124,13 +162,14 @@ def test_nurse_visit_with_ik_and_night_majoration(
     # AMI 1 3,15 + nuit N 9,15 + IFD 2,75 + IK (10 km each way − 2 km abattement each way in
     # plaine, NGAP art. 13 C → 16 km × 0,35 = 5,60) = 20,65.
     _recap(page, "total-facture", "20,65 €")
-    screenshot("facture-infirmier-ik-nuit")
+    _shot(page, "facture-infirmier-ik-nuit")
     _validate(page)
 
 
 def test_ccam_pair_with_association_code_and_mutuelle_02a(
         page: Page, live_server: str, desk: dict[str, int], screenshot) -> None:
     _from_patient_base(page, live_server)
+    _without_mutuelle(page)  # the 02A contract is typed by hand below
     page.get_by_label("Nomenclature 1").select_option("CCAM")
     page.get_by_label("Code de l'acte 1").fill("QZJA002")
     page.get_by_label("Code association 1").fill("1")
@@ -184,7 +223,7 @@ def test_anonymous_minor_in_sante_sexuelle(page: Page, live_server: str,
     page.goto(f"{live_server}/facture/vitale")
     page.get_by_role("button", name="Facturer HUGO").click()
     page.get_by_label("Code de l'acte 1").fill("G")
-    # Seed 001: « le mode de sécurisation doit être SESAM sans Vitale. Si ce mode n'est pas
+    # Manuel eS-KAP+: « le mode de sécurisation doit être SESAM sans Vitale. Si ce mode n'est pas
     # déjà sélectionné, une fenêtre de confirmation s'affichera » — accepted here.
     asked: list[str] = []
     page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
@@ -206,6 +245,7 @@ def test_anonymous_minor_in_sante_sexuelle(page: Page, live_server: str,
 def test_manual_amo_amount_and_two_payments(page: Page, live_server: str,
                                             desk: dict[str, int], screenshot) -> None:
     _from_patient_base(page, live_server)
+    _without_mutuelle(page)  # the patient pays the TM
     page.get_by_label("Code de l'acte 1").fill("G")
     page.get_by_label("Tiers payant AMO").check()
     page.get_by_text("Acte 1", exact=True).click()
@@ -224,7 +264,7 @@ def test_manual_amo_amount_and_two_payments(page: Page, live_server: str,
     expect(page.get_by_label("Montant du paiement")).to_have_value("2,00")
     page.get_by_label("Type de paiement").select_option("especes")
     page.get_by_role("button", name="Enregistrer le paiement").click()
-    expect(page.locator("#patient-state")).to_have_text("La facture est réglée.")
+    expect(page.locator("#patient-state")).to_have_text("Le patient ne doit plus rien.")
     expect(page.get_by_role("table", name="Paiements").locator("tbody tr")).to_have_count(2)
     screenshot("facture-deux-paiements")
 
@@ -330,7 +370,7 @@ def test_the_appli_carte_vitale_opens_the_invoice_with_the_patient(
     expect(page.get_by_role("heading", level=1)).to_have_text(
         "Réaliser une facture — GARCIA LUCAS")
     expect(page.get_by_label("Mode de sécurisation")).to_have_value("securise")
-    # ADRi is always asked with the appli (seed 001): the screen says what it answered.
+    # ADRi is always asked with the appli (manuel eS-KAP+): the screen says what it answered.
     expect(page.locator("#adri-notice")).to_contain_text("Droits AMO du jour obtenus par ADRi")
     page.get_by_label("Code de l'acte 1").fill("G")
     page.get_by_label("Code de l'acte 1").press("Tab")
@@ -392,7 +432,7 @@ def test_a_cancelled_invoice_is_corrected_and_invoiced_again(
     action = page.locator("form[aria-label='Paiement']").get_attribute("action") or ""
     old_id = int(re.findall(r"\d+", action)[0])
     ctx = AppContext.open(Settings.from_env({"OPENFSE_HOME": str(demo_home)}))
-    invoicing.cancel_invoice(ctx.uow(), old_id, "Rejet de la caisse R03 : à refacturer")
+    invoicing.cancel_invoice(unit_of(ctx), old_id, "Rejet de la caisse R03 : à refacturer")
 
     page.goto(f"{live_server}/facture?refacturer={old_id}")
     expect(page.locator("#reinvoicing")).to_contain_text(f"facture n° {number}")
@@ -414,15 +454,18 @@ def test_the_convention_is_chosen_from_the_inter_amc_answer(
     from openfse.services import directory
 
     ctx = AppContext.open(Settings.from_env({"OPENFSE_HOME": str(demo_home)}))
-    patient = directory.search_patients(ctx.uow(), "m", limit=1)[0].id
-    almerys_mutuelle(ctx, patient)  # ALMERYS, attestation « AL / 002 »
+    patient = directory.search_patients(unit_of(ctx), "m", limit=1)[0].id
+    coverage = almerys_mutuelle(ctx, patient)  # ALMERYS, attestation « AL / 002 »
     page.goto(f"{live_server}/facture?patient={patient}")
     page.get_by_label("Code de l'acte 1").fill("G")
-    expect(page.get_by_label("Formule AMC")).to_be_visible()  # typed by hand without one
-    page.get_by_label("Mutuelle du dossier").select_option(label=f"{ALMERYS} 052")
-    expect(page.get_by_label("Formule AMC")).to_be_hidden()  # the file's formula applies
-    page.get_by_label("Tiers payant AMC").check()
-    # Seed 001 l.4712: the directory's conventions in force for ALMERYS, the mutuelle's one
+    # Issue 13 defect 3: the mutuelle in force is chosen with its tiers payant, named by its
+    # organism and formula; the file's formula applies (none to type by hand).
+    chosen = page.get_by_label("Mutuelle du dossier")
+    expect(chosen).to_have_value(str(coverage))
+    expect(chosen.locator("option:checked")).to_have_text("ALMERYS — 052 100 %")
+    expect(page.get_by_label("Formule AMC")).to_be_hidden()
+    expect(page.get_by_label("Tiers payant AMC")).to_be_checked()
+    # Manuel eS-KAP+: the directory's conventions in force for ALMERYS, the mutuelle's one
     # (AL / 002) preselected; the user picks AL / 001.
     expect(page.locator("#conventions-source")).to_have_text(
         "2 convention(s) trouvée(s) dans l'annuaire Inter-AMC.")
@@ -437,9 +480,10 @@ def test_the_convention_is_chosen_from_the_inter_amc_answer(
 
 
 def test_act_suggestions_are_chosen_with_the_keyboard(
-        page: Page, live_server: str, desk: dict[str, int], screenshot) -> None:
+        nurse_page: Page, live_server: str, desk: dict[str, int]) -> None:
+    page = nurse_page
     _from_patient_base(page, live_server)
-    page.get_by_label("Professionnel", exact=True).select_option(str(desk["nurse"]))
+    expect(page.get_by_label("Professionnel", exact=True)).to_have_value(str(desk["nurse"]))
     code = page.get_by_label("Code de l'acte 1")
     # The nurse's keys starting with « AM » (AMI, AMX), then those with a label word starting
     # with it (MAU « … (AMI 1 ou 1,5) »); ↓ then Entrée chooses AMI (Entrée does not validate
@@ -449,7 +493,7 @@ def test_act_suggestions_are_chosen_with_the_keyboard(
     expect(options.locator("strong")).to_have_text(["AMI", "AMX", "MAU"])
     code.press("ArrowDown")
     expect(options.first).to_have_attribute("aria-selected", "true")
-    screenshot("facture-suggestions-actes")
+    _shot(page, "facture-suggestions-actes")
     code.press("Enter")
     expect(code).to_have_value("AMI")
     expect(page.get_by_role("listbox", name="Actes proposés 1")).to_be_hidden()
@@ -512,4 +556,4 @@ def test_a_g_consultation_with_the_keyboard_only(
     expect(page.get_by_label("Montant du paiement")).to_be_focused()
     screenshot("facture-clavier-seul")
     page.keyboard.press("Alt+p")  # « Enregistrer le paiement » of the 30,00 € proposed
-    expect(page.locator("#patient-state")).to_have_text("La facture est réglée.")
+    expect(page.locator("#patient-state")).to_have_text("Le patient ne doit plus rien.")

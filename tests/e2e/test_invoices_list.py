@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import date
 from pathlib import Path
 
 import httpx
 import pytest
 from playwright.sync_api import Page, expect
+from uow_support import unit_of
 
 from openfse.config import Settings
+from openfse.domain.clock import Clock
 from openfse.domain.invoice import InvoiceDraft, SecureMode
 from openfse.domain.pricing import parse_draft
 from openfse.services import invoicing
@@ -36,7 +37,7 @@ def ctx(demo_home: Path) -> Iterator[AppContext]:
 
 def degraded_invoice(ctx: AppContext, last_name: str) -> Invoice:
     """A médecin's G (30,00 €, no tiers payant) in mode dégradé for a demo patient, today."""
-    with ctx.uow() as uow:
+    with unit_of(ctx) as uow:
         patient = next(p for p in uow.patients.search(last_name, limit=20)
                        if p.last_name == last_name)
         titulaire = next(p for p in uow.professionals.list()
@@ -44,11 +45,12 @@ def degraded_invoice(ctx: AppContext, last_name: str) -> Invoice:
     draft = InvoiceDraft(
         professional_id=titulaire.id, patient_id=patient.id, secure_mode=SecureMode.DEGRADE,
         pricing=parse_draft({
-            "date_soins": date.today().isoformat(), "profession": "medecin",
+            "date_soins": Clock().today().isoformat(), "profession": "medecin",
             "ps": {"specialite": "medecine_generale", "secteur": 1},
             "patient": {"age": 45, "parcours": "medecin_traitant"}, "acts": [{"code": "G"}]}))
-    result = invoicing.validate_invoice(ctx.uow(actor="e2e"), draft,
-                                        refs=invoicing.InvoiceReferentials.of(ctx))
+    result = invoicing.validate_invoice(unit_of(ctx, actor="e2e"), draft,
+                                        refs=invoicing.InvoiceReferentials.of(ctx),
+                                        today=Clock().today())
     return result.invoice
 
 
@@ -107,7 +109,7 @@ def test_a_degraded_invoice_paid_twice_edited_and_printed(
     edit.get_by_label("Montant (€)").fill("20,00")
     edit.get_by_label("Montant (€)").press("Enter")
     expect(payments).to_contain_text("20,00")
-    expect(tablet.locator("#inv-balance")).to_contain_text("La facture est réglée.")
+    expect(tablet.locator("#inv-balance")).to_contain_text("Le patient ne doit plus rien.")
     expect(tablet.get_by_role("region", name="Historique")).to_contain_text("Paiement modifié")
     screenshot("invoices-detail-paid")
 

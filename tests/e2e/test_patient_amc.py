@@ -22,12 +22,13 @@ from PIL import Image
 from playwright.sync_api import Page, expect
 
 from openfse.config import Settings
+from openfse.domain.clock import Clock
 from openfse.services.setup import ensure_cabinet, session_factory_for
 from openfse.store.journal import JournalAction
 from openfse.store.models import AmcCoverage, AmcGestion, DataSource, Patient
 from openfse.store.uow import UnitOfWork
 
-TODAY = date.today()  # the server reads the same clock
+TODAY = Clock().today()  # the server reads the same clock
 YEAR = (f"{TODAY.year}-01-01", f"{TODAY.year}-12-31")
 
 
@@ -43,7 +44,7 @@ def _patient(demo_home: Path, *coverages: dict[str, Any]) -> tuple[int, str]:
     """A new patient (unique name) with the given AMC rows, written like the app does."""
     sessions, cabinet_id = _sessions(demo_home)
     name = "AMC" + "".join(secrets.choice("BCDFGHJKLMNPRSTVZ") for _ in range(6))
-    with UnitOfWork(sessions, cabinet_id=cabinet_id, actor="e2e") as uow:
+    with UnitOfWork(sessions, cabinet_id=cabinet_id, actor="e2e", actor_user_id=None) as uow:
         patient = Patient(last_name=name, first_name="CLAIRE", source=DataSource.MANUEL)
         uow.journal_change(patient, JournalAction.CREATE)
         for values in coverages:
@@ -59,7 +60,7 @@ def _delete_created_patients(demo_home: Path) -> Iterator[None]:
     """Leave the shared demo database as found (other files count its patients)."""
     yield
     sessions, cabinet_id = _sessions(demo_home)
-    with UnitOfWork(sessions, cabinet_id=cabinet_id, actor="e2e") as uow:
+    with UnitOfWork(sessions, cabinet_id=cabinet_id, actor="e2e", actor_user_id=None) as uow:
         for patient_id in _CREATED:
             uow.journal_change(uow.patients.get(patient_id), JournalAction.DELETE)
         uow.commit()
@@ -101,9 +102,10 @@ def _code_png(text: str) -> bytes:
 
 def _attestation_png(formula: str | None = None) -> bytes:
     from openfse.adapters.teleservices.attestation_format import format_attestation_payload
-    from openfse.domain.rights import AmcAttestation, Period
+    from openfse.domain.rights import AmcAttestation
+    from openfse.periods import Period
 
-    attestation = AmcAttestation(  # the seed 001 attestation (ALMERYS, AL/001, 75822319)
+    attestation = AmcAttestation(  # the manuel eS-KAP+ attestation (ALMERYS, AL/001, 75822319)
         "98532001",
         "AL",
         "001",
@@ -151,10 +153,10 @@ def test_add_a_mutuelle_from_the_organism_list_with_the_keyboard(
     expect(page.get_by_role("heading", name=re.compile("Ajouter une mutuelle"))).to_be_visible()
     expect(page.locator("#f-q")).to_be_focused()
     page.keyboard.type("almerys")
-    first = page.get_by_role("list", name="Organismes trouvés").get_by_role("button").first
+    first = page.get_by_role("listbox", name="Organismes trouvés").get_by_role("option").first
     expect(first).to_contain_text("98532001")
-    page.keyboard.press("Enter")  # Enter in the search field goes to the results, never saves
-    expect(first).to_be_focused()
+    page.keyboard.press("Enter")  # Enter in the search field shows the first result, never saves
+    expect(first).to_have_attribute("aria-selected", "true")
     page.keyboard.press("Enter")  # pick it
 
     expect(page.locator("#f-amc_number")).to_have_value("98532001")
@@ -467,9 +469,12 @@ def test_the_api_covers_list_add_update_duplicate_renew_delete(
 
     bad = api.post(url, data={"amc_number": "98532001", "formula_code": "030"})
     assert bad.status == 422
-    error = bad.json()["error"]
-    assert error["code"] == "invalid_amc_coverage"
-    assert set(error["errors"]) == {"amc_name", "rights_start", "rights_end", "formula_code"}
+    error = bad.json()["error"]  # docs/formats/errors.md: every field the schema refuses
+    assert error["code"] == "invalid_form"
+    assert set(error["fields"]) == {"amc_name", "rights_start", "rights_end"}
+    bad = api.post(url, data={"amc_number": "98532001", "formula_code": "030", "amc_name": "X",
+                              "rights_start": "2026-01-01", "rights_end": "2025-12-31"})
+    assert set(bad.json()["error"]["fields"]) == {"rights_end", "formula_code"}
 
     fiche = {
         "amc_number": "98532001",

@@ -20,8 +20,10 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import text
+from uow_support import unit_of
 
 from openfse.config import Settings
+from openfse.domain.clock import Clock
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 
@@ -40,7 +42,7 @@ class Desk:
     def patient_id(self, last_name: str, first_name: str) -> int:
         from openfse.services import patients
 
-        found = [p for p in patients.search_patients(self.ctx.uow(), f"{last_name} {first_name}")
+        found = [p for p in patients.search_patients(unit_of(self.ctx), f"{last_name} {first_name}")
                  if p.last_name == last_name and p.first_name == first_name]
         assert len(found) == 1, found
         return int(found[0].id)
@@ -55,12 +57,12 @@ class Desk:
 def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desk]:
     from web_server import serving
 
-    from openfse.services.demo import load_demo
+    from openfse.composition.demo import load_demo
     from openfse.web.app import create_app
 
     home = tmp_path_factory.mktemp("patients-e2e")
     settings = Settings.from_env({"OPENFSE_HOME": str(home)})
-    load_demo(settings, today=date.today())
+    load_demo(settings, today=Clock().today())
     app = create_app(settings)
     with serving(app) as url:
         yield Desk(url, app.state.ctx)
@@ -357,7 +359,8 @@ def test_adri_renews_closed_rights_through_the_compare_screen(page: Page, desk: 
 
 
 def test_adri_down_says_to_bill_with_the_card(page: Page, desk: Desk) -> None:
-    from openfse.services.teleservices import TeleserviceConfig, make_adri_client
+    from openfse.composition import make_adri_client
+    from openfse.services.teleservices import TeleserviceConfig
 
     with socket.socket() as probe:  # a port nobody listens on: connection refused
         probe.bind(("127.0.0.1", 0))
@@ -388,7 +391,7 @@ def test_adri_down_says_to_bill_with_the_card(page: Page, desk: Desk) -> None:
 
 
 def test_adri_about_someone_else_asks_the_adrun_question(page: Page, desk: Desk) -> None:
-    # Seed 001 « Consultation ADRI - ADRUN »: the file has no first name, ADRi says Baptiste.
+    # Manuel eS-KAP+ « Consultation ADRI - ADRUN »: the file has no first name, ADRi says Baptiste.
     page.goto(f"{desk.url}/patients/nouveau/manuel")
     page.get_by_label("Nom", exact=True).fill("ADRUN")
     page.get_by_label("Date de naissance").fill("14/08/1948")
@@ -431,7 +434,7 @@ def test_creating_by_adri_checks_the_nir_and_shows_closed_rights(page: Page,
     expect(page.get_by_label("Nom", exact=True)).to_have_attribute("readonly", "")
     page.get_by_label("Téléphone principal").fill("0102030405")
     page.get_by_role("button", name="Valider").click()
-    if date.today() > date(2026, 6, 30):
+    if Clock().today() > date(2026, 6, 30):
         expect(page.locator("#pat-rights-closed")).to_contain_text("Droits AMO fermés")
     shot(page, "adri-created")
 
@@ -480,7 +483,7 @@ def test_the_appli_carte_vitale_by_qr_code_then_asks_adri(page: Page, desk: Desk
     expect(grey).to_contain_text("GARCIA")
     shot(page, "apcv-beneficiaries")
     grey.get_by_role("button", name="Créer le dossier").click()
-    # ApCV: ADRi is always called (seed 001 l.666) — its compare screen follows.
+    # ApCV: ADRi is always called (manuel eS-KAP+) — its compare screen follows.
     expect(page.get_by_role("heading", name="Choix informations AMO")).to_be_visible()
     page.get_by_role("button", name="Valider").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("GARCIA LUCAS")

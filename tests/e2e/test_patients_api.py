@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from openfse.config import Settings
+from openfse.domain.clock import Clock
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
@@ -27,7 +28,7 @@ def nir(order: int) -> str:
 
 @pytest.fixture(scope="module")
 def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    from openfse.services.demo import load_demo
+    from openfse.composition.demo import load_demo
     from openfse.web.app import create_app
 
     home = tmp_path_factory.mktemp("patients-api")
@@ -66,20 +67,22 @@ def test_search_by_the_start_of_a_name_in_both_orders(api: TestClient) -> None:
 
 
 def test_create_reports_every_wrong_field_then_saves_the_file(api: TestClient) -> None:
-    bad = api.post("/api/patients", json={"nir": "1 83 01 75 111 001 12", "birth_date": "x",
-                                          "mobile_phone": "12"})
+    bad = api.post("/api/patients", json={"nir": "1 83 01 75 111 001 12", "birth_date": "x"})
     assert bad.status_code == 422
-    error = bad.json()["error"]
-    assert error["code"] == "invalid_patient"
+    error = bad.json()["error"]  # docs/formats/errors.md
+    assert error["code"] == "invalid_form"
     # 1830175111001 mod 97 = 48, key 49.
-    assert error["errors"]["nir"] == "Clé du NIR incorrecte : 12 saisie, 49 attendue."
-    assert set(error["errors"]) == {"last_name", "birth_date", "nir", "mobile_phone"}
+    assert error["fields"]["nir"] == "Clé du NIR incorrecte : 12 saisie, 49 attendue."
+    assert set(error["fields"]) == {"last_name", "birth_date", "nir"}
+    # A phone of the wrong shape is refused by the schema itself (the OpenAPI pattern).
+    bad = api.post("/api/patients", json={"mobile_phone": "12", "ik_plain_km": "1000"})
+    assert set(bad.json()["error"]["fields"]) == {"mobile_phone", "ik_plain_km"}
 
     file = new_patient(api, 1, ik_plain_km="4,5", alds=[{"code": "8", "cim10": "E11"}])
     assert file["patient"]["birth_date"] == "1983-01-01"
     assert file["details"]["ik_plain_km"] == "4.5"
     # Rights typed for 2026: open today during 2026, closed after (the API says which).
-    expected = "ouverts" if date.today() <= date(2026, 12, 31) else "fermés"
+    expected = "ouverts" if Clock().today() <= date(2026, 12, 31) else "fermés"
     assert [a["state"] for a in file["amo"]] == [expected]
     assert file["alds"][0]["cim10"] == "E11"
     assert file["unpaid"] == "0.00" and file["identity_locked"] is False

@@ -18,6 +18,8 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
+from openfse.domain.clock import Clock
+
 TABLET = {"width": 1024, "height": 768}
 
 
@@ -102,7 +104,7 @@ def test_the_remplacant_is_deactivated_deleted_and_added_back_by_the_titulaire(
     expect(desk.get_by_role("table", name="Remplaçants")).to_contain_text("DURAND")
     screenshot("professionals-list")
 
-    # Seed 001: « Désactiver un remplaçant avant suppression », then « Supprimer ».
+    # Manuel eS-KAP+: « Désactiver un remplaçant avant suppression », then « Supprimer ».
     open_file(desk, own_server, "Dr Nathalie DURAND")
     confirm_dialog(desk, "Désactiver le remplaçant")
     expect(desk.locator(".ps-flash")).to_contain_text("est désactivé(e)")
@@ -137,7 +139,7 @@ def test_the_remplacant_is_deactivated_deleted_and_added_back_by_the_titulaire(
     desk.get_by_label(re.compile(r"LEGRAND Pierre : 75100012 6")).check()
     # Days of next month (always ahead): the 10th and, with the arrow key, the 11th; then the
     # 15th of the month after, and back: nothing ticked is lost while browsing.
-    next_month = (date.today().replace(day=1) + timedelta(days=32)).replace(day=1)
+    next_month = (Clock().today().replace(day=1) + timedelta(days=32)).replace(day=1)
     first, second, extra = (next_month.replace(day=d) for d in (10, 11, 12))
     later = (next_month + timedelta(days=32)).replace(day=15)
     desk.get_by_role("button", name="Mois suivant").click()
@@ -155,7 +157,7 @@ def test_the_remplacant_is_deactivated_deleted_and_added_back_by_the_titulaire(
     screenshot("professionals-add-remplacant-calendar")
     desk.get_by_role("button", name="Valider et faire confirmer par le titulaire").click()
 
-    # … then the titulaire's card and code confirm (seed 001 « Entrez le code porteur du
+    # … then the titulaire's card and code confirm (manuel eS-KAP+ « Entrez le code porteur du
     # titulaire »).
     expect(desk).to_have_url(re.compile(r"/connexion/enregistrement/titulaire$"))
     expect(desk.locator("#cps-zone")).to_contain_text("La carte insérée n'est pas celle attendue")
@@ -177,7 +179,7 @@ def test_the_remplacant_is_deactivated_deleted_and_added_back_by_the_titulaire(
     expect(desk.locator(".ps-flash")).to_contain_text("Calendrier enregistré : 1 jour ajouté.")
     expect(day_box(desk, extra)).to_be_checked()
 
-    # Seed 001 « Avant de supprimer un titulaire » : his card is in, a remplaçant is attached.
+    # Manuel eS-KAP+ « Avant de supprimer un titulaire » : his card is in, a remplaçant is attached.
     open_file(desk, own_server, "Dr Pierre LEGRAND")
     confirm_dialog(desk, "Supprimer le titulaire")
     refusal = desk.locator(".ps-refusal")
@@ -196,6 +198,14 @@ def test_a_titulaire_without_card_in_the_reader_nor_remplacant_is_deleted(
     insert(desk, "cps_infirmier")
     type_pin(desk, "2468")
     desk.get_by_role("button", name="Valider la fiche").click()
+    # Unknown to the cabinet: « en attente » until a titulaire approves (issue 12). The desk's
+    # titulaire session is still open: he approves her at once.
+    expect(desk.locator(".ps-flash")).to_contain_text("Votre accès est en attente")
+    desk.goto(f"{own_server}/professionnels")
+    desk.get_by_role("button", name="Approuver l'accès de Claire ROUSSEAU").click()
+    expect(desk.locator(".ps-flash")).to_contain_text("approuvé")
+    desk.goto(f"{own_server}/connexion")
+    type_pin(desk, "2468")
     expect(desk.locator(".topbar")).to_contain_text("Claire ROUSSEAU")
 
     open_file(desk, own_server, "Claire ROUSSEAU")

@@ -28,7 +28,8 @@ def test_add_modify_and_delete_an_amo_organism(page: Page, live_server: str,
     page.wait_for_load_state()
     page.keyboard.press("Alt+n")  # « Ajouter un organisme AMO »
     expect(page.get_by_role("heading", name="Ajout organisme AMO")).to_be_visible()
-    # Seed 001, « Ajout organisme AMO »: régime 01, caisse 349 (not in the 2020 list of caisses,
+    # Manuel eS-KAP+, « Ajout organisme AMO »: régime 01, caisse 349 (not in the 2020 list of
+    # caisses,
     # so its name must be typed), then « Mise à jour ».
     page.get_by_label("Régime requis").fill("01")
     page.get_by_label("Caisse requis").fill("34")
@@ -73,7 +74,7 @@ def test_add_modify_and_delete_an_amo_organism(page: Page, live_server: str,
 
 def test_an_organism_used_by_patients_cannot_be_deleted(page: Page, live_server: str,
                                                         screenshot) -> None:  # type: ignore[no-untyped-def]
-    # Demo patients have MGEN contracts (openfse.services.demo): the MGEN fiche is in use.
+    # Demo patients have MGEN contracts (openfse.composition.demo): the MGEN fiche is in use.
     page.goto(f"{live_server}/parametres?liste=amc&q=mgen")
     page.get_by_role("table", name="Organismes AMC").get_by_role("link").first.click()
     page.get_by_role("button", name="Supprimer la fiche").click()
@@ -90,7 +91,7 @@ def test_add_an_amc_organism_search_by_number_and_sort(page: Page, live_server: 
     number = "7" + _digits(8)
     page.goto(f"{live_server}/parametres?liste=amc")
     page.get_by_role("link", name=re.compile("Ajouter un organisme AMC")).click()
-    # Seed 001: a new AMC fiche starts with « Type contrat 0 » and « Gestion séparée ».
+    # Manuel eS-KAP+: a new AMC fiche starts with « Type contrat 0 » and « Gestion séparée ».
     expect(page.get_by_label("Type contrat")).to_have_value("0")
     expect(page.get_by_label("Gestion séparée")).to_be_checked()
     page.get_by_label("Nom requis").fill(name)

@@ -17,6 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 from playwright.sync_api import Page, expect
+from uow_support import unit_of
 
 from openfse.simulators.cards.model import CardStateStore
 
@@ -86,13 +87,38 @@ def infirmier_state(demo_home: Path) -> Iterator[None]:
     CardStateStore(demo_home / "simulator" / "cards-state.json").forget("cps_infirmier")
 
 
+def _approve_nurse(home: Path) -> None:
+    """The demo titulaire approves the nurse's new card (« Professionnels de santé »)."""
+    from sqlalchemy import select
+
+    from openfse.config import Settings
+    from openfse.services import professionals
+    from openfse.services.context import AppContext
+    from openfse.services.session_login import LoginMethod, SessionUser
+    from openfse.store.models import AppUser, PendingAccess, UserRole
+
+    ctx = AppContext.open(Settings.from_env({"OPENFSE_HOME": str(home)}))
+    try:
+        with unit_of(ctx) as uow:
+            waiting = uow.session.scalars(select(PendingAccess.user_id)).all()
+            titulaire = uow.session.scalars(select(AppUser).where(
+                AppUser.role == UserRole.TITULAIRE, AppUser.professional_id.is_not(None))).first()
+        assert titulaire is not None
+        boss = SessionUser(titulaire.id, titulaire.login, titulaire.display_name,
+                           UserRole.TITULAIRE, LoginMethod.CPS, titulaire.professional_id)
+        for user_id in waiting:
+            professionals.approve_access(unit_of(ctx), approved_by=boss, user_id=user_id)
+    finally:
+        ctx.engine.dispose()
+
+
 def _nurse_registered(home: Path) -> bool:
     from openfse.config import Settings
     from openfse.services import professionals
     from openfse.services.context import AppContext
 
     ctx = AppContext.open(Settings.from_env({"OPENFSE_HOME": str(home)}))
-    return professionals.registered_professional(ctx.uow(), "99900034564") is not None
+    return professionals.registered_professional(unit_of(ctx), "99900034564") is not None
 
 
 def test_three_wrong_codes_block_the_card_which_the_unblock_code_frees(
@@ -152,6 +178,11 @@ def test_three_wrong_codes_block_the_card_which_the_unblock_code_frees(
     expect(desk.get_by_text("Adhérent à l'OPTAM")).to_have_count(0)  # médecins only
     screenshot("start-day-first-registration")
     desk.get_by_role("button", name="Valider la fiche").click()
+    # A card unknown to the cabinet waits for a titulaire's approval (issue 12).
+    expect(desk).to_have_url(re.compile(r"/connexion$"))
+    expect(desk.locator(".ps-flash")).to_contain_text("Votre accès est en attente")
+    _approve_nurse(demo_home)
+    type_pin(desk, "1357")
     expect(desk).to_have_url(re.compile(r"/$"))
     expect(desk.locator(".topbar")).to_contain_text("Claire ROUSSEAU")
 
@@ -214,7 +245,7 @@ def test_the_secretariat_account_is_created_and_logs_in_with_a_password(
 def test_a_secretary_locked_out_after_five_failures_is_refused_even_with_the_right_password(
     desk: Page, demo_home: Path, screenshot
 ) -> None:
-    # Rule (issue 5, session_login.LoginThrottle): at most 5 failed password log-ins per login
+    # Rule (issue 5, services.throttle.LOGIN): at most 5 failed password log-ins per login
     # in 15 minutes; then even the right password is refused until the window has passed.
     login, password = _secretary_account(demo_home)
     identifiant = desk.get_by_label("Identifiant", exact=True)
@@ -253,7 +284,8 @@ def _secretary_account(demo_home: Path) -> tuple[str, str]:
 
     login, password = f"bloque-{uuid.uuid4().hex[:8]}", "Le bon mot de passe 2026"
     sessions = session_factory_for(Settings.from_env({"OPENFSE_HOME": str(demo_home)}))
-    with UnitOfWork(sessions, cabinet_id=ensure_cabinet(sessions), actor="e2e") as uow:
+    with UnitOfWork(sessions, cabinet_id=ensure_cabinet(sessions), actor="e2e",
+                    actor_user_id=None) as uow:
         user = AppUser(login=login, display_name="Lockout secrétariat", role=UserRole.SECRETAIRE,
                        password_hash=hash_password(password))
         uow.journal_change(user, JournalAction.CREATE, summary="compte de test")

@@ -7,13 +7,41 @@ tests/integration/test_transmission_loop.py.)"""
 
 from __future__ import annotations
 
+import socket
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
 from playwright.sync_api import Page, expect
 
 
+@pytest.fixture(scope="module")
+def unreachable_server(demo_home: Path) -> Iterator[str]:
+    """The demo app whose mail servers do not answer: a port nobody listens on, given through
+    the transport dependency (the defaults may be taken by a demo running on this machine)."""
+    from web_server import serving
+
+    from openfse.config import Settings
+    from openfse.services import transmission
+    from openfse.web.app import create_app
+    from openfse.web.deps import get_transport
+
+    settings = Settings.from_env({"OPENFSE_HOME": str(demo_home)})
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        dead = f"127.0.0.1:{probe.getsockname()[1]}"
+    app = create_app(settings)
+    app.dependency_overrides[get_transport] = lambda: transmission.transport_of(
+        replace(settings, smtp=dead, pop3=dead), demo=True)
+    with serving(app) as url:
+        yield url
+
+
 def test_the_screen_and_a_fetch_that_cannot_reach_the_mailbox(
-        page: Page, live_server: str, screenshot) -> None:  # type: ignore[no-untyped-def]
+        page: Page, unreachable_server: str, screenshot) -> None:  # type: ignore[no-untyped-def]
     page.set_viewport_size({"width": 1024, "height": 768})
-    page.goto(f"{live_server}/")
+    page.goto(f"{unreachable_server}/")
     page.get_by_role("link", name="Télétransmission").first.click()
     expect(page.get_by_role("heading", name="Télétransmission", level=1)).to_be_visible()
     for section in ("Aujourd'hui", "Ce mois-ci", "Lots", "Export des paiements (comptable)"):

@@ -26,9 +26,9 @@ from sqlalchemy.exc import DBAPIError
 
 from openfse.adapters.backup import container, crypto, errors, postgres
 from openfse.adapters.backup.fingerprint import TableFingerprint, fingerprint
+from openfse.composition.demo import load_demo
 from openfse.config import Settings
 from openfse.services.backup import create_backup, read_backup, restore_backup
-from openfse.services.demo import load_demo
 from openfse.services.setup import engine_for, session_factory_for
 from openfse.store.db import make_engine
 from openfse.store.journal import JournalAction
@@ -113,18 +113,18 @@ def add_patient(settings: Settings, last_name: str, actor: str = "secretaire") -
     sessions = session_factory_for(settings)
     with sessions() as session:
         cabinet_id = session.scalars(select(Cabinet.id)).first()
-    with UnitOfWork(sessions, cabinet_id=cabinet_id, actor=actor) as uow:
+    with UnitOfWork(sessions, cabinet_id=cabinet_id, actor=actor, actor_user_id=None) as uow:
         uow.journal_change(Patient(last_name=last_name), JournalAction.CREATE)
         uow.commit()
 
 
 def later_migrations(tmp_path: Path) -> Path:
-    """The shipped history plus a revision 0002 adding a table: a later openfse."""
+    """The shipped history plus a revision 9002 adding a table: a later openfse."""
     directory = tmp_path / "migrations"
     shutil.copytree(MIGRATIONS_DIR, directory, ignore=shutil.ignore_patterns("__pycache__"))
-    (directory / "versions" / "0002_backup_test.py").write_text(
+    (directory / "versions" / "9002_backup_test.py").write_text(
         "import sqlalchemy as sa\nfrom alembic import op\n\n"
-        f"revision = '0002'\ndown_revision = {head_revision()!r}\n"
+        f"revision = '9002'\ndown_revision = {head_revision()!r}\n"
         "branch_labels = None\ndepends_on = None\n\n\n"
         "def upgrade() -> None:\n"
         "    op.create_table('backup_test_note', sa.Column('id', sa.Integer, primary_key=True))"
@@ -229,7 +229,7 @@ def test_an_older_backup_goes_over_an_upgraded_database(settings: Settings,
 
     restored = restore_backup(settings, report.path, force=True, migrations_dir=later)
 
-    assert restored.upgraded_to == "0002"
+    assert restored.upgraded_to == "9002"
     after = rows(settings)
     assert after.pop("backup_test_note").rows == 0
     after.pop("alembic_version")

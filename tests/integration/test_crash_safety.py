@@ -16,7 +16,6 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +26,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from openfse.config import Settings
+from openfse.domain.clock import Clock
 from openfse.services.context import AppContext
 from openfse.store.journal import JournalEntry
 from openfse.store.models import Invoice, InvoiceAct
@@ -64,7 +64,7 @@ def _start(settings: Settings, port: int) -> subprocess.Popen[bytes]:
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Settings]:
     """A demo cabinet on a SQLite file, or in a fresh PostgreSQL database (dropped after)."""
-    from openfse.services.demo import load_demo
+    from openfse.composition.demo import load_demo
 
     env = {"OPENFSE_HOME": str(tmp_path / "home")}
     admin = None
@@ -81,7 +81,7 @@ def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Setting
             database=name).render_as_string(hide_password=False)
     settings = Settings.from_env(env)
     _DATABASE_URLS[settings.home] = env.get("OPENFSE_DATABASE_URL", "")
-    load_demo(settings, today=date.today())
+    load_demo(settings, today=Clock().today())
     yield settings
     if admin is not None:
         with admin.connect() as connection:
@@ -93,7 +93,7 @@ def _draft(http: httpx.Client) -> dict[str, Any]:
     pros = http.get("/api/professionals").json()
     patient = http.get("/api/patients", params={"q": "BERNARD JEAN"}).json()[0]
     return {"professional_id": next(p["id"] for p in pros if p["kind"] == "titulaire"),
-            "patient_id": patient["id"], "date_soins": date.today().isoformat(),
+            "patient_id": patient["id"], "date_soins": Clock().today().isoformat(),
             "acts": [{"code": "G"}, {"code": "MEG", "complement": "N"}],
             "parcours": "medecin_traitant", "secure_mode": "desynchronise"}
 

@@ -40,6 +40,7 @@ from sqlalchemy import create_engine, func, select
 from sqlalchemy.engine import make_url
 from test_crash_safety import _free_port, _start, settings  # noqa: F401  (settings: fixture)
 from test_transmission_loop import TODAY, fetch_until, signed_invoices, statuses
+from uow_support import unit_of, uow_factory
 
 from openfse.config import Settings
 from openfse.domain.invoice import InvoiceStatus
@@ -149,7 +150,7 @@ def test_a_killed_sender_or_caisse_loses_and_duplicates_no_lot(
     server: subprocess.Popen[bytes] | None = None
     try:
         ids = signed_invoices(ctx, INVOICES)
-        built = transmission.build_lots(ctx.uow, TODAY)
+        built = transmission.build_lots(uow_factory(ctx), TODAY)
         assert not built.refused and built.invoices == INVOICES
         assert len(built.lots) >= 3, built.lots
         login = login_for(settings)  # a write: before the lot table is held
@@ -191,7 +192,7 @@ def test_a_killed_sender_or_caisse_loses_and_duplicates_no_lot(
 
 
 def lot_statuses(ctx: AppContext) -> Counter[LotStatus]:
-    with ctx.uow() as uow:
+    with unit_of(ctx) as uow:
         return Counter(uow.session.scalars(select(Lot.status)).all())
 
 
@@ -209,7 +210,7 @@ def check_nothing_lost_nor_duplicated(ctx: AppContext, receiver: Settings,
     assert len(invoices) == len(set(invoices)) == INVOICES  # none twice, none missing
 
     # The database: every lot sent (with its message and journal), every invoice in one lot.
-    with ctx.uow() as uow:
+    with unit_of(ctx) as uow:
         lots = uow.session.scalars(select(Lot)).all()
         assert {lot.lot_id for lot in lots} == set(lot_ids)
         assert {lot.status for lot in lots} == {LotStatus.SENT}
@@ -230,5 +231,6 @@ def check_nothing_lost_nor_duplicated(ctx: AppContext, receiver: Settings,
     arl = fetch_until(ctx, receiver, len(lot_ids))
     assert (arl.arl_positive, arl.arl_negative, arl.duplicates) == (len(lot_ids), 0, 0)
     assert statuses(ctx, ids) == {InvoiceStatus.ACKNOWLEDGED: INVOICES}
-    again = transmission.fetch_returns(ctx.uow, receiver)
+    again = transmission.fetch_returns(uow_factory(ctx), transmission.transport_of(receiver,
+                                                                                   demo=False))
     assert (again.arl_positive, again.arl_negative) == (0, 0)

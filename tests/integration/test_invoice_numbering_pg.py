@@ -22,13 +22,14 @@ from invoice_workstations import validate_at_once  # tests/invoice_workstations.
 from pg_support import PostgresDatabases, admin_or_skip  # tests/pg_support.py
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
+from uow_support import unit_of
 
+from openfse.composition.demo import load_demo
 from openfse.config import Settings
 from openfse.domain.invoice import InvoiceDraft, InvoiceStatus
 from openfse.domain.pricing import parse_draft
 from openfse.services import invoicing
 from openfse.services.context import AppContext
-from openfse.services.demo import load_demo
 from openfse.services.numbering import last_number
 from openfse.store.models import ProfessionalKind
 
@@ -55,7 +56,7 @@ def ctx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppContext]:
 
 
 def _draft(ctx: AppContext) -> tuple[InvoiceDraft, int]:
-    with ctx.uow() as uow:
+    with unit_of(ctx) as uow:
         titulaire = next(p for p in uow.professionals.list()
                          if p.kind is ProfessionalKind.TITULAIRE)
         patient = uow.patients.search("BERNARD JEAN", limit=1)[0]
@@ -77,7 +78,7 @@ def test_two_clients_validate_500_invoices_each_gapless_and_unique(ctx: AppConte
     assert sorted(every) == list(range(1, 2 * PER_CLIENT + 1))
     # Both clients really ran at the same time: their numbers interleave.
     assert numbers["poste1"] != list(range(1, PER_CLIENT + 1))
-    with ctx.uow() as uow:
+    with unit_of(ctx) as uow:
         assert last_number(uow, professional_id) == 2 * PER_CLIENT
     with ctx.engine.connect() as connection:
         stored = connection.execute(text(
@@ -96,13 +97,13 @@ def test_two_clients_validate_500_invoices_each_gapless_and_unique(ctx: AppConte
 def test_postgresql_refuses_any_change_of_a_validated_invoice(ctx: AppContext,
                                                               sql: str) -> None:
     draft, _ = _draft(ctx)
-    row = invoicing.validate_invoice(ctx.uow(), draft, refs=invoicing.InvoiceReferentials.of(
+    row = invoicing.validate_invoice(unit_of(ctx), draft, refs=invoicing.InvoiceReferentials.of(
         ctx), today=TODAY).invoice
     with pytest.raises(IntegrityError, match="frozen row"), ctx.engine.begin() as connection:
         connection.execute(text(sql), {"id": row.id})
     with ctx.engine.begin() as connection:  # the lifecycle still moves
         connection.execute(text("UPDATE invoice SET lot_ref = 'LOT-1' WHERE id = :id"),
                            {"id": row.id})
-    again = invoicing.get_invoice(ctx.uow(), row.id)
+    again = invoicing.get_invoice(unit_of(ctx), row.id)
     assert (again.status, again.total, len(again.acts), again.lot_ref) == (
         InvoiceStatus.VALIDATED, row.total, 2, "LOT-1")

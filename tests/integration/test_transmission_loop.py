@@ -13,16 +13,18 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 from PIL import Image
 from sqlalchemy import func, select
+from uow_support import unit_of, uow_factory
 
-from openfse.adapters.cards.simulated import SimulatedReader
 from openfse.adapters.transmission.pop3_receiver import Received, fetch
+from openfse.composition.demo import load_demo
+from openfse.composition.simulated_cards import SimulatedReader
 from openfse.config import Settings
+from openfse.domain.clock import Clock
 from openfse.domain.invoice import (
     AmcChoice,
     Attachment,
@@ -34,8 +36,7 @@ from openfse.domain.invoice import (
 from openfse.domain.pricing import parse_draft
 from openfse.services import invoicing, transmission
 from openfse.services.context import AppContext
-from openfse.services.demo import load_demo
-from openfse.simulators.caisse.synthetic import signer_of_test_cps
+from openfse.simulators.synthetic_lots import signer_of_test_cps
 from openfse.store.models import (
     Invoice,
     InvoicePayment,
@@ -48,7 +49,7 @@ from openfse.store.models import (
 sys.path.insert(0, str(Path(__file__).resolve().parent / "transmission"))
 from caisse_process import CABINET, PASSWORD, CaisseProcess  # noqa: E402
 
-TODAY = date.today()  # the simulator dates receptions with the real clock
+TODAY = Clock().today()  # the simulator dates receptions with the real clock
 INVOICES = 200
 
 
@@ -67,12 +68,16 @@ def settings_for(home: Path, caisse: CaisseProcess) -> Settings:
         "OPENFSE_POP3_PASSWORD": PASSWORD, "OPENFSE_MAIL_FROM": CABINET})
 
 
+def transport(settings: Settings) -> transmission.Transport:
+    return transmission.transport_of(settings, demo=False)
+
+
 def signed_invoices(ctx: AppContext, count: int, *,
                     content: Callable[[Invoice], bytes] = invoicing.signed_content) -> list[int]:
     """``count`` G consultations in tiers payant AMO, round the demo patients, signed with the
     test CPS (mode SESAM sans Vitale: the CPS alone signs) over ``content(invoice)``."""
     refs = invoicing.InvoiceReferentials.of(ctx)
-    with ctx.uow() as uow:
+    with unit_of(ctx) as uow:
         pro = next(p for p in uow.professionals.list() if p.kind is ProfessionalKind.TITULAIRE)
         patients = [p for p in uow.patients.list(limit=100) if p.nir]
     doc: dict[str, Any] = {
@@ -92,11 +97,11 @@ def signed_invoices(ctx: AppContext, count: int, *,
                                  pricing=parse_draft(doc),
                                  secure_mode=SecureMode.SESAM_SANS_VITALE)
             try:
-                ids.append(invoicing.validate_invoice(ctx.uow(), draft, refs=refs,
+                ids.append(invoicing.validate_invoice(unit_of(ctx), draft, refs=refs,
                                                       today=TODAY).invoice.id)
             except invoicing.ControlsFailed:
                 refused.add(patient.id)  # companies, anonymous…: not this test's subject
-    report = invoicing.sign_invoices(ctx.uow(), ids, sign=signer_of_test_cps(), content=content)
+    report = invoicing.sign_invoices(unit_of(ctx), ids, sign=signer_of_test_cps(), content=content)
     assert not report.refused
     return ids
 
@@ -108,8 +113,8 @@ def fetch_until(ctx: AppContext, settings: Settings, documents: int, *, twice: b
     total = transmission.FetchOutcome()
     deadline = time.monotonic() + timeout
     while True:
-        got = fetch_twice(ctx, settings) if twice else transmission.fetch_returns(ctx.uow,
-                                                                                settings)
+        got = fetch_twice(ctx, settings) if twice else transmission.fetch_returns(
+            uow_factory(ctx), transport(settings))
         for name in ("arl_positive", "arl_negative", "statements", "lines", "unmatched",
                      "duplicates", "quarantined"):
             setattr(total, name, getattr(total, name) + getattr(got, name))
@@ -124,22 +129,21 @@ def fetch_twice(ctx: AppContext, settings: Settings) -> transmission.FetchOutcom
     outcome = transmission.FetchOutcome()
 
     def handle(received: Received) -> None:
-        transmission.apply_document(ctx.uow, received, outcome)
-        transmission.apply_document(ctx.uow, received, outcome)
+        transmission.apply_document(uow_factory(ctx), received, outcome)
+        transmission.apply_document(uow_factory(ctx), received, outcome)
 
-    report = fetch(transmission.pop3_config(settings), handle,
-                   transmission.quarantine_of(settings))
+    report = fetch(transport(settings).mailbox(), handle, transport(settings).quarantine())
     outcome.quarantined = report.quarantined
     return outcome
 
 
 def statuses(ctx: AppContext, ids: list[int]) -> Counter[InvoiceStatus]:
-    with ctx.uow() as uow:
+    with unit_of(ctx) as uow:
         return Counter(row.status for row in uow.invoices.many(ids))
 
 
 def count(ctx: AppContext, model: Any) -> int:
-    with ctx.uow() as uow:
+    with unit_of(ctx) as uow:
         return int(uow.session.scalar(select(func.count()).select_from(model)) or 0)
 
 
@@ -158,30 +162,30 @@ def test_two_hundred_invoices_go_round_the_loop(tmp_path: Path) -> None:
 def run_loop(ctx: AppContext, settings: Settings, running: list[CaisseProcess]) -> None:
     caisse = running[0]
     ids = signed_invoices(ctx, INVOICES)
-    with ctx.uow() as uow:
+    with unit_of(ctx) as uow:
         organisms = {uow.amo_coverages.on(r.patient_id, TODAY).caisse  # type: ignore[union-attr]
                      for r in uow.invoices.many(ids)}
     assert len(organisms) >= 2  # several destination caisses
 
-    built = transmission.build_lots(ctx.uow, TODAY)
+    built = transmission.build_lots(uow_factory(ctx), TODAY)
     assert not built.refused and built.invoices == INVOICES
     assert len(built.lots) >= INVOICES // 50  # 50 invoices per lot at most
     assert statuses(ctx, ids) == {InvoiceStatus.IN_LOT: INVOICES}
-    assert transmission.build_lots(ctx.uow, TODAY).lots == ()  # nothing built twice
+    assert transmission.build_lots(uow_factory(ctx), TODAY).lots == ()  # nothing built twice
 
     # The connection drops after the first lot is kept: the batch stops, nothing is lost.
     caisse.arm("smtp_disconnect")
-    first = transmission.send_lots_now(ctx.uow, settings)
+    first = transmission.send_lots_now(uow_factory(ctx), transport(settings))
     assert not first.complete and "interrompue" in first.error
     # The caisse dies after storing the next lot, before answering: the sender sees a failure.
     caisse.arm("crash_after_store")
-    second = transmission.send_lots_now(ctx.uow, settings)
+    second = transmission.send_lots_now(uow_factory(ctx), transport(settings))
     assert not second.complete
     caisse = caisse.restart()
     running.append(caisse)
     settings = settings_for(settings.home, caisse)
     progress: list[tuple[int, int]] = []
-    third = transmission.send_lots_now(ctx.uow, settings,
+    third = transmission.send_lots_now(uow_factory(ctx), transport(settings),
                                        progress=lambda done, total: progress.append((done, total)))
     assert third.complete and progress[-1][0] == progress[-1][1] == third.total
     sent = len(first.sent) + len(second.sent) + len(third.sent)
@@ -210,7 +214,7 @@ def run_loop(ctx: AppContext, settings: Settings, running: list[CaisseProcess]) 
     # Compare with what the caisse decided, invoice by invoice, in cents.
     decided = {f"{inv['number']:09d}" if isinstance(inv["number"], int) else inv["number"]: inv
                for inv in caisse.admin("GET", "/caisse/invoices")}
-    with ctx.uow() as uow:
+    with unit_of(ctx) as uow:
         lines = uow.session.scalars(select(PaymentReturnLine)).all()
         assert len(lines) == INVOICES
         assert len({line.invoice_id for line in lines}) == INVOICES  # each invoice once
@@ -222,7 +226,7 @@ def run_loop(ctx: AppContext, settings: Settings, running: list[CaisseProcess]) 
 
     # Fetching again changes nothing.
     documents = count(ctx, ReceivedDocument)
-    again = transmission.fetch_returns(ctx.uow, settings)
+    again = transmission.fetch_returns(uow_factory(ctx), transport(settings))
     assert (again.lines, again.arl_positive) == (0, 0)
     assert count(ctx, ReceivedDocument) == documents
 
@@ -237,19 +241,19 @@ def run_loop(ctx: AppContext, settings: Settings, running: list[CaisseProcess]) 
 def send_and_wait(ctx: AppContext, settings: Settings, caisse: CaisseProcess,
                   lot_ids: tuple[str, ...]) -> None:
     known = len(caisse.admin("GET", "/caisse/lots"))
-    assert transmission.send_lots_now(ctx.uow, settings).complete
+    assert transmission.send_lots_now(uow_factory(ctx), transport(settings)).complete
     caisse.wait_processed(known + len(lot_ids))
 
 
 def check_a_refused_lot_goes_again_in_a_new_lot(ctx: AppContext, settings: Settings,
                                                 caisse: CaisseProcess) -> None:
     ids = signed_invoices(ctx, 2)
-    built = transmission.build_lots(ctx.uow, TODAY)
+    built = transmission.build_lots(uow_factory(ctx), TODAY)
     caisse.arm("arl_negative", count=len(built.lots))
     send_and_wait(ctx, settings, caisse, built.lots)
     refused = fetch_until(ctx, settings, len(built.lots))
     assert refused.arl_negative == len(built.lots)
-    with ctx.uow() as uow:
+    with unit_of(ctx) as uow:
         views = {view.lot_id: view for view in transmission.lots_overview(uow, TODAY)}
     lot_id = built.lots[0]
     assert views[lot_id].status is LotStatus.REJECTED and views[lot_id].resendable
@@ -257,13 +261,14 @@ def check_a_refused_lot_goes_again_in_a_new_lot(ctx: AppContext, settings: Setti
 
     known = len(caisse.admin("GET", "/caisse/lots"))
     for refused_id in built.lots:
-        assert transmission.resend_lot(ctx.uow, settings, refused_id, today=TODAY).complete
+        assert transmission.resend_lot(uow_factory(ctx), transport(settings), refused_id,
+                                       today=TODAY).complete
     caisse.wait_processed(known + len(built.lots))
     accepted = fetch_until(ctx, settings, len(built.lots))
 
     assert accepted.arl_positive == len(built.lots)
     assert statuses(ctx, ids) == {InvoiceStatus.ACKNOWLEDGED: 2}
-    with ctx.uow() as uow:
+    with unit_of(ctx) as uow:
         old = uow.lots.by_lot_id(lot_id)
         assert old is not None and old.replaced_by is not None
         new = uow.lots.by_lot_id(old.replaced_by)
@@ -282,14 +287,14 @@ def check_an_invoice_altered_after_signing_is_refused(ctx: AppContext, settings:
         return signed.replace(b'"total":"30.00"', b'"total":"300.00"')
 
     ids = signed_invoices(ctx, 1) + signed_invoices(ctx, 1, content=altered)
-    with ctx.uow() as uow:
+    with unit_of(ctx) as uow:
         number = f"{uow.invoices.get(ids[1]).number:09d}"
-    built = transmission.build_lots(ctx.uow, TODAY)
+    built = transmission.build_lots(uow_factory(ctx), TODAY)
     assert len(built.lots) == 1  # the same patient's caisse: both in one lot
     send_and_wait(ctx, settings, caisse, built.lots)
     refused = fetch_until(ctx, settings, 1)
     assert (refused.arl_negative, refused.arl_positive) == (1, 0)
-    with ctx.uow() as uow:
+    with unit_of(ctx) as uow:
         [view] = [v for v in transmission.lots_overview(uow, TODAY) if v.lot_id == built.lots[0]]
     assert view.status is LotStatus.REJECTED
     assert view.reasons == (f"A15 Signature invérifiable : lot invérifiable : signature CPS "
@@ -307,7 +312,7 @@ def check_a_secured_invoice_carries_the_vitale_signature(ctx: AppContext, settin
     reader.insert("vitale_famille")
     vitale = reader.read_vitale()
     assure = vitale.beneficiaries[0]
-    with ctx.uow() as uow:
+    with unit_of(ctx) as uow:
         pro = next(p for p in uow.professionals.list() if p.kind is ProfessionalKind.TITULAIRE)
         [patient] = [p for p in uow.patients.list(limit=100) if p.nir == vitale.nir
                      and p.birth_date_text == assure.date_naissance]
@@ -321,26 +326,26 @@ def check_a_secured_invoice_carries_the_vitale_signature(ctx: AppContext, settin
     refs = invoicing.InvoiceReferentials.of(ctx)
 
     def secured(certify: Callable[[bytes], bytes]) -> int:
-        invoice_id = invoicing.validate_invoice(ctx.uow(), draft, refs=refs,
+        invoice_id = invoicing.validate_invoice(unit_of(ctx), draft, refs=refs,
                                                 today=TODAY).invoice.id
-        report = invoicing.sign_invoices(ctx.uow(), [invoice_id], sign=signer_of_test_cps(),
+        report = invoicing.sign_invoices(unit_of(ctx), [invoice_id], sign=signer_of_test_cps(),
                                          vitale=vitale, certify=certify)
         assert not report.refused
         return invoice_id
 
     good = secured(reader.certify_vitale)
-    built = transmission.build_lots(ctx.uow, TODAY)
+    built = transmission.build_lots(uow_factory(ctx), TODAY)
     send_and_wait(ctx, settings, caisse, built.lots)
     assert fetch_until(ctx, settings, 1).arl_positive == 1
     assert statuses(ctx, [good]) == {InvoiceStatus.ACKNOWLEDGED: 1}
 
     forged = secured(lambda data: bytes(32))  # not the card's signature
-    with ctx.uow() as uow:
+    with unit_of(ctx) as uow:
         number = f"{uow.invoices.get(forged).number:09d}"
-    built = transmission.build_lots(ctx.uow, TODAY)
+    built = transmission.build_lots(uow_factory(ctx), TODAY)
     send_and_wait(ctx, settings, caisse, built.lots)
     assert fetch_until(ctx, settings, 1).arl_negative == 1
-    with ctx.uow() as uow:
+    with unit_of(ctx) as uow:
         [view] = [v for v in transmission.lots_overview(uow, TODAY) if v.lot_id == built.lots[0]]
     assert view.reasons == ("A16 Signature de la carte Vitale absente ou incorrecte : signature "
                             f"Vitale incorrecte (facture n° {number})",)
@@ -348,10 +353,10 @@ def check_a_secured_invoice_carries_the_vitale_signature(ctx: AppContext, settin
 
 def check_gestion_separee_is_paid_by_both_organisms(ctx: AppContext, settings: Settings,
                                                     caisse: CaisseProcess) -> None:
-    """Seed 004: in gestion séparée the FSE (AMO part) goes to the caisse and the DRE (AMC
+    """Dossier LOGOSw: in gestion séparée the FSE (AMO part) goes to the caisse and the DRE (AMC
     part) to the AMC, each in its own lot; each organism answers and pays its own share, and
     the invoice is « payée » once both have (or « rejetée » if one refuses)."""
-    with ctx.uow() as uow:
+    with unit_of(ctx) as uow:
         pro = next(p for p in uow.professionals.list() if p.kind is ProfessionalKind.TITULAIRE)
         [patient] = [p for p in uow.patients.search("BONNET", limit=50)
                      if p.first_name == "NATHALIE"]
@@ -365,9 +370,10 @@ def check_gestion_separee_is_paid_by_both_organisms(ctx: AppContext, settings: S
                          secure_mode=SecureMode.SESAM_SANS_VITALE,
                          amc_choice=AmcChoice(amc_number="98532001"))
     invoice_id = invoicing.validate_invoice(
-        ctx.uow(), draft, refs=invoicing.InvoiceReferentials.of(ctx), today=TODAY).invoice.id
-    assert not invoicing.sign_invoices(ctx.uow(), [invoice_id], sign=signer_of_test_cps()).refused
-    built = transmission.build_lots(ctx.uow, TODAY)
+        unit_of(ctx), draft, refs=invoicing.InvoiceReferentials.of(ctx), today=TODAY).invoice.id
+    assert not invoicing.sign_invoices(unit_of(ctx), [invoice_id],
+                                       sign=signer_of_test_cps()).refused
+    built = transmission.build_lots(uow_factory(ctx), TODAY)
     assert len(built.lots) == 2  # one FSE lot to the caisse, one DRE lot to the AMC
     send_and_wait(ctx, settings, caisse, built.lots)
     assert fetch_until(ctx, settings, 2).arl_positive == 2
@@ -376,7 +382,7 @@ def check_gestion_separee_is_paid_by_both_organisms(ctx: AppContext, settings: S
     assert released["lines"] >= 2
     fetch_until(ctx, settings, released["statements"])
 
-    with ctx.uow() as uow:
+    with unit_of(ctx) as uow:
         row = uow.invoices.get(invoice_id)
         number = f"{row.number:09d}"
         balance = invoicing.balance_of(row)
@@ -395,11 +401,11 @@ def check_gestion_separee_is_paid_by_both_organisms(ctx: AppContext, settings: S
 
 def check_a_scanned_ordonnance_goes_in_a_scor_lot(ctx: AppContext, settings: Settings,
                                                   caisse: CaisseProcess) -> None:
-    """SCOR (PROTOCOLS §2): the photographed ordonnance, 200 dpi, goes in its own lot to the
+    """SCOR (docs/protocols.md §2): the photographed ordonnance, 200 dpi, goes in its own lot to the
     patient's caisse, which checks its format and resolution and acknowledges it."""
     scan = io.BytesIO()
     Image.new("L", (40, 60), 255).save(scan, "JPEG", dpi=(200, 200))
-    with ctx.uow() as uow:
+    with unit_of(ctx) as uow:
         pro = next(p for p in uow.professionals.list() if p.kind is ProfessionalKind.TITULAIRE)
         [patient] = [p for p in uow.patients.search("BONNET", limit=50)
                      if p.first_name == "NATHALIE"]
@@ -415,12 +421,13 @@ def check_a_scanned_ordonnance_goes_in_a_scor_lot(ctx: AppContext, settings: Set
                          prescription=Prescription(date=TODAY, prescriber_id=prescriber_id,
                                                    ordonnance=ordonnance))
     invoice_id = invoicing.validate_invoice(
-        ctx.uow(), draft, refs=invoicing.InvoiceReferentials.of(ctx), today=TODAY).invoice.id
-    assert not invoicing.sign_invoices(ctx.uow(), [invoice_id], sign=signer_of_test_cps()).refused
-    built = transmission.build_lots(ctx.uow, TODAY)
+        unit_of(ctx), draft, refs=invoicing.InvoiceReferentials.of(ctx), today=TODAY).invoice.id
+    assert not invoicing.sign_invoices(unit_of(ctx), [invoice_id],
+                                       sign=signer_of_test_cps()).refused
+    built = transmission.build_lots(uow_factory(ctx), TODAY)
     send_and_wait(ctx, settings, caisse, built.lots)
     assert fetch_until(ctx, settings, 2).arl_positive == 2
-    with ctx.uow() as uow:
+    with unit_of(ctx) as uow:
         kinds = {uow.lots.by_lot_id(i).kind: uow.lots.by_lot_id(i).status  # type: ignore[union-attr]
                  for i in built.lots}
     assert kinds == {"FSE": LotStatus.ACKNOWLEDGED, "SCOR": LotStatus.ACKNOWLEDGED}
@@ -431,7 +438,7 @@ def check_a_scanned_ordonnance_goes_in_a_scor_lot(ctx: AppContext, settings: Set
 def check_corrupt_arl_is_quarantined(ctx: AppContext, settings: Settings,
                                      caisse: CaisseProcess) -> None:
     ids = signed_invoices(ctx, 3)
-    built = transmission.build_lots(ctx.uow, TODAY)
+    built = transmission.build_lots(uow_factory(ctx), TODAY)
     caisse.arm("corrupt_arl", count=len(built.lots))
     send_and_wait(ctx, settings, caisse, built.lots)
     before = (count(ctx, ReceivedDocument), count(ctx, PaymentReturnLine),
@@ -444,9 +451,9 @@ def check_corrupt_arl_is_quarantined(ctx: AppContext, settings: Settings,
     assert (count(ctx, ReceivedDocument), count(ctx, PaymentReturnLine),
             count(ctx, InvoicePayment)) == before
     assert statuses(ctx, ids) == {InvoiceStatus.SENT: 3}
-    with ctx.uow() as uow:
+    with unit_of(ctx) as uow:
         assert {uow.lots.by_lot_id(lot_id).status  # type: ignore[union-attr]
                 for lot_id in built.lots} == {LotStatus.SENT}
-    entries = transmission.quarantine_of(settings).entries()
+    entries = transport(settings).quarantine().entries()
     assert entries and all(entry.content_path.exists() for entry in entries)
 

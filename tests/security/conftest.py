@@ -19,7 +19,7 @@ with warnings.catch_warnings():
 @pytest.fixture(scope="module")
 def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """A fresh SQLite home holding the demo cabinet (one per test module)."""
-    from openfse.services.demo import load_demo
+    from openfse.composition.demo import load_demo
 
     home: Path = tmp_path_factory.mktemp("security")
     settings = Settings.from_env({"OPENFSE_HOME": str(home)})
@@ -57,3 +57,29 @@ def client_for(app: Any, settings: Settings) -> Iterator[Callable[[UserRole], Te
     yield make
     for client in clients.values():
         client.__exit__(None, None, None)
+
+
+# --------------------------------------------------------------------------- both databases
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def demo_settings(request: pytest.FixtureRequest,
+                  tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    """The demo cabinet on SQLite, then on PostgreSQL (skipped when PostgreSQL does not
+    answer), in a fresh home (one per test module and database)."""
+    from openfse.composition.demo import load_demo
+
+    home: Path = tmp_path_factory.mktemp(f"security-{request.param}")
+    env = {"OPENFSE_HOME": str(home), "OPENFSE_DATABASE_URL": ""}
+    databases = None
+    if request.param == "postgresql":
+        from pg_support import PostgresDatabases, admin_or_skip
+
+        databases = PostgresDatabases(admin_or_skip(), "openfse_security")
+        env["OPENFSE_DATABASE_URL"] = databases.url(databases.create())
+    settings = Settings.from_env(env)
+    load_demo(settings, today=date(2026, 3, 2))
+    yield settings
+    if databases is not None:
+        databases.drop_all()
+        databases.admin.dispose()

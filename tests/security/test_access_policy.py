@@ -60,12 +60,14 @@ def test_signing_needs_the_cps_even_for_the_titulaire() -> None:
         check(user(UserRole.TITULAIRE, LoginMethod.PASSWORD), Permission.SIGN)
 
 
-def test_the_remplacant_bills_and_signs_only_on_a_calendar_day() -> None:
+def test_the_remplacant_works_in_the_cabinet_only_on_a_calendar_day() -> None:
+    # README « Sécurité »: « remplaçant (care and billing, only on the days of his calendar) »
+    # (issue 12, finding 12: off his days he read, edited and deleted patient files).
     remplacant = user(UserRole.REMPLACANT)
-    check(remplacant, Permission.BILL, on_calendar_day=True)
-    check(remplacant, Permission.SIGN, on_calendar_day=True)
-    check(remplacant, Permission.PAYMENTS)  # no calendar needed for a payment
-    for permission in (Permission.BILL, Permission.SIGN):
+    check(remplacant, Permission.LOGGED_IN)  # his own preferences, the home page
+    cases = (Permission.PATIENTS, Permission.PAYMENTS, Permission.BILL, Permission.SIGN)
+    for permission in cases:
+        check(remplacant, permission, on_calendar_day=True)
         with pytest.raises(Forbidden) as refused:
             check(remplacant, permission, on_calendar_day=False)
         assert refused.value.code == "not_a_replacement_day"

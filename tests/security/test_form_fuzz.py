@@ -24,7 +24,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -37,8 +36,10 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 from starlette.testclient import TestClient
+from uow_support import unit_of
 
 from openfse.config import Settings
+from openfse.domain.clock import Clock
 from openfse.store.journal import JournalAction, JournalEntry
 from openfse.store.models import UserRole
 from openfse.web import ui
@@ -88,6 +89,7 @@ REACHED_ONLY_BY_FALLBACK = frozenset({
     "/facture/apcv/{token}/securiser",
     "/facture/{invoice_id:int}/securiser",
     "/facture/{invoice_id}/paiement",
+    "/facture/preparer",  # the secrétariat's « Préparer pour validation » (the walk is a titulaire)
     "/favoris/{favourite_id:int}",
     "/favoris/{favourite_id:int}/supprimer",
     "/factures/signer",
@@ -99,6 +101,7 @@ REACHED_ONLY_BY_FALLBACK = frozenset({
     "/connexion/enregistrement/titulaire",
     "/connexion/enregistrement/annuler",
     "/professionnels/ajouter-remplacant",
+    "/professionnels/acces/{user_id:int}/approuver",  # only when a CPS awaits approval
     "/teletransmission/lots/{lot_id}/renvoyer",
     "/teletransmission/rejets/{line_id}",
 })
@@ -227,11 +230,11 @@ class Desk:
 @pytest.fixture(scope="module")
 def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """The demo cabinet on today's date: invoices are validated against the real date."""
-    from openfse.services.demo import load_demo
+    from openfse.composition.demo import load_demo
 
     home: Path = tmp_path_factory.mktemp("form-fuzz")
     settings = Settings.from_env({"OPENFSE_HOME": str(home)})
-    load_demo(settings, today=date.today())
+    load_demo(settings, today=Clock().today())
     return settings
 
 
@@ -244,12 +247,13 @@ def _demo_invoices(client: TestClient) -> dict[str, str]:
         patient = client.get("/api/patients", params={"q": name}).json()[0]["id"]
         made = client.post("/api/invoices", json={
             "professional_id": professional, "patient_id": patient,
-            "date_soins": date.today().isoformat(), "acts": [{"code": "G"}],
+            "date_soins": Clock().today().isoformat(), "acts": [{"code": "G"}],
             "parcours": "medecin_traitant"})
         assert made.status_code == 201, made.text
         ids["invoice_id"] = str(made.json()["id"])
     paid = client.post(f"/api/invoices/{ids['invoice_id']}/payments",
-                       json={"kind": "cb", "amount": "10.00", "paid_on": date.today().isoformat()})
+                       json={"kind": "cb", "amount": "10.00",
+                             "paid_on": Clock().today().isoformat()})
     assert paid.status_code == 201, paid.text
     detail = client.get(f"/api/invoices/{ids['invoice_id']}").json()
     ids["payment_id"] = str(detail["payments"][0]["id"])
@@ -268,9 +272,9 @@ def desk(app: Any, settings: Settings) -> Iterator[Desk]:
         client.cookies.set(login.cookie_name, login.cookie_value)
         ids = {**_demo_invoices(client), "liste": "amc", "token": "jeton-inconnu"}
         # An own preference: « Reprendre les préférences du cabinet » shows only when he has one.
-        preferences.save_own(client.app.state.ctx.uow(), {"act_series": True},
+        preferences.save_own(unit_of(client.app.state.ctx), {"act_series": True},
                              user_id=login.user.user_id)
-        today = date.today()
+        today = Clock().today()
         entries = ["/", f"/factures?du={today.replace(day=1)}&au={today}",
                    f"/facture?patient={ids['patient_id']}", "/connexion",
                    "/professionnels/secretariat", "/factures/securiser", "/teletransmission",

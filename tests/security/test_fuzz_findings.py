@@ -17,7 +17,7 @@ from openfse.typed_numbers import record_id, small_int
 
 
 def test_a_birth_rank_of_thousands_of_digits_is_refused_in_french() -> None:
-    # Rule (seed 000): the rang de naissance is 1 to 9. A 5,000-digit rank made int() raise
+    # Rule (aide eS-KAP+): the rang de naissance is 1 to 9. A 5,000-digit rank made int() raise
     # « Exceeds the limit (4300 digits) » → HTTP 500 on « Modifier le patient ».
     with pytest.raises(InvalidInput, match="Rang de naissance invalide"):
         patient_forms._rank("9" * 5000)
@@ -138,7 +138,7 @@ def test_the_calendar_of_a_huge_titulaire_id_redraws_without_one(
 
 @pytest.mark.parametrize("value", [HUGE, "²", "1000"])
 def test_a_huge_transmission_delay_is_refused_in_french(titulaire: TestClient, value: str) -> None:
-    # Rule (PROTOCOLS §1.7): the ARL wait is a whole number of days within its bounds. Was:
+    # Rule (docs/protocols.md §1.7): the ARL wait is a whole number of days within its bounds. Was:
     # preferences._days read the digits with its own isdigit + int (now the shared reader).
     before = titulaire.get("/api/preferences").json()
     errors = FieldErrors()

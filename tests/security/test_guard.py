@@ -13,8 +13,10 @@ from typing import Any
 import httpx
 import pytest
 from starlette.testclient import TestClient
+from uow_support import unit_of
 
 from openfse.config import Settings
+from openfse.domain.clock import Clock
 from openfse.services import audit
 from openfse.services.context import AppContext
 from openfse.store.models import UserRole
@@ -84,8 +86,9 @@ def test_api_writes_need_a_custom_header(client_for: Callable[[UserRole], TestCl
 def _journal_reads(settings: Settings, patient_id: int) -> list[audit.JournalLine]:
     ctx = AppContext.open(settings)
     try:
-        with ctx.uow() as uow:
-            lines = audit.search_journal(uow, audit.JournalFilter(entity="patient"))
+        with unit_of(ctx) as uow:
+            lines = audit.search_journal(uow, audit.JournalFilter(entity="patient"),
+                                         clock=Clock())
     finally:
         ctx.engine.dispose()
     return [line for line in lines if line.action == "read" and line.entity_id == str(patient_id)]

@@ -7,8 +7,13 @@ import re
 from collections.abc import Callable
 
 import pytest
+from sqlalchemy import delete, select
 from starlette.testclient import TestClient
 
+from openfse.config import Settings
+from openfse.domain.clock import Clock
+from openfse.services.context import AppContext
+from openfse.store.models import Professional, ProfessionalKind, ReplacementDay
 from openfse.store.models import UserRole as Role
 
 MENU_LINK = re.compile(r'<a href="(/[a-z]+)"[^>]*data-shortcut=')
@@ -64,3 +69,40 @@ def test_a_secretary_sets_her_own_preferences_not_the_cabinets(
     assert own.status_code == 200, own.text
     assert own.json()["default_payment_type"] == "cheque"
     assert secretary.get("/api/preferences").json() == cabinet_before
+
+
+def _remplacant_on_duty_today(settings: Settings, on_duty: bool) -> None:
+    """Put the demo remplaçant on (or off) his calendar for the app's today."""
+    ctx = AppContext.open(settings)
+    try:
+        with ctx.sessions() as session, session.begin():
+            session.execute(delete(ReplacementDay).where(ReplacementDay.day == Clock().today()))
+            if on_duty:
+                titulaire, remplacant = (
+                    session.scalars(select(Professional.id)
+                                    .where(Professional.kind == kind)).first()
+                    for kind in (ProfessionalKind.TITULAIRE, ProfessionalKind.REMPLACANT))
+                session.add(ReplacementDay(cabinet_id=ctx.cabinet_id, remplacant_id=remplacant,
+                                           titulaire_id=titulaire, day=Clock().today()))
+    finally:
+        ctx.engine.dispose()
+
+
+def test_the_remplacant_is_offered_his_days_screens_on_his_calendar_day(
+    client_for: Callable[[Role], TestClient], settings: Settings,
+) -> None:
+    # README / issue 5: a remplaçant cares and bills on the days of his calendar only. On such
+    # a day the menus offer what the pages let him do (the cabinet week's scenario saw only
+    # « Profils » and « Professionnels de santé »: the menus ignored his day).
+    client = client_for(Role.REMPLACANT)
+    _remplacant_on_duty_today(settings, on_duty=False)
+    off_menus, off_tiles = _offered(client)
+    assert not off_menus & {"/patients", "/facture", "/factures"}
+
+    _remplacant_on_duty_today(settings, on_duty=True)
+    menus, tiles = _offered(client)
+    assert menus == tiles
+    assert {"/patients", "/facture", "/factures"} <= menus
+    assert off_menus < menus
+    for path in menus:  # what is offered opens
+        assert client.get(path, follow_redirects=True).status_code == 200, path

@@ -14,15 +14,17 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 from starlette.testclient import TestClient
+from uow_support import unit_of
 
 from openfse.config import Settings
+from openfse.domain.clock import Clock
 from openfse.services.context import AppContext
 from openfse.services.numbering import last_number
 from openfse.store.journal import JournalEntry
 from openfse.store.models import Invoice, Patient, Professional, ProfessionalKind, ReplacementDay
 from openfse.store.models import UserRole as Role
 
-TODAY = date.today()  # the session guard and the validation use the real date
+TODAY = Clock().today()  # the session guard and the validation use the real date
 OFF_DAY = TODAY - timedelta(days=1)  # not on the calendar (the fixture makes sure)
 
 
@@ -60,7 +62,7 @@ def stored(settings: Settings, titulaire: int) -> tuple[int, int, int]:
     """(invoices, journal entries, the titulaire's last number)."""
     ctx = AppContext.open(settings)
     try:
-        with ctx.uow() as uow:
+        with unit_of(ctx) as uow:
             return (int(uow.session.scalar(select(func.count()).select_from(Invoice)) or 0),
                     int(uow.session.scalar(select(func.count()).select_from(JournalEntry)) or 0),
                     last_number(uow, titulaire))
@@ -80,7 +82,7 @@ def test_on_his_calendar_day_the_remplacant_bills_under_the_titulaires_number(
     assert int(answer.json()["number"]) == before[2] + 1  # the titulaire's sequence
     ctx = AppContext.open(settings)
     try:
-        with ctx.uow() as uow:
+        with unit_of(ctx) as uow:
             row = uow.invoices.get(int(answer.json()["id"]))
             assert (row.professional_id, row.billing_professional_id) == (
                 ids["remplacant"], ids["titulaire"])
@@ -99,6 +101,12 @@ def test_an_act_off_his_calendar_is_refused_at_validation_and_nothing_is_written
     # Today passes the session guard; the second act, yesterday, is off the calendar.
     answer = client.post("/api/invoices", json=draft(ids, TODAY, OFF_DAY))
 
+    if role is Role.TITULAIRE:
+        # Issue 12: a professional validates only in his own name, not his remplaçant's.
+        assert answer.status_code == 403, answer.text
+        assert answer.json()["error"]["code"] == "not_own_invoice"
+        assert stored(settings, ids["titulaire"]) == before
+        return
     assert answer.status_code == 422, answer.text
     blocking = [d for d in answer.json()["error"]["diagnostics"] if d["severity"] == "blocking"]
     assert [d["code"] for d in blocking] == ["remplacant_hors_calendrier"]
@@ -134,7 +142,7 @@ def test_the_api_journals_the_invoice_under_the_logged_in_user(
     assert answer.status_code == 201, answer.text
     ctx = AppContext.open(settings)
     try:
-        with ctx.uow() as uow:
+        with unit_of(ctx) as uow:
             actors = set(uow.session.scalars(select(JournalEntry.actor).where(
                 JournalEntry.entity == "invoice",
                 JournalEntry.entity_id == answer.json()["id"])))

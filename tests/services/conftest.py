@@ -13,8 +13,8 @@ from datetime import date
 
 import pytest
 
+from openfse.composition.demo import load_demo
 from openfse.config import Settings
-from openfse.services.demo import load_demo
 from openfse.services.setup import session_factory_for
 from openfse.store.models import Cabinet
 from openfse.store.uow import UnitOfWork
@@ -37,4 +37,4 @@ def make_uow(settings: Settings) -> MakeUow:
     sessions = session_factory_for(settings)
     with sessions() as session:
         cabinet_id = session.query(Cabinet.id).scalar()
-    return lambda: UnitOfWork(sessions, cabinet_id=cabinet_id, actor="test")
+    return lambda: UnitOfWork(sessions, cabinet_id=cabinet_id, actor="test", actor_user_id=None)

@@ -21,9 +21,10 @@ from openfse.adapters.teleservices.attestation_format import (
     format_attestation_payload,
 )
 from openfse.config import Settings
-from openfse.domain.rights import AmcAttestation, Period
+from openfse.domain.rights import AmcAttestation
 from openfse.errors import Conflict, InvalidInput, NotFound
 from openfse.ids import amc as amc_id
+from openfse.periods import Period
 from openfse.referentials import organisms
 from openfse.services import amc_coverage as amc
 from openfse.services.setup import ensure_cabinet, initialise, session_factory_for
@@ -34,7 +35,7 @@ from openfse.store.uow import UnitOfWork
 TODAY = date(2026, 11, 23)
 MakeUow = Callable[[], UnitOfWork]
 
-# The seed 001 fiche (l.2043-2120): ALMERYS, Typ conv / CSR AL/001, adhérent 75822319,
+# The manuel eS-KAP+ fiche (« Mutuelle »): ALMERYS, Typ conv / CSR AL/001, adhérent 75822319,
 # indicateur 22 « DRE TP », date de référence « Date d'exécution de la séance ».
 ALMERYS_FORM = {
     "amc_number": "98532001",
@@ -62,7 +63,7 @@ def make_uow(tmp_path_factory: pytest.TempPathFactory) -> MakeUow:
     initialise(settings)
     sessions = session_factory_for(settings)
     cabinet_id = ensure_cabinet(sessions)  # with the shipped AMC organism list
-    return lambda: UnitOfWork(sessions, cabinet_id=cabinet_id, actor="test")
+    return lambda: UnitOfWork(sessions, cabinet_id=cabinet_id, actor="test", actor_user_id=None)
 
 
 _names = itertools.count(1)
@@ -170,7 +171,8 @@ def test_an_unknown_formula_is_refused_in_french() -> None:
 @pytest.mark.parametrize(
     ("formula", "parameter", "field", "expected"),
     [
-        # 02A takes the percentage of the TR printed on the card (seed 001 « Pourcentage TR »).
+        # 02A takes the percentage of the TR printed on the card (manuel eS-KAP+,
+        # « Pourcentage TR »).
         ("02A", "", "formula_parameter", "exige un paramètre"),
         # 052 is 100 % TM by itself: another percentage is a typing error.
         ("052", "150", "formula_parameter", "ne prend pas de paramètre"),
@@ -188,7 +190,7 @@ def test_the_formula_parameter_is_checked_as_the_pricing_engine_will(
 
 
 def test_an_indicator_typed_in_lower_case_is_the_printed_code() -> None:
-    # Open list: « 22 » is known (seed 001 l.2093), other 2-character codes are accepted.
+    # Open list: « 22 » is known (manuel eS-KAP+), other 2-character codes are accepted.
     assert (
         amc.parse({**ALMERYS_FORM, "treatment_indicator": "a1"}, TODAY).treatment_indicator == "A1"
     )
@@ -209,11 +211,11 @@ def test_a_fixed_formula_keeps_no_parameter() -> None:
     [
         ("98532001", None, amc.Situation.MUTUELLE),
         ("0098532001", "0", amc.Situation.MUTUELLE),
-        ("12345674", "89", amc.Situation.C2S),  # type de contrat 89 is the C2S (seed 001 l.907)
-        ("99999997", None, amc.Situation.C2S),  # C2S gérée par la caisse (seed 004 l.1519)
-        ("88888888", "89", amc.Situation.C2S),  # C2S gérée par un organisme (seed 004 l.1521)
+        ("12345674", "89", amc.Situation.C2S),  # type de contrat 89 is the C2S (manuel eS-KAP+)
+        ("99999997", None, amc.Situation.C2S),  # C2S gérée par la caisse (dossier LOGOSw)
+        ("88888888", "89", amc.Situation.C2S),  # C2S gérée par un organisme (dossier LOGOSw)
         ("55555551", None, amc.Situation.SORTANT_C2S),
-        ("75500017", "04", amc.Situation.AME),  # carte AME (seed 004 l.1299)
+        ("75500017", "04", amc.Situation.AME),  # carte AME (dossier LOGOSw)
         ("97900062", None, amc.Situation.REGIME_MAHORAIS),
     ],
 )
@@ -224,7 +226,7 @@ def test_the_situation_comes_from_the_number_and_the_contract_type(
 
 
 def test_the_shipped_organism_list_names_the_special_numbers_as_the_code_treats_them() -> None:
-    # Seed 004 l.1517-1530: 99999997 and 88888888 are the C2S itself (managed by the caisse /
+    # Dossier LOGOSw: 99999997 and 88888888 are the C2S itself (managed by the caisse /
     # by an organism, type de contrat 89), 55555551 the sortant de C2S. The list once labelled
     # the two C2S numbers « Sortant de C2S » while the coverage code treated them as C2S.
     for number, label in amc_id.SPECIAL_NUMBERS.items():
@@ -234,7 +236,7 @@ def test_the_shipped_organism_list_names_the_special_numbers_as_the_code_treats_
         assert listed.kind == situation.value, (number, listed.kind, situation)
         if situation is amc.Situation.C2S:
             assert listed.name == label and listed.contract_type == "89"
-            assert listed.gestion == "unique"  # seed 004 l.1164-1178, l.1229-1240
+            assert listed.gestion == "unique"  # dossier LOGOSw
     # Every kind of the list means the same situation to the coverage code.
     for listed in organisms.amc_organisms():
         situation = amc.situation_of(listed.number, listed.contract_type or None)
@@ -289,7 +291,7 @@ def test_every_shortcut_gives_a_valid_fiche_once_the_period_is_set(
     data = amc.parse(values, TODAY)
     assert applied is shortcut
     assert data.amc_number == shortcut.values["amc_number"]
-    assert shortcut.source.startswith("seed")
+    assert shortcut.source.startswith("LOGOSw, « Dossier du patient »")  # docs/sources.md
 
 
 def test_the_c2s_shortcut_sets_contract_89_gestion_unique_and_formula_029() -> None:
@@ -333,7 +335,7 @@ def test_an_unknown_shortcut_is_refused() -> None:
         (date(2025, 1, 1), date(2026, 11, 22), amc.RightsState.FERMES),  # ended yesterday
         (date(2025, 1, 1), date(2026, 11, 23), amc.RightsState.OUVERTS),  # ends today
         (date(2026, 11, 24), date(2027, 11, 23), amc.RightsState.A_VENIR),
-        (None, None, amc.RightsState.OUVERTS),  # a card without dates: not known closed
+        (None, None, amc.RightsState.NON_DATES),  # a card without dates: not known closed
     ],
 )
 def test_rights_state_on_a_day(
@@ -383,9 +385,9 @@ def test_the_attestation_source_is_kept(make_uow: MakeUow, patient_id: int) -> N
 def test_an_invalid_fiche_saves_nothing(make_uow: MakeUow, patient_id: int) -> None:
     with pytest.raises(amc.AmcCoverageInvalid) as caught:
         amc.add(make_uow(), patient_id, {**ALMERYS_FORM, "amc_number": ""}, on=TODAY)
-    assert caught.value.code == "invalid_amc_coverage"
+    assert caught.value.code == "invalid_form"  # the one form-error type (issue 11)
     assert caught.value.field == "amc_number"
-    assert caught.value.as_dict()["errors"] == caught.value.errors
+    assert caught.value.as_dict()["fields"] == caught.value.errors
     assert amc.list_for_patient(make_uow(), patient_id, on=TODAY).coverages == ()
 
 
@@ -425,7 +427,7 @@ def test_a_card_read_mutuelle_is_read_only_and_duplicated_to_be_edited(
 
     assert copy.id != card_id and not copy.read_only
     assert copy.source is DataSource.MANUEL
-    assert copy.data == card.data  # an identical fiche (seed 001 l.2423)
+    assert copy.data == card.data  # an identical fiche (manuel eS-KAP+)
     edited = amc.update(
         make_uow(), patient_id, copy.id, {**copy.data.as_form(), "adherent_number": "A1"}, on=TODAY
     )
@@ -530,7 +532,7 @@ def test_the_pick_list_finds_an_organism_by_name_or_by_its_whole_number(
 ) -> None:
     by_name = amc.search_organisms(make_uow(), "acoris")
     assert [(o.number, o.gestion_label) for o in by_name] == [("780004099", "gestion séparée")]
-    # The seed prints it « 0780004099 » too (10 digits, seed 001 l.976).
+    # The seed prints it « 0780004099 » too (10 digits, manuel eS-KAP+).
     by_number = amc.search_organisms(make_uow(), "0780004099")
     assert by_number[0].id == by_name[0].id
 

@@ -30,6 +30,7 @@ from sqlalchemy.exc import DBAPIError
 from openfse import __version__
 from openfse.adapters.backup import container, crypto, errors, sqlite
 from openfse.adapters.backup.fingerprint import TableFingerprint, fingerprint
+from openfse.composition.demo import load_demo
 from openfse.config import Settings
 from openfse.errors import InvalidInput
 from openfse.services.backup import (
@@ -39,7 +40,6 @@ from openfse.services.backup import (
     restore_backup,
     rotate_backups,
 )
-from openfse.services.demo import load_demo
 from openfse.services.setup import engine_for, ensure_cabinet, initialise, session_factory_for
 from openfse.store.db import make_engine
 from openfse.store.journal import JournalAction
@@ -99,7 +99,7 @@ def change_data(settings: Settings) -> None:
     sessions = session_factory_for(settings)
     with sessions() as session:
         cabinet_id = session.scalars(select(Cabinet.id)).first()
-    with UnitOfWork(sessions, cabinet_id=cabinet_id, actor="secretaire") as uow:
+    with UnitOfWork(sessions, cabinet_id=cabinet_id, actor="secretaire", actor_user_id=None) as uow:
         patient = uow.patients.list(limit=1)[0]
         patient.mobile_phone = "0611223344"
         uow.journal_change(patient, JournalAction.UPDATE)
@@ -118,13 +118,13 @@ def scratch_files(directory: Path) -> list[str]:
 
 
 def extended_migrations(tmp_path: Path, upgrade_body: str) -> Path:
-    """The shipped migration history plus a revision 0002 running ``upgrade_body``: a later
+    """The shipped migration history plus a revision 9002 running ``upgrade_body``: a later
     openfse, as seen by a backup made today."""
     directory = tmp_path / "migrations"
     shutil.copytree(MIGRATIONS_DIR, directory, ignore=shutil.ignore_patterns("__pycache__"))
-    (directory / "versions" / "0002_backup_test.py").write_text(
+    (directory / "versions" / "9002_backup_test.py").write_text(
         "import sqlalchemy as sa\nfrom alembic import op\n\n"
-        f"revision = '0002'\ndown_revision = {head_revision()!r}\n"
+        f"revision = '9002'\ndown_revision = {head_revision()!r}\n"
         "branch_labels = None\ndepends_on = None\n\n\n"
         f"def upgrade() -> None:\n    {upgrade_body}\n\n\n"
         "def downgrade() -> None:\n    pass\n", encoding="utf-8")
@@ -548,7 +548,7 @@ def test_an_older_backup_is_upgraded_after_the_restore(settings: Settings, elsew
 
     restored = restore_backup(elsewhere, report.path, migrations_dir=later)
 
-    assert restored.upgraded_to == "0002"
+    assert restored.upgraded_to == "9002"
     restored_rows = rows(elsewhere)
     assert restored_rows.pop("backup_test_note").rows == 0
     assert restored_rows.pop("alembic_version") != rows(settings).pop("alembic_version")
@@ -582,7 +582,7 @@ def test_a_backup_from_a_newer_openfse_is_refused(settings: Settings, elsewhere:
     finally:
         engine.dispose()
     report = create_backup(settings, now=NOW)
-    assert read_backup(report.path).snapshot.schema_revision == "0002"
+    assert read_backup(report.path).snapshot.schema_revision == "9002"
 
     with pytest.raises(errors.SchemaTooNew, match="plus récente d'openfse"):
         restore_backup(elsewhere, report.path)  # this openfse stops at 0001
@@ -653,7 +653,7 @@ def test_a_backup_taken_while_the_application_writes_is_consistent(
         cabinet_id = session.scalars(select(Cabinet.id)).first()
 
     def add_patient(n: int) -> None:  # each commit: one patient and its journal entry, or neither
-        with UnitOfWork(sessions, cabinet_id=cabinet_id, actor="writer") as uow:
+        with UnitOfWork(sessions, cabinet_id=cabinet_id, actor="writer", actor_user_id=None) as uow:
             uow.journal_change(Patient(last_name=f"ECRITURE{n:05d}"), JournalAction.CREATE)
             uow.commit()
 

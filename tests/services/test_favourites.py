@@ -40,7 +40,7 @@ def cabinet(settings: Settings) -> dict[str, Any]:
         cabinet_id = session.query(Cabinet.id).scalar()
 
     def make_uow() -> UnitOfWork:
-        return UnitOfWork(sessions, cabinet_id=cabinet_id, actor="test")
+        return UnitOfWork(sessions, cabinet_id=cabinet_id, actor="test", actor_user_id=None)
 
     with make_uow() as uow:
         doctor = next(p for p in uow.professionals.active() if p.last_name == "LEGRAND")

@@ -10,6 +10,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from uow_support import unit_of
 
 from openfse.domain.invoice import SecureMode
 from openfse.domain.payment import Payment, PaymentKind
@@ -36,7 +37,7 @@ def ctx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppContext]:
 
 
 def _pay(ctx: AppContext, invoice_id: int, amount: str, kind: PaymentKind) -> None:
-    invoicing.record_payment(ctx.uow(), invoice_id,
+    invoicing.record_payment(unit_of(ctx), invoice_id,
                              Payment(kind, Decimal(amount), TODAY, reference="n° 42"))
 
 
@@ -48,7 +49,7 @@ def test_a_degraded_invoice_gets_the_degrade_care_sheet(ctx: AppContext) -> None
     _pay(ctx, invoice.id, "20.00", PaymentKind.ESPECES)
     _pay(ctx, invoice.id, "10.00", PaymentKind.CHEQUE)
 
-    sheet = invoice_documents.care_sheet_of(ctx.uow(), invoice.id)
+    sheet = invoice_documents.care_sheet_of(unit_of(ctx), invoice.id)
 
     assert sheet.mode is PaperMode.DEGRADE
     assert sheet.invoice_number == str(invoice.number)
@@ -69,7 +70,7 @@ def test_an_overpayment_is_not_printed_as_received(ctx: AppContext) -> None:
     # 30.00 due, 35.00 paid: the sheet attests 30.00, the 5.00 are to be refunded.
     _pay(ctx, invoice.id, "35.00", PaymentKind.CB)
 
-    assert invoice_documents.care_sheet_of(ctx.uow(), invoice.id).amount_received == \
+    assert invoice_documents.care_sheet_of(unit_of(ctx), invoice.id).amount_received == \
         Decimal("30.00")
 
 
@@ -78,7 +79,7 @@ def test_hors_teletransmission_prints_the_papier_sheet(ctx: AppContext) -> None:
     draft = replace(draft_for(ctx, patient), hors_teletransmission=True)
     invoice = validate(ctx, draft).invoice
 
-    sheet = invoice_documents.care_sheet_of(ctx.uow(), invoice.id, printed_on=date(2026, 3, 5))
+    sheet = invoice_documents.care_sheet_of(unit_of(ctx), invoice.id, printed_on=date(2026, 3, 5))
 
     assert sheet.mode is PaperMode.PAPIER
     assert sheet.issued_on == date(2026, 3, 5)
@@ -91,10 +92,10 @@ def test_a_secured_fse_needs_no_paper_sheet_but_has_a_receipt(ctx: AppContext) -
     _pay(ctx, invoice.id, "17.50", PaymentKind.CHEQUE)
 
     with pytest.raises(NotPrintable) as refused:
-        invoice_documents.care_sheet_of(ctx.uow(), invoice.id)
+        invoice_documents.care_sheet_of(unit_of(ctx), invoice.id)
     assert "dégradé" in refused.value.message
 
-    receipt = invoice_documents.receipt_of(ctx.uow(), invoice.id)
+    receipt = invoice_documents.receipt_of(unit_of(ctx), invoice.id)
     # 30.00 billed, no tiers payant: 30.00 due, 12.50 + 17.50 received → balance 0.
     assert receipt.total == Decimal("30.00")
     assert [p.amount for p in receipt.payments] == [Decimal("12.50"), Decimal("17.50")]
@@ -105,25 +106,25 @@ def test_a_secured_fse_needs_no_paper_sheet_but_has_a_receipt(ctx: AppContext) -
 def test_deleted_invoices_and_cancellation_documents_are_not_printed(ctx: AppContext) -> None:
     patient = patient_named(ctx, "BONNET", "NATHALIE")
     deleted = validate(ctx, draft_for(ctx, patient, secure_mode=SecureMode.DEGRADE)).invoice
-    invoicing.delete_unsent(ctx.uow(), [deleted.id])
+    invoicing.delete_unsent(unit_of(ctx), [deleted.id])
     cancelled = validate(ctx, draft_for(ctx, patient, secure_mode=SecureMode.DEGRADE)).invoice
-    document = invoicing.cancel_invoice(ctx.uow(), cancelled.id, "erreur de patient")
+    document = invoicing.cancel_invoice(unit_of(ctx), cancelled.id, "erreur de patient")
 
     for invoice_id in (deleted.id, document.id):
         with pytest.raises(NotPrintable):
-            invoice_documents.receipt_of(ctx.uow(), invoice_id)
+            invoice_documents.receipt_of(unit_of(ctx), invoice_id)
         with pytest.raises(NotPrintable):
-            invoice_documents.care_sheet_of(ctx.uow(), invoice_id)
+            invoice_documents.care_sheet_of(unit_of(ctx), invoice_id)
     # The cancelled invoice itself keeps its note d'honoraires.
-    assert invoice_documents.receipt_of(ctx.uow(), cancelled.id).total == Decimal("30.00")
+    assert invoice_documents.receipt_of(unit_of(ctx), cancelled.id).total == Decimal("30.00")
 
 
 def test_the_pdfs(ctx: AppContext) -> None:
     patient = patient_named(ctx, "BONNET", "NATHALIE")
     invoice = validate(ctx, draft_for(ctx, patient, secure_mode=SecureMode.DEGRADE)).invoice
     try:
-        sheet = invoice_documents.care_sheet_pdf(ctx.uow(), invoice.id)
-        receipt = invoice_documents.receipt_pdf(ctx.uow(), invoice.id)
+        sheet = invoice_documents.care_sheet_pdf(unit_of(ctx), invoice.id)
+        receipt = invoice_documents.receipt_pdf(unit_of(ctx), invoice.id)
     except PrintingUnavailable as error:
         pytest.skip(f"WeasyPrint unavailable: {error.message}")
     assert sheet.startswith(b"%PDF") and receipt.startswith(b"%PDF")
@@ -134,9 +135,9 @@ def test_the_detail_record_links_the_cancellation_and_reads_the_history(
     patient = patient_named(ctx, "BONNET", "NATHALIE")
     invoice = validate(ctx, draft_for(ctx, patient)).invoice
     _pay(ctx, invoice.id, "30.00", PaymentKind.CB)
-    document = invoicing.cancel_invoice(ctx.uow(actor="dr.legrand"), invoice.id, "doublon")
+    document = invoicing.cancel_invoice(unit_of(ctx, actor="dr.legrand"), invoice.id, "doublon")
 
-    record = invoice_documents.invoice_record(ctx.uow(), invoice.id)
+    record = invoice_documents.invoice_record(unit_of(ctx), invoice.id)
     assert record.linked is not None and record.linked.id == document.id
     assert record.patient.id == patient.id and record.care_sheet_mode is None
     # validated, paid, cancelled: the journal lines of the invoice and of its payment.
@@ -145,14 +146,14 @@ def test_the_detail_record_links_the_cancellation_and_reads_the_history(
     assert any(entry.entity == "payment" for entry in record.history)
     assert record.balance.solde_patient == Decimal("0.00")  # 30.00 due, 30.00 paid
 
-    back = invoice_documents.invoice_record(ctx.uow(), document.id)
+    back = invoice_documents.invoice_record(unit_of(ctx), document.id)
     assert back.linked is not None and back.linked.id == invoice.id
     assert back.invoice.total == Decimal("-30.00")  # amounts negated
 
 
 def test_the_list_filters_choices(ctx: AppContext) -> None:
-    names = dict(invoice_documents.professional_choices(ctx.uow()))
+    names = dict(invoice_documents.professional_choices(unit_of(ctx)))
     assert names[titulaire(ctx).id].startswith(titulaire(ctx).last_name)
-    found = invoice_documents.patients_starting(ctx.uow(), "bonn")
+    found = invoice_documents.patients_starting(unit_of(ctx), "bonn")
     assert any(p.last_name == "BONNET" for p in found)
-    assert invoice_documents.patients_starting(ctx.uow(), "zzzz") == []
+    assert invoice_documents.patients_starting(unit_of(ctx), "zzzz") == []

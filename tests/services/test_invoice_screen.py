@@ -15,9 +15,11 @@ from html import unescape
 from pathlib import Path
 
 import pytest
+from uow_support import unit_of
 
-from openfse.adapters.cards.simulated import SimulatedReader
+from openfse.composition.simulated_cards import SimulatedReader
 from openfse.config import Settings
+from openfse.domain.clock import Clock
 from openfse.services import favourites, professionals
 from openfse.services.cards import authenticate_cps
 from openfse.services.context import AppContext
@@ -27,7 +29,7 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
     from fastapi.testclient import TestClient
 
-TODAY = date.today()
+TODAY = Clock().today()
 NURSE_RPPS = "99900034564"  # cps_infirmier.yaml (Claire ROUSSEAU)
 FAVOURITE = "Consultation G"
 
@@ -36,23 +38,23 @@ FAVOURITE = "Consultation G"
 
 def register_nurse(ctx: AppContext) -> int:
     """The infirmière of the test card cps_infirmier, registered like the start screen does."""
-    existing = professionals.registered_professional(ctx.uow(), NURSE_RPPS)
+    existing = professionals.registered_professional(unit_of(ctx), NURSE_RPPS)
     if existing is not None:
         return existing.id
     reader = SimulatedReader()
     reader.insert("cps_infirmier")
     review = professionals.review_card(authenticate_cps(reader, "2468"))
     convention = professionals.parse_convention(review, "1", False)
-    nurse, _ = professionals.register_titulaire(ctx.uow(actor="tests"), review, convention)
+    nurse, _ = professionals.register_titulaire(unit_of(ctx, actor="tests"), review, convention)
     return nurse.id
 
 
 def cabinet_favourite(ctx: AppContext, label: str = FAVOURITE) -> int:
     """A favourite of the whole cabinet holding one G consultation."""
-    found = [f for f in favourites.search(ctx.uow(), label) if f.label == label]
+    found = [f for f in favourites.search(unit_of(ctx), label) if f.label == label]
     if found:
         return found[0].id
-    view = favourites.create(ctx.uow(actor="tests"),
+    view = favourites.create(unit_of(ctx, actor="tests"),
                              {"label": label, "professional_id": None,
                               "acts": [{"code": "G", "quantity": "1", "coefficient": "1"}]},
                              on=TODAY, ccam=ctx.ccam_catalog())
@@ -63,7 +65,7 @@ def cabinet_favourite(ctx: AppContext, label: str = FAVOURITE) -> int:
 
 @pytest.fixture(scope="module")
 def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from openfse.services.demo import load_demo
+    from openfse.composition.demo import load_demo
 
     path: Path = tmp_path_factory.mktemp("invoice-screen")
     load_demo(Settings.from_env({"OPENFSE_HOME": str(path)}), today=TODAY)
@@ -99,7 +101,7 @@ def patient_id(client: TestClient) -> int:
 
 @pytest.fixture(scope="module")
 def doctor_id(ctx: AppContext) -> int:
-    with ctx.uow() as uow:
+    with unit_of(ctx) as uow:
         return uow.professionals.list(limit=10)[0].id
 
 
@@ -270,6 +272,29 @@ def test_a_favourite_inserts_its_acts(client: TestClient, ctx: AppContext, patie
     assert 'name="acts-1-code" aria-label="Code de l\'acte 2" value="G"' in page
 
 
+def nurse_session(ctx: AppContext) -> tuple[str, str]:
+    """The nurse's own session cookie ``(name, value)``: she validates her invoices herself
+    (issue 12: a professional validates only in his own name). Her new access is approved by
+    the titulaire, as the start screen would."""
+    import contextlib
+
+    from security.sessions import session_cookie, user_of_role
+
+    from openfse.errors import NotFound
+    from openfse.services.session_login import LoginMethod, ensure_user_for, session_user_of
+    from openfse.store.models import UserRole
+    from openfse.web.session import SESSION_COOKIE
+
+    nurse_id = register_nurse(ctx)
+    with unit_of(ctx, actor="tests") as uow:
+        user = ensure_user_for(uow, uow.professionals.get(nurse_id))
+        uow.commit()
+    with contextlib.suppress(NotFound):
+        professionals.approve_access(unit_of(ctx, actor="tests"), user_id=user.id,
+                                     approved_by=user_of_role(ctx.settings, UserRole.TITULAIRE))
+    return SESSION_COOKIE, session_cookie(ctx.settings, session_user_of(user, LoginMethod.CPS))
+
+
 def test_nurse_visit_with_ik_and_night(client: TestClient, ctx: AppContext,
                                        patient_id: int) -> None:
     nurse = register_nurse(ctx)
@@ -285,7 +310,10 @@ def test_nurse_visit_with_ik_and_night(client: TestClient, ctx: AppContext,
     # each way in plaine (NGAP art. 13 C) → 16 km × 0,35 = 5,60. Total 20,65.
     assert "5,60 €" in recap
     assert _text(recap, "total-facture") == "20,65 €"
-    _validated(client, form)
+    name, value = nurse_session(ctx)
+    with TestClient(client.app, headers=dict(client.headers)) as as_nurse:
+        as_nurse.cookies.set(name, value)
+        _validated(as_nurse, form)
 
 
 def test_act_suggestions_by_prefix_and_by_word(client: TestClient, doctor_id: int) -> None:
@@ -308,7 +336,7 @@ def test_choose_screen_lists_patients(client: TestClient) -> None:
 
 
 def _prescriber(ctx: AppContext) -> str:
-    with ctx.uow() as uow:
+    with unit_of(ctx) as uow:
         return str(uow.prescribers.list(limit=1)[0].id)
 
 
@@ -323,7 +351,7 @@ def test_the_ordonnance_is_attached(client: TestClient, ctx: AppContext, patient
     invoice_id = int(re.search(r"/facture/(\d+)/paiement", page).group(1))  # type: ignore[union-attr]
     from openfse.services import invoicing
 
-    invoice = invoicing.get_invoice(ctx.uow(), invoice_id)
+    invoice = invoicing.get_invoice(unit_of(ctx), invoice_id)
     assert [(a.filename, a.media_type) for a in invoice.attachments] == [
         ("ordonnance.png", "image/png")]
 
@@ -376,7 +404,7 @@ def _selected(html: str, select_id: str) -> str:
 
 def test_a_prescriber_created_from_the_invoice_is_chosen_and_nothing_typed_is_lost(
         client: TestClient, patient_id: int, doctor_id: int) -> None:
-    # Seed 001 « Choix Prescripteur »: « Si le prescripteur n'est pas répertorié, cliquez sur
+    # Manuel eS-KAP+ « Choix Prescripteur »: « Si le prescripteur n'est pas répertorié, cliquez sur
     # Créer »; the fiche's rules (nom and one identification number required) apply.
     form = _form(patient_id, doctor_id, **{"acts-1-code": "MN", "np_first_name": "Alice"})
     refused = client.post("/facture/prescripteur", headers=HX, data=form).text
@@ -399,7 +427,7 @@ def test_a_prescriber_created_from_the_invoice_is_chosen_and_nothing_typed_is_lo
 def _martin_paul(ctx: AppContext) -> int:
     from openfse.services import patients
 
-    found = [p for p in patients.search_patients(ctx.uow(), "MARTIN PAUL")
+    found = [p for p in patients.search_patients(unit_of(ctx), "MARTIN PAUL")
              if p.first_name == "PAUL"]
     return int(found[0].id)
 
@@ -412,7 +440,8 @@ def _invoice_id(page: str) -> int:
 
 def test_invoices_waiting_for_the_card_are_secured_first(
         client: TestClient, ctx: AppContext, doctor_id: int) -> None:
-    # Seed 001 « Factures poste de travail »: the card inserted, « il est possible de sécuriser
+    # Manuel eS-KAP+ « Factures poste de travail »: the card inserted, « il est possible de
+    # sécuriser
     # la ou les factures avant de réaliser une facture avec cette carte vitale ».
     paul = _martin_paul(ctx)
     invoice_id = _invoice_id(_validated(client, _form(paul, doctor_id)))  # désynchronisé
@@ -452,7 +481,7 @@ def _vitale_signature_is_the_cards(ctx: AppContext, invoice_id: int,
                                    certify: Callable[[bytes], bytes]) -> bool:
     from openfse.services import invoicing
 
-    row = invoicing.get_invoice(ctx.uow(), invoice_id)
+    row = invoicing.get_invoice(unit_of(ctx), invoice_id)
     expected: bytes = certify(invoicing.signed_content(row))
     return row.vitale_serial == "0100000001" and row.vitale_signature == expected.hex()
 
@@ -460,7 +489,7 @@ def _vitale_signature_is_the_cards(ctx: AppContext, invoice_id: int,
 def invoicing_state(ctx: AppContext, invoice_id: int):  # type: ignore[no-untyped-def]
     from openfse.services import invoicing
 
-    return invoicing.state_of(invoicing.get_invoice(ctx.uow(), invoice_id))
+    return invoicing.state_of(invoicing.get_invoice(unit_of(ctx), invoice_id))
 
 
 def test_an_invoice_begun_without_the_card_is_secured_with_it(
@@ -505,7 +534,7 @@ def test_the_appli_carte_vitale_opens_the_invoice_with_the_patient(
     chosen = client.post(read.headers["location"], data={"index": "0"},
                          follow_redirects=False)
     assert chosen.status_code == 303
-    # Seed 001 l.666: with the appli, ADRi is always asked; its rights go into the file.
+    # Manuel eS-KAP+: with the appli, ADRi is always asked; its rights go into the file.
     assert re.fullmatch(r"/facture\?patient=\d+&carte=apcv&adri=a-jour",
                         chosen.headers["location"])
     screen = client.get(chosen.headers["location"]).text
@@ -519,12 +548,12 @@ def test_the_appli_carte_vitale_opens_the_invoice_with_the_patient(
 
 def test_anonymous_minor_is_in_full_tiers_payant(client: TestClient, ctx: AppContext,
                                                  doctor_id: int) -> None:
-    # Rule (seed 001 « Prévention en santé sexuelle pour le mineur », RULES-DIGEST D.2 exo 7
+    # Rule (manuel eS-KAP+ « Prévention en santé sexuelle pour le mineur », docs/rules.md §D.2 exo 7
     # and D.7): nothing may be asked of an anonymous minor — G 30,00 exonerated as prevention
     # → AMO 100 % = 30,00 paid by the caisse to the PS (tiers payant AMO), patient 0,00.
     from openfse.services import patients
 
-    minor = next(p for p in patients.search_patients(ctx.uow(), "MARTIN HUGO")
+    minor = next(p for p in patients.search_patients(unit_of(ctx), "MARTIN HUGO")
                  if p.first_name == "HUGO")
     form = _form(minor.id, doctor_id, sante_sexuelle="on", anonymous_minor="on",
                  secure_mode="sesam_sans_vitale", formula="02A", parameter="100")
@@ -576,7 +605,7 @@ def test_identical_acts_grouped_and_amo_service_forced(client: TestClient, ctx: 
     start = pricing_form.french_date(TODAY - timedelta(days=10))
     forced = _form(patient_id, doctor_id, forcage_amo_service="on", amo_service_code="10",
                    amo_service_start=start)
-    invoice = invoicing.get_invoice(ctx.uow(), _invoice_id(_validated(client, forced)))
+    invoice = invoicing.get_invoice(unit_of(ctx), _invoice_id(_validated(client, forced)))
     assert invoice.amo_service_code == "10"
     assert invoice.amo_service_start == TODAY - timedelta(days=10)
 
@@ -596,7 +625,8 @@ def test_adri_down_does_not_stop_an_invoice_started_from_the_appli(
         client: TestClient, ctx: AppContext) -> None:
     import socket
 
-    from openfse.services.teleservices import TeleserviceConfig, make_adri_client
+    from openfse.composition import make_adri_client
+    from openfse.services.teleservices import TeleserviceConfig
 
     with socket.socket() as probe:  # a port nobody listens on: connection refused
         probe.bind(("127.0.0.1", 0))
@@ -627,7 +657,7 @@ def test_adri_down_does_not_stop_an_invoice_started_from_the_appli(
 ])
 def test_the_adri_mode_decides_when_a_vitale_start_asks_adri(
         client: TestClient, ctx: AppContext, mode: str, card: str, asked: bool) -> None:
-    # Seed 001 « Préférences de facturation »: appel manuel / automatique ciblé (défaut) /
+    # Manuel eS-KAP+ « Préférences de facturation »: appel manuel / automatique ciblé (défaut) /
     # automatique systématique (``rights.should_call_adri``).
     before = client.get("/api/preferences").json()["adri_mode"]
     assert client.put("/api/preferences", json={"adri_mode": mode}).status_code == 200
@@ -654,16 +684,20 @@ def test_an_invoice_from_the_patient_base_asks_adri_unless_manual(
     assert client.put("/api/preferences", json={"adri_mode": mode}).status_code == 200
     try:
         screen = client.get("/facture", params={"patient": paul}).text
+        # The GET writes nothing (issue 12): the screen asks ADRi by a POST once shown.
+        notice = client.post("/facture/adri", data={"patient_id": str(paul)}, headers=HX).text
     finally:
         client.put("/api/preferences", json={"adri_mode": before})
-    assert ('id="adri-notice"' in screen) is asked
+    assert 'id="adri-notice"' not in screen
+    assert 'hx-post="/facture/adri"' in screen
+    assert ('id="adri-notice"' in notice) is asked
     if asked:
-        assert "Droits AMO du jour obtenus par ADRi et enregistrés dans le dossier." in screen
+        assert "Droits AMO du jour obtenus par ADRi et enregistrés dans le dossier." in notice
 
 
 # -- convention chosen from the Inter-AMC answer (issue 6) --------------------------------------
 
-ALMERYS = "98532001"  # seed 001: ALMERYS « Typ conv / CSR AL/001 »; AL/002: simulator data
+ALMERYS = "98532001"  # manuel eS-KAP+: ALMERYS « Typ conv / CSR AL/001 »; AL/002: simulator data
 
 
 def almerys_mutuelle(ctx: AppContext, patient_id: int) -> int:
@@ -674,11 +708,11 @@ def almerys_mutuelle(ctx: AppContext, patient_id: int) -> int:
     from openfse.store.journal import JournalAction
     from openfse.store.models import AmcCoverage, AmcGestion, DataSource
 
-    with ctx.uow() as uow:
+    with unit_of(ctx) as uow:
         for row in uow.amc_coverages.for_patient(patient_id):
             if row.amc_number == ALMERYS and row.csr == "002":
                 return int(row.id)
-    uow = ctx.uow(actor="tests")
+    uow = unit_of(ctx, actor="tests")
     with uow:
         row = AmcCoverage(patient_id=patient_id, amc_number=ALMERYS, amc_name="ALMERYS",
                           gestion=AmcGestion.UNIQUE, formula_code="052",
@@ -697,7 +731,7 @@ def _checked(html: str) -> list[str]:
 
 def test_the_directory_lists_the_conventions_and_the_chosen_one_is_saved(
         client: TestClient, ctx: AppContext, patient_id: int, doctor_id: int) -> None:
-    # Seed 001 l.4712: the Inter-AMC directory gives ALMERYS's conventions in force, AL/001
+    # Manuel eS-KAP+: the Inter-AMC directory gives ALMERYS's conventions in force, AL/001
     # and AL/002 (simulator data); AL/002, stored on the patient's mutuelle, is preselected.
     coverage = almerys_mutuelle(ctx, patient_id)
     form = _form(patient_id, doctor_id, amc_coverage=str(coverage), tp_amc="on")
@@ -724,7 +758,7 @@ def test_the_directory_lists_the_conventions_and_the_chosen_one_is_saved(
     done = _validated(client, {**form, "amc_convention": "AL|001", "amc_convention_amc": ALMERYS})
     assert _text(done, "amc-convention") == (
         f"Convention AMC : type AL, critère secondaire 001 (AMC n° {ALMERYS})")
-    with ctx.uow() as uow:
+    with unit_of(ctx) as uow:
         saved = uow.invoices.get(_invoice_id(done))
         assert (saved.amc_number, saved.amc_convention_type, saved.amc_csr) == (
             ALMERYS, "AL", "001")
@@ -740,7 +774,7 @@ class _DirectoryDown:
 def test_directory_down_gives_the_local_tables_and_never_blocks_the_invoice(
         client: TestClient, ctx: AppContext, patient_id: int, doctor_id: int,
         monkeypatch: pytest.MonkeyPatch) -> None:
-    # Seed 001: « S'il échoue il récupère depuis les tables de convention »: the shipped
+    # Manuel eS-KAP+: « S'il échoue il récupère depuis les tables de convention »: the shipped
     # table knows ALMERYS AL/001 only, so the mutuelle's AL/002 is not preselected.
     monkeypatch.setattr(ctx, "interamc", _DirectoryDown())
     coverage = almerys_mutuelle(ctx, patient_id)

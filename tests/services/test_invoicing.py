@@ -18,8 +18,10 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import IntegrityError
+from uow_support import unit_of, uow_factory
 
 from openfse.adapters.cards.errors import CardAbsent
+from openfse.composition.demo import load_demo
 from openfse.config import Settings
 from openfse.domain.cards import AmoAffiliation, CardKind, VitaleBeneficiary, VitaleCard
 from openfse.domain.invoice import (
@@ -38,12 +40,12 @@ from openfse.domain.invoice import (
 from openfse.domain.payment import Payer, Payment, PaymentKind, PaymentState
 from openfse.domain.pricing import parse_draft
 from openfse.domain.pricing.errors import DraftError
-from openfse.domain.rights import Organisme, Period
+from openfse.domain.rights import Organisme
 from openfse.errors import Conflict, InvalidInput
 from openfse.ids import nir as nir_id
+from openfse.periods import Period
 from openfse.services import invoicing
 from openfse.services.context import AppContext
-from openfse.services.demo import load_demo
 from openfse.services.numbering import last_number
 from openfse.store.models import Invoice, InvoiceAct, Patient, Professional, ProfessionalKind
 from openfse.store.repositories.invoices import InvoiceFilters
@@ -64,7 +66,7 @@ def open_demo(home: Path) -> AppContext:
 
 
 def patient_named(ctx: AppContext, last: str, first: str = "") -> Patient:
-    with ctx.uow() as uow:
+    with unit_of(ctx) as uow:
         for patient in uow.patients.search(last, limit=50):
             if patient.last_name == last and (not first or patient.first_name == first):
                 return patient
@@ -72,7 +74,7 @@ def patient_named(ctx: AppContext, last: str, first: str = "") -> Patient:
 
 
 def professional(ctx: AppContext, kind: ProfessionalKind) -> Professional:
-    with ctx.uow() as uow:
+    with unit_of(ctx) as uow:
         return next(p for p in uow.professionals.list() if p.kind is kind)
 
 
@@ -102,12 +104,12 @@ def refs(ctx: AppContext) -> invoicing.InvoiceReferentials:
 
 def validate(ctx: AppContext, draft: InvoiceDraft, *, now: datetime = NOW
              ) -> invoicing.ValidationResult:
-    return invoicing.validate_invoice(ctx.uow(actor="dr.legrand"), draft, refs=refs(ctx),
+    return invoicing.validate_invoice(unit_of(ctx, actor="dr.legrand"), draft, refs=refs(ctx),
                                       today=TODAY, now=now)
 
 
 def counter(ctx: AppContext, professional_id: int) -> int:
-    with ctx.uow() as uow:
+    with unit_of(ctx) as uow:
         return last_number(uow, professional_id)
 
 
@@ -146,14 +148,14 @@ def ctx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppContext]:
 
 
 def test_the_seed_recapitulatif_and_its_manual_amounts(ctx: AppContext) -> None:
-    # Seed 001 « Récapitulatif » (RULES-DIGEST E): C 23 + AFLB001 50.56, AMC 052 in tiers
+    # Manuel eS-KAP+ « Récapitulatif » (docs/rules.md §E): C 23 + AFLB001 50.56, AMC 052 in tiers
     # payant: AMO 16.10 + 35.39 = 51.49, AMC 6.90 + 15.17 = 22.07, total 73.56.
     patient = patient_named(ctx, "BERNARD", "JEAN")
     draft = draft_for(ctx, patient, {
         "acts": [{"code": "C"},
                  {"code": "AFLB001", "nomenclature": "CCAM", "unit_price": "50.56"}],
         "amc": {"formula": "052"}, "tiers_payant": {"amo": True, "amc": True}})
-    preview = invoicing.preview_invoice(ctx.uow(), draft, refs=refs(ctx), today=TODAY)
+    preview = invoicing.preview_invoice(unit_of(ctx), draft, refs=refs(ctx), today=TODAY)
     p = preview.priced
     assert (p.amo_brut, p.amc, p.patient, p.total_honoraires) == (
         Decimal("51.49"), Decimal("22.07"), Decimal("0.00"), Decimal("73.56"))
@@ -161,7 +163,7 @@ def test_the_seed_recapitulatif_and_its_manual_amounts(ctx: AppContext) -> None:
 
     # « Changer le montant AMO » of the C: 16.10 → 19: caisse 54.39, assuré −2.90.
     changed = preview.draft.with_override(0, amo=Decimal("19.00"), amc=None)
-    p = invoicing.preview_invoice(ctx.uow(), changed, refs=refs(ctx), today=TODAY).priced
+    p = invoicing.preview_invoice(unit_of(ctx), changed, refs=refs(ctx), today=TODAY).priced
     assert (p.amo_brut, p.amc, p.patient) == (Decimal("54.39"), Decimal("22.07"),
                                               Decimal("-2.90"))
     # Then the AMC of the C 6.90 → 4.00: mutuelle 19.17, assuré 0, total unchanged.
@@ -197,7 +199,7 @@ def test_validation_numbers_stores_and_journals_in_one_go(ctx: AppContext) -> No
         Decimal("21.00"), Decimal("0.00"), Decimal("9.00"))
     assert row.pricing_snapshot["total_honoraires"] == "30.00"
     assert (row.amc_convention_type, row.amc_csr) == ("TP", "01")
-    with ctx.uow() as uow:
+    with unit_of(ctx) as uow:
         history = uow.journal_entries.history("invoice", row.id)
         actions = [e.action for e in history]
         acts = uow.journal_entries.history("invoice_act", row.acts[0].id)
@@ -222,7 +224,7 @@ def test_blocking_controls_refuse_with_every_diagnostic_and_use_no_number(ctx: A
     assert codes == ["droits_amo_fermes", "modificateur_non_autorise"]
     assert "Droits AMO fermés au 02/03/2026" in refused.value.message
     assert counter(ctx, pro.id) == before
-    rows, _ = invoicing.list_invoices(ctx.uow(), InvoiceFilters(patient_id=patient.id))
+    rows, _ = invoicing.list_invoices(unit_of(ctx), InvoiceFilters(patient_id=patient.id))
     assert rows == []
 
 
@@ -236,7 +238,7 @@ def test_an_unpriceable_draft_is_reported_at_its_field(ctx: AppContext) -> None:
 
 def test_prescriber_must_exist_and_ordonnance_is_kept(ctx: AppContext) -> None:
     patient = patient_named(ctx, "DUPONT", "ALAIN")
-    with ctx.uow() as uow:
+    with unit_of(ctx) as uow:
         prescriber = uow.prescribers.list()[0]
     photo = Attachment("image/png", b"\x89PNG\r\n\x1a\n-ordonnance-", "ordonnance.png")
     unknown = draft_for(ctx, patient, prescription=Prescription(date(2026, 2, 27), 999999))
@@ -247,12 +249,12 @@ def test_prescriber_must_exist_and_ordonnance_is_kept(ctx: AppContext) -> None:
     result = validate(ctx, draft_for(ctx, patient, prescription=Prescription(
         date(2026, 2, 27), prescriber.id, photo)))
 
-    row = invoicing.get_invoice(ctx.uow(), result.invoice.id)
+    row = invoicing.get_invoice(unit_of(ctx), result.invoice.id)
     assert (row.prescription, row.prescriber_id) == (True, prescriber.id)
     [attachment] = row.attachments
     assert (attachment.media_type, attachment.size, attachment.filename) == (
         "image/png", len(photo.content), "ordonnance.png")
-    meta, content = invoicing.get_attachment(ctx.uow(), row.id, attachment.id)
+    meta, content = invoicing.get_attachment(unit_of(ctx), row.id, attachment.id)
     assert content == photo.content and meta.sha256 == attachment.sha256
 
 
@@ -312,17 +314,17 @@ def test_a_company_is_billed_hors_teletransmission(ctx: AppContext) -> None:
 
 def test_desk_context_reads_the_files(ctx: AppContext) -> None:
     ald = patient_named(ctx, "MOREAU", "JACQUES")  # ALD, born 07/03/1952
-    desk = invoicing.desk_context(ctx.uow(), titulaire(ctx).id, ald.id, TODAY)
+    desk = invoicing.desk_context(unit_of(ctx), titulaire(ctx).id, ald.id, TODAY)
     assert desk.profession is not None and desk.profession.value == "medecin"
     assert (desk.ps.specialite, desk.ps.secteur) == ("medecine_generale", 1)
     # 02/03/2026: 73 years (birthday 07/03 not reached), 73 on 1 January.
     assert (desk.patient.age, desk.patient.age_1er_janvier, desk.patient.ald) == (73, 73, True)
     c2s = patient_named(ctx, "LEROY", "KARIM")  # AMC contract type 89 from 01/06/2026
-    assert not invoicing.desk_context(ctx.uow(), titulaire(ctx).id, c2s.id, TODAY).patient.c2s
-    assert invoicing.desk_context(ctx.uow(), titulaire(ctx).id, c2s.id,
+    assert not invoicing.desk_context(unit_of(ctx), titulaire(ctx).id, c2s.id, TODAY).patient.c2s
+    assert invoicing.desk_context(unit_of(ctx), titulaire(ctx).id, c2s.id,
                                   date(2026, 7, 1)).patient.c2s
     with_amc = patient_named(ctx, "BERNARD", "JEAN")
-    contracts = invoicing.desk_context(ctx.uow(), titulaire(ctx).id, with_amc.id,
+    contracts = invoicing.desk_context(unit_of(ctx), titulaire(ctx).id, with_amc.id,
                                        TODAY).amc_contracts
     assert [(c.formula, c.parameter) for c in contracts.values()] == [("052", None)]
 
@@ -335,7 +337,7 @@ def test_desk_context_reads_the_files(ctx: AppContext) -> None:
 def test_payments_balance_and_their_edition(ctx: AppContext) -> None:
     patient = patient_named(ctx, "MULLER", "CELINE")
     row = validate(ctx, draft_for(ctx, patient)).invoice  # patient owes 30.00
-    uow = ctx.uow
+    uow = uow_factory(ctx)
 
     first = invoicing.record_payment(uow(), row.id, Payment(PaymentKind.CB, Decimal("25.00"),
                                                             TODAY))
@@ -350,30 +352,30 @@ def test_payments_balance_and_their_edition(ctx: AppContext) -> None:
     assert settled.patient_state is PaymentState.SOLDE
     again = invoicing.delete_payment(uow(), payments[0].id)
     assert again.solde_patient == Decimal("25.00")
-    with ctx.uow() as journal:
+    with unit_of(ctx) as journal:
         actions = [e.action for e in journal.journal_entries.history("payment", payments[1].id)]
     assert sorted(actions) == ["create", "update"]
 
 
 def test_patient_unpaid_total_sums_what_is_still_owed(ctx: AppContext) -> None:
     patient = patient_named(ctx, "GUERIN", "ELISE")
-    assert invoicing.patient_unpaid_total(ctx.uow(), patient.id) == Decimal("0.00")
+    assert invoicing.patient_unpaid_total(unit_of(ctx), patient.id) == Decimal("0.00")
     first = validate(ctx, draft_for(ctx, patient)).invoice
     second = validate(ctx, draft_for(ctx, patient)).invoice
     third = validate(ctx, draft_for(ctx, patient)).invoice
-    invoicing.record_payment(ctx.uow(), first.id, Payment(PaymentKind.CB, Decimal("10.00"),
+    invoicing.record_payment(unit_of(ctx), first.id, Payment(PaymentKind.CB, Decimal("10.00"),
                                                           TODAY))
-    invoicing.record_payment(ctx.uow(), second.id, Payment(PaymentKind.CB, Decimal("35.00"),
+    invoicing.record_payment(unit_of(ctx), second.id, Payment(PaymentKind.CB, Decimal("35.00"),
                                                            TODAY))
-    invoicing.cancel_invoice(ctx.uow(), third.id, "doublon", now=NOW)
+    invoicing.cancel_invoice(unit_of(ctx), third.id, "doublon", now=NOW)
     # 30 − 10 = 20 still owed; the overpaid second (−5) owes nothing; the third is cancelled.
-    assert invoicing.patient_unpaid_total(ctx.uow(), patient.id) == Decimal("20.00")
+    assert invoicing.patient_unpaid_total(unit_of(ctx), patient.id) == Decimal("20.00")
 
 
 def test_insurer_payments_are_recorded_against_their_own_due(ctx: AppContext) -> None:
     patient = patient_named(ctx, "BERNARD", "JEAN")
     row = validate(ctx, draft_for(ctx, patient, {"tiers_payant": {"amo": True}})).invoice
-    b = invoicing.record_payment(ctx.uow(), row.id, Payment(
+    b = invoicing.record_payment(unit_of(ctx), row.id, Payment(
         PaymentKind.VIREMENT, Decimal("21.00"), TODAY, payer=Payer.AMO, reference="NOEMIE"))
     assert (b.solde_amo, b.solde_patient) == (Decimal("0.00"), Decimal("9.00"))
 
@@ -388,21 +390,21 @@ def test_cancellation_makes_a_linked_numbered_document(ctx: AppContext) -> None:
     row = validate(ctx, draft_for(ctx, patient)).invoice
     later = NOW + timedelta(hours=2)
 
-    document = invoicing.cancel_invoice(ctx.uow(actor="secretaire"), row.id,
+    document = invoicing.cancel_invoice(unit_of(ctx, actor="secretaire"), row.id,
                                         "Erreur de patient", now=later)
 
     assert (document.kind, document.cancels_id, document.number) == (
         InvoiceKind.CANCELLATION, row.id, row.number + 1)
     assert (document.total, document.due_patient) == (Decimal("-30.00"), Decimal("-9.00")
                                                       if row.due_amo else Decimal("-30.00"))
-    original = invoicing.get_invoice(ctx.uow(), row.id)
+    original = invoicing.get_invoice(unit_of(ctx), row.id)
     assert (original.status, original.cancelled_at) == (InvoiceStatus.CANCELLED, later)
     with pytest.raises(InvalidTransition):
-        invoicing.cancel_invoice(ctx.uow(), row.id, "encore", now=later)
+        invoicing.cancel_invoice(unit_of(ctx), row.id, "encore", now=later)
     with pytest.raises(InvalidTransition):
-        invoicing.record_payment(ctx.uow(), row.id, Payment(PaymentKind.CB, Decimal("1.00"),
+        invoicing.record_payment(unit_of(ctx), row.id, Payment(PaymentKind.CB, Decimal("1.00"),
                                                             TODAY))
-    with ctx.uow() as uow:
+    with unit_of(ctx) as uow:
         assert uow.invoices.cancellation_of(row.id).id == document.id
         assert [e.action for e in uow.journal_entries.history("invoice", row.id)][-1] == "cancel"
 
@@ -411,31 +413,31 @@ def test_delete_unsent_all_or_nothing_keeping_the_numbers(ctx: AppContext) -> No
     patient = patient_named(ctx, "ROUSSEAU", "ZOE")
     first = validate(ctx, draft_for(ctx, patient)).invoice
     second = validate(ctx, draft_for(ctx, patient)).invoice
-    invoicing.sign_invoices(ctx.uow(), [second.id], sign=fake_cps, vitale=vitale_of(patient),
+    invoicing.sign_invoices(unit_of(ctx), [second.id], sign=fake_cps, vitale=vitale_of(patient),
                             certify=fake_vitale)
-    invoicing.put_in_lot(ctx.uow(), [second.id], "LOT-001")
+    invoicing.put_in_lot(unit_of(ctx), [second.id], "LOT-001")
 
     with pytest.raises(InvalidTransition, match="non transmises"):
-        invoicing.delete_unsent(ctx.uow(), [first.id, second.id])
-    assert invoicing.get_invoice(ctx.uow(), first.id).status is InvoiceStatus.VALIDATED
+        invoicing.delete_unsent(unit_of(ctx), [first.id, second.id])
+    assert invoicing.get_invoice(unit_of(ctx), first.id).status is InvoiceStatus.VALIDATED
 
-    [deleted] = invoicing.delete_unsent(ctx.uow(), [first.id])
+    [deleted] = invoicing.delete_unsent(unit_of(ctx), [first.id])
 
     assert (deleted.status, deleted.number) == (InvoiceStatus.DELETED, first.number)
     mine = InvoiceFilters(patient_id=patient.id)
-    assert [r.id for r, _ in invoicing.list_invoices(ctx.uow(), mine)[0]] == [second.id]
+    assert [r.id for r, _ in invoicing.list_invoices(unit_of(ctx), mine)[0]] == [second.id]
     with_deleted = replace(mine, include_deleted=True)
-    assert len(invoicing.list_invoices(ctx.uow(), with_deleted)[0]) == 2
+    assert len(invoicing.list_invoices(unit_of(ctx), with_deleted)[0]) == 2
 
 
 def test_list_filters_by_displayed_status_patient_dates_and_number(ctx: AppContext) -> None:
     patient = patient_named(ctx, "VINCENT", "RAPHAEL")
     earlier = validate(ctx, draft_for(ctx, patient, {"date_soins": "2026-02-20"})).invoice
     desync = validate(ctx, draft_for(ctx, patient, secure_mode=SecureMode.DESYNCHRONISE)).invoice
-    invoicing.sign_invoices(ctx.uow(), [desync.id], sign=fake_cps)
+    invoicing.sign_invoices(unit_of(ctx), [desync.id], sign=fake_cps)
 
     def ids(**filters: Any) -> list[int]:
-        rows, total = invoicing.list_invoices(ctx.uow(), InvoiceFilters(patient_id=patient.id,
+        rows, total = invoicing.list_invoices(unit_of(ctx), InvoiceFilters(patient_id=patient.id,
                                                                         **filters))
         assert total == len(rows)
         return [row.id for row, _ in rows]
@@ -446,7 +448,7 @@ def test_list_filters_by_displayed_status_patient_dates_and_number(ctx: AppConte
         earlier.id]
     assert ids(date_to=date(2026, 2, 28)) == [earlier.id]
     assert ids(date_from=TODAY, number=desync.number) == [desync.id]
-    rows, _ = invoicing.list_invoices(ctx.uow(), InvoiceFilters(patient_id=patient.id))
+    rows, _ = invoicing.list_invoices(unit_of(ctx), InvoiceFilters(patient_id=patient.id))
     assert rows[0][1].last_name == "VINCENT"
 
 
@@ -460,23 +462,23 @@ def test_signature_needs_the_vitale_in_mode_securise(ctx: AppContext) -> None:
     secure = validate(ctx, draft_for(ctx, patient)).invoice
     degraded = validate(ctx, draft_for(ctx, patient, secure_mode=SecureMode.DEGRADE)).invoice
 
-    report = invoicing.sign_invoices(ctx.uow(), [secure.id, degraded.id], sign=fake_cps)
+    report = invoicing.sign_invoices(unit_of(ctx), [secure.id, degraded.id], sign=fake_cps)
 
     assert [r.id for r in report.done] == [degraded.id]
     assert report.refused[0][0] == secure.id and "carte Vitale" in report.refused[0][1]
-    signed = invoicing.get_invoice(ctx.uow(), degraded.id)
+    signed = invoicing.get_invoice(unit_of(ctx), degraded.id)
     assert invoicing.state_of(signed).display_status is DisplayStatus.DEGRADEE
     assert bytes.fromhex(signed.cps_signature or "").startswith(b"CPS:")
 
     # The card in the reader but pulled out before it signs: not secured, nothing changed.
-    report = invoicing.sign_invoices(ctx.uow(), [secure.id], sign=fake_cps,
+    report = invoicing.sign_invoices(unit_of(ctx), [secure.id], sign=fake_cps,
                                      vitale=vitale_of(patient), certify=pulled_out_vitale)
     assert report.refused[0][0] == secure.id and "Vitale" in report.refused[0][1]
-    assert invoicing.get_invoice(ctx.uow(), secure.id).cps_signature is None
+    assert invoicing.get_invoice(unit_of(ctx), secure.id).cps_signature is None
 
-    report = invoicing.sign_invoices(ctx.uow(), [secure.id], sign=fake_cps,
+    report = invoicing.sign_invoices(unit_of(ctx), [secure.id], sign=fake_cps,
                                      vitale=vitale_of(patient, "V-42"), certify=fake_vitale)
-    signed = invoicing.get_invoice(ctx.uow(), secure.id)
+    signed = invoicing.get_invoice(unit_of(ctx), secure.id)
     assert (invoicing.state_of(signed).display_status, signed.vitale_serial) == (
         DisplayStatus.SECURISEE, "V-42")
     # Secured by both cards: the Vitale signed the same contenu signé as the CPS.
@@ -490,24 +492,24 @@ def test_desynchronised_invoices_are_secured_later_by_their_assure_only(ctx: App
     other = patient_named(ctx, "MERCIER", "ELIOTT")
     mine = validate(ctx, draft_for(ctx, patient, secure_mode=SecureMode.DESYNCHRONISE)).invoice
     theirs = validate(ctx, draft_for(ctx, other, secure_mode=SecureMode.DESYNCHRONISE)).invoice
-    invoicing.sign_invoices(ctx.uow(), [mine.id, theirs.id], sign=fake_cps)
+    invoicing.sign_invoices(unit_of(ctx), [mine.id, theirs.id], sign=fake_cps)
 
     assert patient.nir is not None
-    waiting = invoicing.invoices_to_secure(ctx.uow(), patient.nir)
+    waiting = invoicing.invoices_to_secure(unit_of(ctx), patient.nir)
     assert [r.id for r in waiting] == [mine.id]
 
-    pulled = invoicing.secure_invoices(ctx.uow(), [mine.id], vitale=vitale_of(patient),
+    pulled = invoicing.secure_invoices(unit_of(ctx), [mine.id], vitale=vitale_of(patient),
                                        certify=pulled_out_vitale)
     assert not pulled.done and "Vitale" in pulled.refused[0][1]
-    assert invoicing.get_invoice(ctx.uow(), mine.id).vitale_signature is None
+    assert invoicing.get_invoice(unit_of(ctx), mine.id).vitale_signature is None
 
-    report = invoicing.secure_invoices(ctx.uow(), [mine.id, theirs.id],
+    report = invoicing.secure_invoices(unit_of(ctx), [mine.id, theirs.id],
                                        vitale=vitale_of(patient), certify=fake_vitale)
 
     assert [r.id for r in report.done] == [mine.id]
     assert report.refused[0][0] == theirs.id
-    assert invoicing.invoices_to_secure(ctx.uow(), patient.nir) == []
-    secured = invoicing.get_invoice(ctx.uow(), mine.id)
+    assert invoicing.invoices_to_secure(unit_of(ctx), patient.nir) == []
+    secured = invoicing.get_invoice(unit_of(ctx), mine.id)
     assert invoicing.state_of(secured).display_status is DisplayStatus.SECURISEE
     assert bytes.fromhex(secured.vitale_signature or "") == fake_vitale(
         invoicing.signed_content(secured))
@@ -518,20 +520,21 @@ def test_transmission_statuses_follow_the_life_of_the_invoice(ctx: AppContext) -
     paid = validate(ctx, draft_for(ctx, patient, secure_mode=SecureMode.DEGRADE)).invoice
     rejected = validate(ctx, draft_for(ctx, patient, secure_mode=SecureMode.DEGRADE)).invoice
     both = [paid.id, rejected.id]
-    invoicing.sign_invoices(ctx.uow(), both, sign=fake_cps)
-    invoicing.put_in_lot(ctx.uow(), both, "LOT-002")
-    invoicing.mark_sent(ctx.uow(), both, now=NOW)
-    invoicing.acknowledge(ctx.uow(), both, now=NOW)
-    invoicing.mark_paid(ctx.uow(), [paid.id], now=NOW)
-    invoicing.reject(ctx.uow(), rejected.id, "Droits non ouverts", now=NOW)
+    invoicing.sign_invoices(unit_of(ctx), both, sign=fake_cps)
+    invoicing.put_in_lot(unit_of(ctx), both, "LOT-002")
+    invoicing.mark_sent(unit_of(ctx), both, now=NOW)
+    invoicing.acknowledge(unit_of(ctx), both, now=NOW)
+    invoicing.mark_paid(unit_of(ctx), [paid.id], now=NOW)
+    invoicing.reject(unit_of(ctx), rejected.id, "Droits non ouverts", now=NOW)
 
     shown = {row.id: invoicing.state_of(row).display_status
-             for row in (invoicing.get_invoice(ctx.uow(), i) for i in both)}
+             for row in (invoicing.get_invoice(unit_of(ctx), i) for i in both)}
     assert shown == {paid.id: DisplayStatus.PAYEE, rejected.id: DisplayStatus.REJETEE}
     with pytest.raises(InvalidTransition):
-        invoicing.put_in_lot(ctx.uow(), [paid.id], "LOT-003")
+        invoicing.put_in_lot(unit_of(ctx), [paid.id], "LOT-003")
     # A rejected invoice may be cancelled to be redone.
-    assert invoicing.cancel_invoice(ctx.uow(), rejected.id, "à refaire").cancels_id == rejected.id
+    assert invoicing.cancel_invoice(unit_of(ctx), rejected.id,
+                                    "à refaire").cancels_id == rejected.id
 
 
 def test_a_rejected_invoice_is_corrected_and_invoiced_again_linked_to_it(
@@ -541,11 +544,11 @@ def test_a_rejected_invoice_is_corrected_and_invoiced_again_linked_to_it(
     patient = patient_named(ctx, "GIRARD")
     other = patient_named(ctx, "MERCIER", "ELIOTT")
     rejected = validate(ctx, draft_for(ctx, patient, secure_mode=SecureMode.DEGRADE)).invoice
-    invoicing.sign_invoices(ctx.uow(), [rejected.id], sign=fake_cps)
-    invoicing.put_in_lot(ctx.uow(), [rejected.id], "LOT-009")
-    invoicing.mark_sent(ctx.uow(), [rejected.id], now=NOW)
-    invoicing.acknowledge(ctx.uow(), [rejected.id], now=NOW)
-    invoicing.reject(ctx.uow(), rejected.id, "R03 Droits AMO fermés", now=NOW)
+    invoicing.sign_invoices(unit_of(ctx), [rejected.id], sign=fake_cps)
+    invoicing.put_in_lot(unit_of(ctx), [rejected.id], "LOT-009")
+    invoicing.mark_sent(unit_of(ctx), [rejected.id], now=NOW)
+    invoicing.acknowledge(unit_of(ctx), [rejected.id], now=NOW)
+    invoicing.reject(unit_of(ctx), rejected.id, "R03 Droits AMO fermés", now=NOW)
     corrected = draft_for(ctx, patient, secure_mode=SecureMode.DEGRADE,
                           replaces_id=rejected.id)
 
@@ -555,10 +558,10 @@ def test_a_rejected_invoice_is_corrected_and_invoiced_again_linked_to_it(
         validate(ctx, corrected)
     assert counter(ctx, rejected.billing_professional_id) == before
     with pytest.raises(InvalidInput, match="n'est pas annulée"):
-        invoicing.invoice_to_reinvoice(ctx.uow(), rejected.id)
+        invoicing.invoice_to_reinvoice(unit_of(ctx), rejected.id)
 
-    invoicing.cancel_invoice(ctx.uow(), rejected.id, "Rejet R03 : à refacturer")
-    source = invoicing.invoice_to_reinvoice(ctx.uow(), rejected.id)
+    invoicing.cancel_invoice(unit_of(ctx), rejected.id, "Rejet R03 : à refacturer")
+    source = invoicing.invoice_to_reinvoice(unit_of(ctx), rejected.id)
     assert [act.code for act in source.acts] == ["G"]  # the screen is filled from it
     with pytest.raises(InvalidInput, match="autre patient"):
         validate(ctx, replace(draft_for(ctx, other), replaces_id=rejected.id))
@@ -566,12 +569,13 @@ def test_a_rejected_invoice_is_corrected_and_invoiced_again_linked_to_it(
     new = validate(ctx, corrected).invoice
 
     assert new.replaces_id == rejected.id
-    old = invoicing.get_invoice(ctx.uow(), rejected.id)
-    replaced, replaced_by = invoicing.replacement_links(ctx.uow(), old)
+    old = invoicing.get_invoice(unit_of(ctx), rejected.id)
+    replaced, replaced_by = invoicing.replacement_links(unit_of(ctx), old)
     assert (replaced, replaced_by.id if replaced_by else None) == (None, new.id)
-    replaced, _ = invoicing.replacement_links(ctx.uow(), invoicing.get_invoice(ctx.uow(), new.id))
+    replaced, _ = invoicing.replacement_links(unit_of(ctx), invoicing.get_invoice(unit_of(ctx),
+                                                                                  new.id))
     assert replaced is not None and replaced.id == rejected.id
-    with ctx.uow() as uow:
+    with unit_of(ctx) as uow:
         [entry] = [e for e in uow.journal_entries.history("invoice", new.id)
                    if e.action == "validate"]
     assert f"remplace la facture n° {old.number:09d}" in (entry.summary or "")
@@ -624,7 +628,7 @@ def test_the_database_refuses_any_change_of_a_validated_invoice(ctx: AppContext,
                                                                 sql: str) -> None:
     with pytest.raises(IntegrityError, match="frozen row"):
         run(ctx.engine, sql, id=invoice_id)
-    row = invoicing.get_invoice(ctx.uow(), invoice_id)
+    row = invoicing.get_invoice(unit_of(ctx), invoice_id)
     assert (row.status, row.total, len(row.acts)) == (InvoiceStatus.VALIDATED,
                                                       Decimal("35.00"), 2)
 
@@ -637,14 +641,14 @@ def test_its_lifecycle_columns_still_move(ctx: AppContext, invoice_id: int) -> N
 
 
 def test_an_orm_change_is_refused_at_commit(ctx: AppContext, invoice_id: int) -> None:
-    with ctx.uow() as uow, pytest.raises(Conflict):
+    with unit_of(ctx) as uow, pytest.raises(Conflict):
         uow.invoices.get(invoice_id).total = Decimal("1.00")
         uow.commit()
-    assert invoicing.get_invoice(ctx.uow(), invoice_id).total == Decimal("35.00")
+    assert invoicing.get_invoice(unit_of(ctx), invoice_id).total == Decimal("35.00")
 
 
 def test_the_service_layer_names_the_refusal(ctx: AppContext, invoice_id: int) -> None:
-    with ctx.uow() as uow:
+    with unit_of(ctx) as uow:
         row = uow.invoices.get(invoice_id)
         row.amo = Decimal("0.00")
         with pytest.raises(InvoiceImmutable):
@@ -654,7 +658,7 @@ def test_the_service_layer_names_the_refusal(ctx: AppContext, invoice_id: int) -
 def test_a_draft_stays_free_until_it_is_validated(ctx: AppContext, invoice_id: int) -> None:
     # A draft row (as the validation writes it before numbering it) may change and go away,
     # with its acts (ON DELETE CASCADE).
-    with ctx.uow() as uow:
+    with unit_of(ctx) as uow:
         validated = uow.invoices.get_full(invoice_id)
         columns = {c.key: getattr(validated, c.key) for c in Invoice.__table__.columns
                    if c.key not in ("id", "number", "status", "validated_at")}

@@ -5,20 +5,21 @@ from __future__ import annotations
 import base64
 import warnings
 from collections.abc import Iterator
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
+from uow_support import unit_of
 
+from openfse.composition.demo import load_demo
 from openfse.config import Settings
-from openfse.services.demo import load_demo
+from openfse.domain.clock import Clock
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
     from fastapi.testclient import TestClient
 
-TODAY = date.today()  # the API validates against the real date: care is billed "today"
+TODAY = Clock().today()  # the API validates against the real date: care is billed "today"
 
 
 @pytest.fixture(scope="module")
@@ -72,20 +73,20 @@ def _coverage_id(client: TestClient, name: str) -> int:
     from openfse.services.invoicing import desk_context
 
     ctx = client.app.state.ctx  # type: ignore[attr-defined]
-    desk = desk_context(ctx.uow(), titulaire_id(client), patient_id(client, name), TODAY)
+    desk = desk_context(unit_of(ctx), titulaire_id(client), patient_id(client, name), TODAY)
     return next(iter(desk.amc_contracts))
 
 
 def test_validate_returns_the_numbered_invoice(client: TestClient) -> None:
     photo = base64.b64encode(b"%PDF-1.4 ordonnance").decode()
-    with client.app.state.ctx.uow() as uow:  # type: ignore[attr-defined]
+    with unit_of(client.app.state.ctx) as uow:  # type: ignore[attr-defined]
         prescriber = uow.prescribers.list()[0].id
     answer = client.post("/api/invoices", headers={"X-OpenFSE-Actor": "secretaire"}, json=doc(
         client, acts=[{"code": "G"}, {"code": "MEG", "complement": "N"}],
         prescription={"date": TODAY.isoformat(), "prescriber_id": prescriber,
                       "ordonnance": {"media_type": "application/pdf", "filename": "o.pdf",
                                      "content_base64": photo}},
-        secure_mode="desynchronise"))
+        secure_mode="desynchronise", amc=None))  # no mutuelle: the patient owes the 35,00
     assert answer.status_code == 201, answer.text
     invoice = answer.json()
     assert len(invoice["number"]) == 9 and invoice["display_status"] == "a_signer"
@@ -113,13 +114,18 @@ def test_blocking_controls_answer_422_with_every_diagnostic(client: TestClient) 
 
 
 @pytest.mark.parametrize(("body", "field", "code"), [
-    ({"patient_id": 1}, "professional_id", "invalid_draft"),
+    # The shape (the OpenAPI schema, docs/formats/errors.md): invalid_form at the field.
+    ({"patient_id": 1}, "professional_id", "invalid_form"),
+    ({"accident_travail": {"organisme": "12"}}, "accident_travail.organisme", "invalid_form"),
+    ({"acts": [{"code": "AMI", "regroupement": "A-1"}]}, "acts[0].regroupement",
+     "invalid_form"),
+    ({"prescription": {"ordonnance": {"media_type": "image/gif", "content_base64": "R0lG"}}},
+     "prescription.ordonnance.media_type", "invalid_form"),
+    # The rules a schema cannot say: the readers' own codes.
     ({"acts": [{"code": "G?"}]}, "acts[0].code", "invalid_draft"),
     ({"secure_mode": "magique"}, "secure_mode", "invalid_draft"),
-    ({"accident_travail": {"organisme": "12"}}, "accident_travail.organisme", "invalid_draft"),
-    ({"acts": [{"code": "AMI", "regroupement": "A-1"}]}, "acts[0].regroupement",
-     "invalid_draft"),
-    ({"prescription": {"ordonnance": {"media_type": "image/gif", "content_base64": "R0lG"}}},
+    ({"prescription": {"ordonnance": {"media_type": "application/pdf",
+                                      "content_base64": "R0lG"}}},  # a GIF called a PDF
      "prescription.ordonnance", "invalid_draft"),
     ({"professional_id": 999999}, None, "not_found"),
 ])

@@ -14,13 +14,14 @@ import pytest
 from invoice_workstations import validate_at_once  # tests/invoice_workstations.py
 from sqlalchemy import update
 from sqlalchemy.exc import OperationalError
+from uow_support import unit_of
 
+from openfse.composition.demo import load_demo
 from openfse.config import Settings
 from openfse.domain.invoice import InvoiceDraft, InvoiceNumber
 from openfse.domain.pricing import parse_draft
 from openfse.services import invoicing
 from openfse.services.context import AppContext
-from openfse.services.demo import load_demo
 from openfse.services.numbering import (
     NumberingOrderError,
     NumbersExhausted,
@@ -43,7 +44,7 @@ def ctx(tmp_path: Path) -> AppContext:
 
 
 def _draft(ctx: AppContext) -> tuple[InvoiceDraft, int]:
-    with ctx.uow() as uow:
+    with unit_of(ctx) as uow:
         titulaire = next(p for p in uow.professionals.list()
                          if p.kind is ProfessionalKind.TITULAIRE)
         patient = uow.patients.search("BERNARD JEAN", limit=1)[0]
@@ -61,13 +62,13 @@ def test_two_workstations_get_unique_gapless_numbers(ctx: AppContext) -> None:
 
     assert errors == []
     assert sorted(numbers) == list(range(1, 2 * PER_WORKSTATION + 1))
-    with ctx.uow() as uow:
+    with unit_of(ctx) as uow:
         assert last_number(uow, professional_id) == 2 * PER_WORKSTATION
 
 
 def test_a_rolled_back_number_is_given_back(ctx: AppContext) -> None:
     _, professional_id = _draft(ctx)
-    with ctx.uow() as uow:
+    with unit_of(ctx) as uow:
         assert allocate_number(uow, professional_id) == InvoiceNumber(1)
         uow.rollback()
         assert allocate_number(uow, professional_id) == InvoiceNumber(1)
@@ -79,7 +80,7 @@ def test_a_rolled_back_number_is_given_back(ctx: AppContext) -> None:
 
 def test_the_ten_digit_number_is_refused(ctx: AppContext) -> None:
     _, professional_id = _draft(ctx)
-    with ctx.uow() as uow:
+    with unit_of(ctx) as uow:
         allocate_number(uow, professional_id)
         uow.session.execute(update(InvoiceNumberCounter).values(last_number=999_999_998))
         uow.commit()
@@ -91,7 +92,7 @@ def test_the_ten_digit_number_is_refused(ctx: AppContext) -> None:
 
 def test_the_number_must_open_its_transaction(ctx: AppContext) -> None:
     _, professional_id = _draft(ctx)
-    with ctx.uow() as uow:
+    with unit_of(ctx) as uow:
         uow.professionals.get(professional_id)  # a read opens the transaction
         with pytest.raises(NumberingOrderError):
             allocate_number(uow, professional_id)
@@ -107,7 +108,7 @@ def test_a_workstation_holding_the_write_lock_only_delays_the_validation(ctx: Ap
     released.start()
     try:
         began = time.monotonic()
-        result = invoicing.validate_invoice(ctx.uow(), draft,
+        result = invoicing.validate_invoice(unit_of(ctx), draft,
                                             refs=invoicing.InvoiceReferentials.of(ctx),
                                             today=TODAY, now=datetime(2026, 3, 2, tzinfo=UTC))
         waited = time.monotonic() - began
@@ -130,12 +131,12 @@ def test_lock_conflicts_are_retried_other_errors_are_not(ctx: AppContext) -> Non
             raise locked
         return "saved"
 
-    with ctx.uow() as uow:
+    with unit_of(ctx) as uow:
         assert run_writing(uow, flaky) == "saved"
     assert len(attempts) == 3
 
     def broken() -> str:
         raise OperationalError("SELECT", {}, sqlite3.OperationalError("disk I/O error"))
 
-    with ctx.uow() as uow, pytest.raises(OperationalError):
+    with unit_of(ctx) as uow, pytest.raises(OperationalError):
         run_writing(uow, broken)

@@ -1,5 +1,5 @@
 """Remplaçant at validation (issue 5: « A remplaçant can bill only on their calendar days for
-that titulaire »; PROTOCOLS §1.2: he bills under the replaced titulaire's numéro de
+that titulaire »; docs/protocols.md §1.2: he bills under the replaced titulaire's numéro de
 facturation). The rule is a blocking control of ``validate_invoice`` (domain
 ``controls.remplacant``), not only the web session guard, which looks at today's date and not
 at the dates of the acts. Demo calendar: the remplaçant replaces the titulaire the ten weekdays
@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select
+from uow_support import unit_of
 
 from openfse.services import invoicing
 from openfse.services.context import AppContext
@@ -35,7 +36,7 @@ def ctx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppContext]:
 def stored(ctx: AppContext) -> tuple[int, int, int]:
     """(invoices, journal entries, the titulaire's last number): what a refusal must leave."""
     chief = professional(ctx, ProfessionalKind.TITULAIRE)
-    with ctx.uow() as uow:
+    with unit_of(ctx) as uow:
         invoices = uow.session.scalar(select(func.count()).select_from(Invoice))
         journal = uow.session.scalar(select(func.count()).select_from(JournalEntry))
     return int(invoices or 0), int(journal or 0), counter(ctx, chief.id)
@@ -57,7 +58,7 @@ def test_on_a_calendar_day_the_remplacant_bills_under_the_titulaires_number(
     assert result.invoice.billing_professional_id == chief.id
     assert result.number.value == before[2] + 1  # the titulaire's sequence, no gap
     assert stored(ctx)[0] == before[0] + 1
-    with ctx.uow() as uow:
+    with unit_of(ctx) as uow:
         journaled = uow.session.scalar(select(func.count()).select_from(JournalEntry).where(
             JournalEntry.entity == "invoice", JournalEntry.entity_id == str(result.invoice.id)))
     assert journaled

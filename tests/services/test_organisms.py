@@ -19,10 +19,10 @@ from openfse.store.uow import UnitOfWork
 
 MakeUow = Callable[[], UnitOfWork]
 
-# Seed 001, « Ajout organisme AMO »: régime 01, caisse 349, centre 9881.
+# Manuel eS-KAP+, « Ajout organisme AMO »: régime 01, caisse 349, centre 9881.
 SEED_AMO = {"regime": "01", "caisse": "349", "centre": "9881", "flux": "",
             "comment": "Centre de Rennes"}
-# Seed 001, « Fiche AMC »: ACORIS MUTUELLES 0780004099, type contrat 0, gestion séparée.
+# Manuel eS-KAP+, « Fiche AMC »: ACORIS MUTUELLES 0780004099, type contrat 0, gestion séparée.
 ACORIS = {"name": "ACORIS MUTUELLES TEST", "number": "0780004099", "contract_type": "0",
           "gestion": "separee", "address_line1": "6-8, VIADUC KENNEDY",
           "postal_code": "54042", "city": "NANCY CEDEX", "phone": "08.10.00.10.20"}
@@ -57,7 +57,7 @@ def test_amo_fiche_takes_the_caisse_name_from_the_reference_list(make_uow: MakeU
 
 def test_the_seed_organism_needs_a_name_when_the_caisse_is_not_listed(
         make_uow: MakeUow) -> None:
-    # Seed 001 types 01 349 9881 (Régime, Caisse, Centre « Requis »); caisse 349 is not in
+    # Manuel eS-KAP+ types 01 349 9881 (Régime, Caisse, Centre « Requis »); caisse 349 is not in
     # the 2020 SNDS list, so the name must be typed.
     with pytest.raises(InvalidForm) as excinfo:
         organisms.create_amo(make_uow(), SEED_AMO)

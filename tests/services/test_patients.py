@@ -18,17 +18,18 @@ from typing import Any
 import pytest
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
+from uow_support import unit_of
 
-from openfse.adapters.cards.apcv import SimulatedApcvProvider
 from openfse.adapters.cards.errors import ApcvQrRejected, CpsRequired, WrongCard
 from openfse.adapters.cards.port import ApcvNfc, ApcvQr
-from openfse.adapters.cards.simulated import SimulatedReader
-from openfse.adapters.teleservices.adri_inprocess import InProcessAdriClient
 from openfse.adapters.teleservices.port import AdriRequest, AdriUnavailable
+from openfse.composition.inprocess_adri import InProcessAdriClient
+from openfse.composition.simulated_apcv import SimulatedApcvProvider
+from openfse.composition.simulated_cards import SimulatedReader
 from openfse.config import Settings
 from openfse.domain.cards import StatusColour
 from openfse.errors import Conflict, InvalidInput, NotFound
-from openfse.services import patients
+from openfse.services import amc_coverage, patients
 from openfse.services.patient_forms import (
     AldInput,
     PatientFormErrors,
@@ -65,7 +66,7 @@ NIR_DUPONT = "1 83 01 75 111 001 49"
 
 @pytest.fixture(scope="module")
 def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from openfse.services.demo import load_demo
+    from openfse.composition.demo import load_demo
     from openfse.services.setup import engine_for
 
     home = tmp_path_factory.mktemp("patients-demo")
@@ -81,7 +82,8 @@ class Desk:
     cabinet_id: int
 
     def uow(self) -> UnitOfWork:
-        return UnitOfWork(self.sessions, cabinet_id=self.cabinet_id, actor="test")
+        return UnitOfWork(self.sessions, cabinet_id=self.cabinet_id, actor="test",
+                          actor_user_id=None)
 
     def patient(self, last_name: str, first_name: str) -> Patient:
         with self.uow() as uow:
@@ -221,7 +223,7 @@ def test_the_same_beneficiary_cannot_be_created_twice(desk: Desk) -> None:
     with pytest.raises(patients.DuplicatePatient) as caught:
         patients.create_patient(desk.uow(), manual_input(first_name="Jeannot"), TODAY)
     assert caught.value.patient_id == first.id
-    # Twins share NIR and birth date: the rang tells them apart (seed 000).
+    # Twins share NIR and birth date: the rang tells them apart (aide eS-KAP+).
     twin = patients.create_patient(desk.uow(), manual_input(birth_rank="2"), TODAY)
     assert twin.id != first.id
 
@@ -356,20 +358,20 @@ def validated_g(ctx: Any, patient_id: int) -> Any:
     from openfse.services import invoicing
     from openfse.store.models import ProfessionalKind
 
-    with ctx.uow() as uow:
+    with unit_of(ctx) as uow:
         owner = next(p for p in uow.professionals.list()
                      if p.kind is ProfessionalKind.TITULAIRE)
     draft = InvoiceDraft(professional_id=owner.id, patient_id=patient_id, pricing=parse_draft({
         "date_soins": TODAY.isoformat(), "profession": "medecin",
         "ps": {"specialite": "medecine_generale", "secteur": 1},
         "patient": {"age": 45, "parcours": "medecin_traitant"}, "acts": [{"code": "G"}]}))
-    return invoicing.validate_invoice(ctx.uow(), draft,
+    return invoicing.validate_invoice(unit_of(ctx), draft,
                                       refs=invoicing.InvoiceReferentials.of(ctx), today=TODAY,
                                       now=datetime(2026, 3, 2, 10, tzinfo=UTC)).invoice
 
 
 def billed_patient(ctx: Any, last_name: str, first_name: str) -> Patient:
-    with ctx.uow() as uow:
+    with unit_of(ctx) as uow:
         [patient] = [p for p in uow.patients.search(f"{last_name} {first_name}")
                      if p.first_name == first_name]
     return patient
@@ -378,11 +380,11 @@ def billed_patient(ctx: Any, last_name: str, first_name: str) -> Patient:
 def test_a_file_with_invoices_cannot_be_deleted_and_merging_is_proposed(billing: Any) -> None:
     arthur = billed_patient(billing, "MICHEL", "ARTHUR")
     validated_g(billing, arthur.id)
-    with billing.uow() as uow:
+    with unit_of(billing) as uow:
         assert patients.patient_has_invoices(uow, arthur.id)
     with pytest.raises(patients.PatientHasInvoices, match="Fusionnez-le"):
-        patients.delete_patient(billing.uow(), arthur.id)
-    assert patients.open_file(billing.uow(), arthur.id, TODAY).has_invoices
+        patients.delete_patient(unit_of(billing), arthur.id)
+    assert patients.open_file(unit_of(billing), arthur.id, TODAY).has_invoices
 
 
 def test_balances_come_from_the_invoices(billing: Any) -> None:
@@ -391,26 +393,26 @@ def test_balances_come_from_the_invoices(billing: Any) -> None:
     validated_g(billing, arthur.id)
     validated_g(billing, brother.id)
     validated_g(billing, brother.id)
-    patients.link_family(billing.uow(), arthur.id, brother.id, "frere_soeur")
+    patients.link_family(unit_of(billing), arthur.id, brother.id, "frere_soeur")
     # No tiers payant: the patient owes the whole G, 30,00 €. Arthur 30 + Raphaël 2 × 30 = 90.
-    file = patients.open_file(billing.uow(), arthur.id, TODAY)
+    file = patients.open_file(unit_of(billing), arthur.id, TODAY)
     assert file.unpaid == Decimal("30.00")
     assert [m.unpaid for m in file.family] == [Decimal("60.00")]
     assert file.family_balance == Decimal("90.00")
-    assert patients.family_balance(billing.uow(), brother.id) == Decimal("90.00")
+    assert patients.family_balance(unit_of(billing), brother.id) == Decimal("90.00")
 
 
 def test_validated_invoices_stay_with_their_file_when_merging(billing: Any) -> None:
     arthur = billed_patient(billing, "MICHEL", "ARTHUR")
     validated_g(billing, arthur.id)
-    duplicate = patients.create_patient(billing.uow(), manual_input(), TODAY)
+    duplicate = patients.create_patient(unit_of(billing), manual_input(), TODAY)
     # The invoiced file cannot be the one removed: its invoices are frozen.
     with pytest.raises(Conflict) as caught:
-        patients.merge_patients(billing.uow(), duplicate.id, arthur.id)
+        patients.merge_patients(unit_of(billing), duplicate.id, arthur.id)
     assert caught.value.code == "merge_validated_invoices"
-    assert patients.open_file(billing.uow(), arthur.id, TODAY).has_invoices
+    assert patients.open_file(unit_of(billing), arthur.id, TODAY).has_invoices
     # The other way round works: the duplicate goes into the invoiced file.
-    kept = patients.merge_patients(billing.uow(), arthur.id, duplicate.id)
+    kept = patients.merge_patients(unit_of(billing), arthur.id, duplicate.id)
     assert kept.id == arthur.id and kept.alert == "Allergie à l'aspirine"
 
 
@@ -546,7 +548,7 @@ def test_the_appli_carte_vitale_reads_by_qr_code_once_or_by_nfc(desk: Desk) -> N
     phone = SimulatedApcvProvider()
     payload = phone.show_qr("vitale_at")
     reading = patients.read_apcv(desk.uow(), phone, ApcvQr(payload))
-    assert reading.adri_required  # ApCV: ADRi is always called (seed 001 l.666)
+    assert reading.adri_required  # ApCV: ADRi is always called (manuel eS-KAP+)
     [entry] = reading.entries
     assert entry.status.colour is StatusColour.GREY
     result = patients.import_beneficiary(desk.uow(), entry.beneficiary, DataSource.APCV, TODAY)
@@ -612,7 +614,7 @@ def test_adri_down_is_a_result_with_the_message_to_show(desk: Desk) -> None:
 
 
 def test_adri_answering_for_someone_else_asks_the_adrun_question(desk: Desk) -> None:
-    # Seed 001 « Consultation ADRI - ADRUN »: the file says ADRUN without first name.
+    # Manuel eS-KAP+ « Consultation ADRI - ADRUN »: the file says ADRUN without first name.
     adrun = patients.create_patient(desk.uow(), PatientInput(
         last_name="ADRUN", nir="148081305500387", birth_date="14/08/1948", amo_regime="01",
         amo_caisse="349", amo_centre="9881"), TODAY)
@@ -624,7 +626,7 @@ def test_adri_answering_for_someone_else_asks_the_adrun_question(desk: Desk) -> 
 
 
 def test_creating_by_adri_brings_rights_ald_and_the_ame(desk: Desk) -> None:
-    # AME, provisional NIR 8: ADRi needs caisse 841 and centre 5623 (seed 000).
+    # AME, provisional NIR 8: ADRi needs caisse 841 and centre 5623 (aide eS-KAP+).
     request = AdriRequest.create(nir="890059935001131", birth_date="08/05/1990", rang=1,
                                  regime="01", caisse="841", centre="5623")
     result = patients.query_adri(InProcessAdriClient(), request, TODAY)
@@ -635,6 +637,10 @@ def test_creating_by_adri_brings_rights_ald_and_the_ame(desk: Desk) -> None:
     assert (amo.caisse, amo.centre, amo.rights_start) == ("841", "5623", date(2026, 2, 1))
     [amc] = desk.rows(AmcCoverage, patient.id)
     assert amc.amc_name == "Aide médicale de l'État" and amc.source is DataSource.ADRI
+    # Recorded as an AME whatever number ADRi gives it (its own kept beside), so that the
+    # file prices it as an AME: 100 % AMO, tiers payant (domain/coverage.py).
+    assert (amc.amc_number, amc.complementary_number) == ("75500017", "018415623")
+    assert amc_coverage.situation_of(amc.amc_number, amc.contract_type).value == "ame"
     with pytest.raises(patients.DuplicatePatient):
         patients.create_from_adri(desk.uow(), result.answer, TODAY)
 
@@ -666,7 +672,9 @@ def test_a_file_without_nir_or_organism_cannot_query_adri(desk: Desk) -> None:
 
 def test_rights_state_on_a_day() -> None:
     day = date(2026, 3, 2)
-    assert patients.rights_state(date(2026, 1, 1), None, day) == "ouverts"
-    assert patients.rights_state(date(2025, 1, 1), date(2026, 3, 1), day) == "fermés"
-    assert patients.rights_state(date(2026, 3, 3), None, day) == "à venir"
-    assert patients.rights_state(None, None, day) == "non datés"
+    # One rights state for the AMO rights and the mutuelles (domain/coverage.py).
+    assert patients.rights_state(date(2026, 1, 1), None, day).word == "ouverts"
+    assert patients.rights_state(date(2025, 1, 1), date(2026, 3, 1), day).word == "fermés"
+    assert patients.rights_state(date(2026, 3, 3), None, day).word == "à venir"
+    assert patients.rights_state(None, None, day).word == "non datés"
+    assert patients.rights_state is amc_coverage.rights_state

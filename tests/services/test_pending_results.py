@@ -7,11 +7,12 @@ from __future__ import annotations
 import re
 import warnings
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from openfse.config import Settings
+from openfse.domain.clock import Clock
 from openfse.errors import NotFound
 from openfse.services import patients, pending_results
 from openfse.services.pending_results import PendingKind
@@ -42,7 +43,7 @@ def _adri_answer(make_uow: MakeUow, settings: Settings) -> tuple[int, object]:
     try:
         anne = next(p for p in patients.search_patients(make_uow(), "PETIT ANNE")
                     if p.first_name == "ANNE")
-        _, result = patients.query_patient_rights(make_uow(), ctx.adri, anne.id, date.today())
+        _, result = patients.query_patient_rights(make_uow(), ctx.adri, anne.id, Clock().today())
     finally:
         ctx.engine.dispose()
     assert isinstance(result, AdriFound)
@@ -60,7 +61,7 @@ def test_an_adri_answer_comes_back_whole_to_its_user_for_its_patient(
     sessions = session_factory_for(settings)
     with sessions() as session:
         cabinet_id = session.query(PendingResult.cabinet_id).scalar()
-    restarted = UnitOfWork(sessions, cabinet_id=cabinet_id, actor="test")
+    restarted = UnitOfWork(sessions, cabinet_id=cabinet_id, actor="test", actor_user_id=None)
     assert pending_results.get(restarted, token, PendingKind.ADRI, user_id=alice,
                                subject_id=anne, now=NOW + timedelta(minutes=14)) == answer
     # Not for another user, another file, another kind, nor after 15 minutes.

@@ -34,7 +34,7 @@ def make_uow(settings: Settings) -> MakeUow:
     initialise(settings)
     sessions = session_factory_for(settings)
     cabinet_id = ensure_cabinet(sessions)
-    return lambda: UnitOfWork(sessions, cabinet_id=cabinet_id, actor="test")
+    return lambda: UnitOfWork(sessions, cabinet_id=cabinet_id, actor="test", actor_user_id=None)
 
 
 def _user(make_uow: MakeUow, login: str) -> int:
@@ -48,7 +48,7 @@ def _user(make_uow: MakeUow, login: str) -> int:
 def test_a_new_cabinet_has_the_documented_defaults(make_uow: MakeUow) -> None:
     prefs = preferences.get_all(make_uow())
     assert prefs == Preferences()
-    # Seed 001: « Appel automatique ciblé (défaut) », « Utilisation des STS (activé par
+    # Manuel eS-KAP+: « Appel automatique ciblé (défaut) », « Utilisation des STS (activé par
     # défaut) ».
     assert prefs.adri_mode is AdriMode.AUTOMATIQUE_CIBLE is AdriMode.default()
     assert prefs.sts_enabled and prefs.tiers_payant_amc is TiersPayantAmc.STANDARD
@@ -181,4 +181,5 @@ def test_the_json_api_reads_changes_and_resets(settings: Settings,
         assert reset.json()["default_payment_type"] is None
         wrong = client.put("/api/preferences", json={"tiers_payant_amc": "partiel"})
         assert wrong.status_code == 422
-        assert wrong.json()["error"]["fields"]["tiers_payant_amc"].startswith("Tiers payant AMC")
+        assert wrong.json()["error"]["fields"]["tiers_payant_amc"] == (  # the schema's enum
+            "Valeur attendue : 'standard' ou 'coordonne'.")

@@ -155,7 +155,7 @@ def test_the_json_api_round_trip(settings: Settings) -> None:
         refused = client.post("/api/prescribers", json={"last_name": "API", "rpps": "123"})
         assert refused.status_code == 422
         assert refused.json()["error"]["fields"] == {
-            "rpps": "Le numéro RPPS doit comporter 11 caractères, clé comprise (3 saisis)."}
+            "rpps": "Le numéro RPPS comporte 11 chiffres, clé comprise."}  # the schema's
         rpps = _new_rpps()
         created = client.post("/api/prescribers", json={"last_name": "API", "rpps": rpps,
                                                         "specialty_code": "15"})

@@ -1,4 +1,4 @@
-"""Seed 001 « Avant de supprimer un titulaire, vérifiez que : … 2- Toutes les factures
+"""Manuel eS-KAP+ « Avant de supprimer un titulaire, vérifiez que : … 2- Toutes les factures
 associées ont été supprimées ou déchargées »: ``professionals.open_invoices`` counts the
 invoices of a professional still waiting on the workstation (to sign, signed, in a lot), and
 the deletion of a titulaire is refused while there is one."""
@@ -9,6 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from uow_support import unit_of
 
 from openfse.domain.invoice import BillTo, SecureMode
 from openfse.errors import Conflict
@@ -34,7 +35,7 @@ def ctx(tmp_path: Path) -> AppContext:
 
 
 def _open(ctx: AppContext, professional_id: int) -> int:
-    with ctx.uow() as uow:
+    with unit_of(ctx) as uow:
         return professionals.open_invoices(uow, professional_id)
 
 
@@ -46,11 +47,11 @@ def test_an_invoice_waits_until_transmitted_or_deleted(ctx: AppContext) -> None:
     deleted = validate(ctx, draft_for(ctx, patient)).invoice
     # Validated (« à signer »): both wait.
     assert _open(ctx, chief.id) == before + 2
-    invoicing.sign_invoices(ctx.uow(), [sent.id], sign=fake_cps)
-    invoicing.put_in_lot(ctx.uow(), [sent.id], "LOT-001")
+    invoicing.sign_invoices(unit_of(ctx), [sent.id], sign=fake_cps)
+    invoicing.put_in_lot(unit_of(ctx), [sent.id], "LOT-001")
     assert _open(ctx, chief.id) == before + 2  # signed, then in a lot: still not transmitted
-    invoicing.mark_sent(ctx.uow(), [sent.id], now=NOW)
-    invoicing.delete_unsent(ctx.uow(), [deleted.id], now=NOW)
+    invoicing.mark_sent(unit_of(ctx), [sent.id], now=NOW)
+    invoicing.delete_unsent(unit_of(ctx), [deleted.id], now=NOW)
     # Worked example: 2 validated, 1 transmitted (« déchargée »), 1 deleted → back to before.
     assert _open(ctx, chief.id) == before
 
@@ -81,11 +82,11 @@ def test_a_waiting_invoice_blocks_the_deletion_of_the_titulaire(ctx: AppContext)
     patient = patient_named(ctx, "RICHARD", "CAMILLE")
     validate(ctx, draft_for(ctx, patient))
     count = _open(ctx, chief.id)
-    reasons = professionals.titulaire_deletion_blockers(ctx.uow(), ctx.card_reader, chief.id)
+    reasons = professionals.titulaire_deletion_blockers(unit_of(ctx), ctx.card_reader, chief.id)
     waiting = [r for r in reasons if "ont été supprimées ou déchargées" in r]
     assert len(waiting) == 1 and f"{count} facture" in waiting[0]
     with pytest.raises(professionals.TitulaireNotDeletable):
-        professionals.delete_titulaire(ctx.uow(), ctx.card_reader, chief.id)
+        professionals.delete_titulaire(unit_of(ctx), ctx.card_reader, chief.id)
 
 
 def test_a_professional_with_archived_invoices_keeps_his_file(ctx: AppContext) -> None:
@@ -94,11 +95,11 @@ def test_a_professional_with_archived_invoices_keeps_his_file(ctx: AppContext) -
     stand_in = professional(ctx, ProfessionalKind.REMPLACANT)
     patient = patient_named(ctx, "RICHARD", "CAMILLE")
     invoice = validate(ctx, draft_for(ctx, patient, pro=stand_in)).invoice
-    invoicing.delete_unsent(ctx.uow(), [invoice.id], now=NOW)
+    invoicing.delete_unsent(unit_of(ctx), [invoice.id], now=NOW)
     assert _open(ctx, stand_in.id) == 0
-    professionals.deactivate_remplacant(ctx.uow(), stand_in.id)
+    professionals.deactivate_remplacant(unit_of(ctx), stand_in.id)
     with pytest.raises(Conflict, match="facture archivée, conservée avec son dossier") as refused:
-        professionals.delete_remplacant(ctx.uow(), stand_in.id)
+        professionals.delete_remplacant(unit_of(ctx), stand_in.id)
     assert refused.value.code == "archived_invoices"
-    with ctx.uow() as uow:
+    with unit_of(ctx) as uow:
         assert uow.professionals.get(stand_in.id) is not None

@@ -7,10 +7,11 @@ déblocage 87654321; cps_remplacant: code 4321).
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from uow_support import unit_of
 
 from openfse.adapters.cards.errors import (
     CardAbsent,
@@ -21,7 +22,7 @@ from openfse.adapters.cards.errors import (
     PinIncorrect,
     PukIncorrect,
 )
-from openfse.adapters.cards.simulated import SimulatedReader
+from openfse.composition.simulated_cards import SimulatedReader
 from openfse.config import Settings
 from openfse.errors import InvalidInput
 from openfse.services import professionals, session_login
@@ -31,7 +32,6 @@ from openfse.services.session_login import (
     CardChanged,
     InvalidCredentials,
     LoginMethod,
-    LoginThrottle,
     ProfessionalInactive,
     SessionUser,
     TooManyAttempts,
@@ -39,6 +39,8 @@ from openfse.services.session_login import (
 from openfse.store.models import UserRole
 
 TODAY = date(2026, 3, 2)
+NOW = datetime(2026, 3, 2, 8, 30, tzinfo=UTC)
+DESK = {"client": "127.0.0.1", "now": NOW}  # who tries, when (the limits' keys and clock)
 PASSWORD = "correct horse battery"
 # A titulaire logged in with his CPS: who creates staff accounts.
 BOSS = SessionUser(1, "cps.99900012347", "Dr Pierre LEGRAND", UserRole.TITULAIRE,
@@ -61,7 +63,7 @@ def register_titulaire(ctx: AppContext, card_name: str = "cps_titulaire", pin: s
     card = session_login.verify_cps(ctx.card_reader, pin, today=TODAY)
     review = professionals.review_card(card)
     convention = professionals.parse_convention(review, "1", False)
-    return professionals.register_titulaire(ctx.uow(), review, convention)
+    return professionals.register_titulaire(unit_of(ctx), review, convention)
 
 
 # --------------------------------------------------------------------------- passwords
@@ -104,22 +106,27 @@ def test_staff_logins_are_lower_case_and_stay_clear_of_the_cps_accounts() -> Non
 # --------------------------------------------------------------------------- throttle
 
 
-def test_the_sixth_try_within_fifteen_minutes_is_refused_then_allowed_again() -> None:
-    throttle = LoginThrottle()
-    # Failures at t = 0, 60, 120, 180, 240 s: five in the window of 900 s.
-    for t in (0, 60, 120, 180, 240):
-        throttle.check("marie", t)
-        throttle.record_failure("Marie", t)  # the login's case does not matter
+def test_the_sixth_try_within_fifteen_minutes_is_refused_then_allowed_again(
+    ctx: AppContext,
+) -> None:
+    # Failures at 0, 60, 120, 180, 240 s: five in the window of 900 s (issue 5/12).
+    for seconds in (0, 60, 120, 180, 240):
+        with pytest.raises(InvalidCredentials):
+            session_login.login_with_password(unit_of(ctx), "Marie", "wrong password",
+                                              client="a", now=NOW + timedelta(seconds=seconds))
     with pytest.raises(TooManyAttempts) as locked:
-        throttle.check("marie", 300)
+        session_login.login_with_password(unit_of(ctx), "marie", "wrong password", client="a",
+                                          now=NOW + timedelta(seconds=300))
     # The first failure (t = 0) leaves the window at t = 900: 900 - 300 = 600 s, + 1.
     assert locked.value.retry_after_seconds == 601
     assert "réessayez dans 11 minutes" in locked.value.message
-    throttle.check("marie", 900)  # four failures left in the window: allowed
-    throttle.check("paul", 300)  # another login is not affected
-    throttle.reset("marie")
-    throttle.record_failure("marie", 901)
-    throttle.check("marie", 902)
+    # At t = 900 four failures are left in the window: the try is made (and fails).
+    with pytest.raises(InvalidCredentials):
+        session_login.login_with_password(unit_of(ctx), "marie", "wrong password", client="a",
+                                          now=NOW + timedelta(seconds=900))
+    with pytest.raises(InvalidCredentials):  # another login is not affected
+        session_login.login_with_password(unit_of(ctx), "paul", "wrong password", client="b",
+                                          now=NOW + timedelta(seconds=300))
 
 
 # --------------------------------------------------------------------------- password log-in
@@ -127,56 +134,55 @@ def test_the_sixth_try_within_fifteen_minutes_is_refused_then_allowed_again() ->
 
 def test_a_secretary_logs_in_with_her_password_and_cannot_sign(ctx: AppContext) -> None:
     professionals.create_staff_user(
-        ctx.uow(), created_by=BOSS, login="Secretariat", display_name="Marie (secrétariat)",
+        unit_of(ctx), created_by=BOSS, login="Secretariat", display_name="Marie (secrétariat)",
         password=PASSWORD, confirm=PASSWORD,
     )
     user = session_login.login_with_password(
-        ctx.uow(), LoginThrottle(), "secretariat", PASSWORD, now=0
+        unit_of(ctx), "secretariat", PASSWORD, **DESK
     )
     assert (user.login, user.role, user.method) == (
         "secretariat", UserRole.SECRETAIRE, LoginMethod.PASSWORD)
     assert not user.can_sign
-    assert session_login.session_user(ctx.uow(), user.user_id, user.method) == user
+    assert session_login.session_user(unit_of(ctx), user.user_id, user.method) == user
 
 
 def test_wrong_and_unknown_logins_get_the_same_answer_and_count_for_the_limit(
     ctx: AppContext,
 ) -> None:
     professionals.create_staff_user(
-        ctx.uow(), created_by=BOSS, login="accueil", display_name="Accueil",
+        unit_of(ctx), created_by=BOSS, login="accueil", display_name="Accueil",
         password=PASSWORD, confirm=PASSWORD)
-    throttle = LoginThrottle(max_failures=2)
     with pytest.raises(InvalidCredentials) as wrong:
-        session_login.login_with_password(ctx.uow(), throttle, "accueil", "wrong password", now=0)
+        session_login.login_with_password(unit_of(ctx), "accueil", "wrong password", **DESK)
     with pytest.raises(InvalidCredentials) as unknown:
-        session_login.login_with_password(ctx.uow(), throttle, "personne", PASSWORD, now=0)
+        session_login.login_with_password(unit_of(ctx), "personne", PASSWORD, **DESK)
     assert wrong.value.message == unknown.value.message == "Identifiant ou mot de passe incorrect."
-    with pytest.raises(InvalidCredentials):
-        session_login.login_with_password(ctx.uow(), throttle, "accueil", "still wrong", now=1)
-    # Two failures for "accueil": even the right password waits for the window to pass.
+    for _ in range(4):
+        with pytest.raises(InvalidCredentials):
+            session_login.login_with_password(unit_of(ctx), "accueil", "still wrong", **DESK)
+    # Five failures for "accueil": even the right password waits for the window to pass.
     with pytest.raises(TooManyAttempts):
-        session_login.login_with_password(ctx.uow(), throttle, "accueil", PASSWORD, now=2)
-    user = session_login.login_with_password(ctx.uow(), throttle, "accueil", PASSWORD, now=901)
+        session_login.login_with_password(unit_of(ctx), "accueil", PASSWORD, **DESK)
+    user = session_login.login_with_password(unit_of(ctx), "accueil", PASSWORD, client="127.0.0.1",
+                                             now=NOW + timedelta(seconds=901))
     assert user.login == "accueil"
 
 
 def test_a_deactivated_staff_account_is_refused_and_its_session_ends(ctx: AppContext) -> None:
     account = professionals.create_staff_user(
-        ctx.uow(), created_by=BOSS, login="remplacante.secr",
+        unit_of(ctx), created_by=BOSS, login="remplacante.secr",
         display_name="Julie", password=PASSWORD,
         confirm=PASSWORD)
-    user = session_login.login_with_password(ctx.uow(), LoginThrottle(), account.login, PASSWORD,
-                                             now=0)
-    professionals.deactivate_staff_user(ctx.uow(), account.id)
-    assert session_login.session_user(ctx.uow(), user.user_id, user.method) is None
+    user = session_login.login_with_password(unit_of(ctx), account.login, PASSWORD, **DESK)
+    professionals.deactivate_staff_user(unit_of(ctx), account.id)
+    assert session_login.session_user(unit_of(ctx), user.user_id, user.method) is None
     with pytest.raises(AccountDisabled):
-        session_login.login_with_password(ctx.uow(), LoginThrottle(), account.login, PASSWORD,
-                                          now=0)
+        session_login.login_with_password(unit_of(ctx), account.login, PASSWORD, **DESK)
 
 
 def test_empty_credentials_point_at_the_missing_field(ctx: AppContext) -> None:
     with pytest.raises(InvalidInput) as error:
-        session_login.login_with_password(ctx.uow(), LoginThrottle(), " ", PASSWORD, now=0)
+        session_login.login_with_password(unit_of(ctx), " ", PASSWORD, **DESK)
     assert error.value.field == "login"
 
 
@@ -187,11 +193,13 @@ def test_the_first_cps_log_in_asks_for_registration_then_recognises_the_titulair
     ctx: AppContext,
 ) -> None:
     reader(ctx).insert("cps_titulaire")
-    first = session_login.login_with_cps(ctx.uow(), ctx.card_reader, "1234", today=TODAY)
+    first = session_login.login_with_cps(unit_of(ctx), ctx.card_reader, "1234", today=TODAY,
+                                         **DESK)
     assert first.needs_registration and first.card.rpps == "99900012347"
 
     professional, account = register_titulaire(ctx)
-    again = session_login.login_with_cps(ctx.uow(), ctx.card_reader, "1234", today=TODAY)
+    again = session_login.login_with_cps(unit_of(ctx), ctx.card_reader, "1234", today=TODAY,
+                                         **DESK)
     assert again.user is not None
     assert (again.user.login, again.user.role, again.user.professional_id) == (
         "cps.99900012347", UserRole.TITULAIRE, professional.id)
@@ -202,32 +210,36 @@ def test_the_first_cps_log_in_asks_for_registration_then_recognises_the_titulair
 def test_three_wrong_codes_block_the_card_and_the_unblock_code_frees_it(ctx: AppContext) -> None:
     reader(ctx).insert("cps_titulaire")
     with pytest.raises(InvalidPinFormat):  # a typing slip costs no try
-        session_login.login_with_cps(ctx.uow(), ctx.card_reader, "12a4", today=TODAY)
+        session_login.login_with_cps(unit_of(ctx), ctx.card_reader, "12a4", today=TODAY, **DESK)
     for left in (2, 1):
         with pytest.raises(PinIncorrect) as wrong:
-            session_login.login_with_cps(ctx.uow(), ctx.card_reader, "0000", today=TODAY)
+            session_login.login_with_cps(unit_of(ctx), ctx.card_reader, "0000", today=TODAY,
+                                         **DESK)
         assert wrong.value.remaining == left
         assert f"il reste {left} essai" in wrong.value.message
     with pytest.raises(CardBlocked):
-        session_login.login_with_cps(ctx.uow(), ctx.card_reader, "0000", today=TODAY)
-    # Blocked: even the right code is refused (seed 003 « la carte sera invalidée »).
+        session_login.login_with_cps(unit_of(ctx), ctx.card_reader, "0000", today=TODAY, **DESK)
+    # Blocked: even the right code is refused (guide LOGOSw « la carte sera invalidée »).
     with pytest.raises(CardBlocked):
-        session_login.login_with_cps(ctx.uow(), ctx.card_reader, "1234", today=TODAY)
+        session_login.login_with_cps(unit_of(ctx), ctx.card_reader, "1234", today=TODAY, **DESK)
     state = session_login.cps_reader_state(ctx.card_reader, today=TODAY)
     assert state.blocked and state.card is not None
 
     with pytest.raises(PukIncorrect):
-        session_login.unblock_card(ctx.card_reader, "00000000", "5678", "5678")
-    session_login.unblock_card(ctx.card_reader, "12345678", "5678", "5678")
+        session_login.unblock_card(unit_of(ctx), ctx.card_reader, "00000000", "5678", "5678",
+                                   **DESK)
+    session_login.unblock_card(unit_of(ctx), ctx.card_reader, "12345678", "5678", "5678",
+                               **DESK)
     assert session_login.cps_reader_state(ctx.card_reader, today=TODAY).tries_left == 3
-    assert session_login.login_with_cps(ctx.uow(), ctx.card_reader, "5678",
-                                        today=TODAY).needs_registration
+    assert session_login.login_with_cps(unit_of(ctx), ctx.card_reader, "5678",
+                                        today=TODAY, **DESK).needs_registration
 
 
 def test_an_expired_cps_is_refused_before_its_code_is_typed(ctx: AppContext) -> None:
     reader(ctx).insert("cps_remplacant")  # valid until 30/06/2028
     with pytest.raises(CardExpired):
-        session_login.login_with_cps(ctx.uow(), ctx.card_reader, "4321", today=date(2028, 7, 1))
+        session_login.login_with_cps(unit_of(ctx), ctx.card_reader, "4321", today=date(2028, 7, 1),
+                                     **DESK)
     assert session_login.cps_reader_state(ctx.card_reader, today=TODAY).tries_left == 3
 
 
@@ -235,18 +247,18 @@ def test_no_card_in_the_reader_is_a_clear_message(ctx: AppContext) -> None:
     state = session_login.cps_reader_state(ctx.card_reader, today=TODAY)
     assert state.absent and state.card is None
     with pytest.raises(CardAbsent) as absent:
-        session_login.login_with_cps(ctx.uow(), ctx.card_reader, "1234", today=TODAY)
+        session_login.login_with_cps(unit_of(ctx), ctx.card_reader, "1234", today=TODAY, **DESK)
     assert absent.value.message == "Aucune carte dans le lecteur : insérez la carte CPS."
 
 
 def test_a_deactivated_remplacant_cannot_start_the_day(ctx: AppContext) -> None:
     professional, _ = register_titulaire(ctx, "cps_infirmier", "2468")
-    with ctx.uow() as uow:
+    with unit_of(ctx) as uow:
         row = uow.professionals.get(professional.id)
         row.active = False
         uow.commit()
     with pytest.raises(ProfessionalInactive):
-        session_login.login_with_cps(ctx.uow(), ctx.card_reader, "2468", today=TODAY)
+        session_login.login_with_cps(unit_of(ctx), ctx.card_reader, "2468", today=TODAY, **DESK)
 
 
 def test_card_presence_is_proved_only_by_the_card_whose_code_was_typed(ctx: AppContext) -> None:
@@ -293,7 +305,10 @@ def api(ctx: AppContext):  # type: ignore[no-untyped-def]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         from fastapi.testclient import TestClient
-    with TestClient(create_app(context=ctx)) as client:
+    # A page of the app first (its CSRF token), and the API's custom header on every write.
+    with TestClient(create_app(context=ctx), headers={"X-Requested-With": "tests"}) as client:
+        page = client.get("/connexion").text
+        client.headers["X-CSRF-Token"] = page.split('data-csrf="', 1)[1].split('"', 1)[0]
         yield client
 
 
@@ -322,7 +337,7 @@ def test_the_session_api_limits_password_failures(
     ctx: AppContext, api  # type: ignore[no-untyped-def]
 ) -> None:
     professionals.create_staff_user(
-        ctx.uow(), created_by=BOSS, login="accueil", display_name="Accueil",
+        unit_of(ctx), created_by=BOSS, login="accueil", display_name="Accueil",
         password=PASSWORD, confirm=PASSWORD)
     for _ in range(5):
         wrong = api.post("/api/session",
@@ -347,3 +362,30 @@ def test_the_code_form_answers_htmx_with_a_fragment_and_a_plain_post_with_the_pa
     assert "il reste 1 essai" in fragment.text
     login = api.post("/connexion/cps", data={"pin": "1234"}, headers={"HX-Request": "true"})
     assert login.headers["HX-Redirect"] == "/connexion/enregistrement"  # unknown card
+
+
+@pytest.mark.parametrize("card, pin, login", [
+    ("cps_titulaire", "1234", "cps.99900012347"),
+    ("cps_remplacant", "4321", "cps.99900056781"),
+])
+def test_the_account_made_at_a_first_cps_log_in_is_journaled_under_it(
+    tmp_path: Path, card: str, pin: str, login: str,
+) -> None:
+    # Issue 8: the journal names a person. The demo's professionals have no account yet: the
+    # card's first log-in makes it — journaled under that account (login and id), never
+    # « anonyme » with no user (the cabinet week's scenario).
+    from openfse.composition.demo import load_demo
+    from openfse.store.journal import JournalEntry
+
+    settings = Settings.from_env({"OPENFSE_HOME": str(tmp_path)})
+    load_demo(settings, today=TODAY)
+    ctx = AppContext.open(settings)
+    reader(ctx).insert(card)
+    done = session_login.login_with_cps(unit_of(ctx, "anonyme"), ctx.card_reader, pin,
+                                        today=TODAY, **DESK)
+    assert done.user is not None and done.user.login == login
+    with unit_of(ctx) as uow:
+        made = [(entry.actor, entry.actor_user_id) for entry in uow.session.query(JournalEntry)
+                .filter(JournalEntry.entity == "app_user",
+                        JournalEntry.entity_id == str(done.user.user_id))]
+    assert made == [(login, done.user.user_id)]

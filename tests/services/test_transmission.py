@@ -14,6 +14,7 @@ from decimal import Decimal
 
 import pytest
 from PIL import Image
+from uow_support import unit_of, uow_factory
 
 from openfse.adapters.transmission.lot_file import LotFile
 from openfse.adapters.transmission.pop3_receiver import Received
@@ -60,13 +61,13 @@ def signed(ctx: AppContext, *names: tuple[str, str]) -> list[int]:
         draft = draft_for(ctx, patient_named(ctx, last, first), {"tiers_payant": {"amo": True}},
                           secure_mode=SecureMode.SESAM_SANS_VITALE)
         ids.append(validate(ctx, draft).invoice.id)
-    report = invoicing.sign_invoices(ctx.uow(), ids, sign=fake_cps)
+    report = invoicing.sign_invoices(unit_of(ctx), ids, sign=fake_cps)
     assert not report.refused
     return ids
 
 
 def statuses(ctx: AppContext, ids: list[int]) -> set[InvoiceStatus]:
-    with ctx.uow() as uow:
+    with unit_of(ctx) as uow:
         return {row.status for row in uow.invoices.many(ids)}
 
 
@@ -121,7 +122,7 @@ def test_reconcile_keeps_unknown_invoices_and_other_amounts_aside() -> None:
 
 
 def test_in_gestion_separee_each_share_is_reconciled_apart() -> None:
-    # Seed 004: the FSE (AMO part, 21.00) goes to the caisse, the DRE (AMC part, 9.00) to the
+    # Dossier LOGOSw: the FSE (AMO part, 21.00) goes to the caisse, the DRE (AMC part, 9.00) to the
     # AMC, each in its own lot; the same invoice number answers twice, once per lot.
     fse = SentInvoice(1, PS, "000000001", Decimal("21.00"), LOT)
     dre = SentInvoice(1, PS, "000000001", Decimal("9.00"), f"{PS}-20260302-002", Payer.AMC)
@@ -140,44 +141,46 @@ def test_in_gestion_separee_each_share_is_reconciled_apart() -> None:
 
 def test_ready_invoices_show_their_sending_deadline(ctx: AppContext) -> None:
     [invoice_id] = signed(ctx, ("BONNET", "NATHALIE"))
-    with ctx.uow() as uow:
+    with unit_of(ctx) as uow:
         ready = {item.invoice_id: item for item in transmission.ready_to_send(uow, TODAY)}
     # Tiers payant: 8 working days after Monday 2 March 2026 → Thursday 12 March (R.161-47).
     assert ready[invoice_id].deadline == date(2026, 3, 12)
     assert ready[invoice_id].days_left == 8
-    transmission.build_lots(ctx.uow, TODAY, now=NOW)  # leave nothing ready for the next test
+    transmission.build_lots(uow_factory(ctx), TODAY,
+                            now=NOW)  # leave nothing ready for the next test
 
 
 def test_lots_are_numbered_per_professional_and_never_built_twice(ctx: AppContext) -> None:
-    first = transmission.build_lots(ctx.uow, TODAY, now=NOW)
+    first = transmission.build_lots(uow_factory(ctx), TODAY, now=NOW)
     assert first.lots == ()  # everything signed is already in a lot
     ids = signed(ctx, ("BONNET", "NATHALIE"), ("ANDRE", "MANON"))
-    with ctx.uow() as uow:
+    with unit_of(ctx) as uow:
         before = uow.lots.last_numbers()
 
-    built = transmission.build_lots(ctx.uow, TODAY, now=NOW)
+    built = transmission.build_lots(uow_factory(ctx), TODAY, now=NOW)
 
     assert built.invoices == 2 and not built.refused
-    with ctx.uow() as uow:
+    with unit_of(ctx) as uow:
         lots = [uow.lots.by_lot_id(lot_id) for lot_id in built.lots]
         assert all(lot is not None and lot.status is LotStatus.PREPARED for lot in lots)
         numbers = sorted(lot.number for lot in lots if lot is not None)
         ps = lots[0].ps_number if lots[0] else ""
     assert numbers[0] == before.get(ps, 0) + 1  # continues after the last lot
     assert statuses(ctx, ids) == {InvoiceStatus.IN_LOT}
-    assert transmission.build_lots(ctx.uow, TODAY, now=NOW).lots == ()
+    assert transmission.build_lots(uow_factory(ctx), TODAY, now=NOW).lots == ()
 
 
 def test_an_unreachable_server_changes_nothing_and_says_so(ctx: AppContext) -> None:
     ids = signed(ctx, ("BONNET", "NATHALIE"))
-    built = transmission.build_lots(ctx.uow, TODAY, now=NOW)
+    built = transmission.build_lots(uow_factory(ctx), TODAY, now=NOW)
     settings = replace(ctx.settings, smtp=f"127.0.0.1:{free_port()}")
 
-    outcome = transmission.send_lots_now(ctx.uow, settings, now=NOW)
+    outcome = transmission.send_lots_now(
+        uow_factory(ctx), transmission.transport_of(settings, demo=False), now=NOW)
 
     assert not outcome.complete and "injoignable" in outcome.error
     assert statuses(ctx, ids) == {InvoiceStatus.IN_LOT}
-    with ctx.uow() as uow:
+    with unit_of(ctx) as uow:
         assert {uow.lots.by_lot_id(i).status for i in built.lots} == {  # type: ignore[union-attr]
             LotStatus.PREPARED}
 
@@ -194,7 +197,7 @@ def test_a_bad_server_setting_is_a_clear_error(ctx: AppContext) -> None:
 
 def stored_lines(ctx: AppContext, reference: str) -> list[int]:
     """Two return lines of a statement stored as a fetch would (paid 21,00 €; rejected)."""
-    with ctx.uow() as uow:
+    with unit_of(ctx) as uow:
         document = uow.received_documents.add(ReceivedDocument(
             message_id=f"<{reference}@caisse>", reference=reference, kind="RSP",
             issuer="017519881", received_at=NOW, sha256="0" * 64, summary="test"))
@@ -214,7 +217,7 @@ def stored_lines(ctx: AppContext, reference: str) -> list[int]:
 
 def test_payments_export_is_a_french_csv(ctx: AppContext) -> None:
     stored_lines(ctx, "RSP-EXPORT")
-    with ctx.uow() as uow:
+    with unit_of(ctx) as uow:
         data = transmission.payments_csv(uow, date(2026, 3, 9), date(2026, 3, 9))
     assert data.startswith("\ufeff".encode())
     text = data.decode("utf-8-sig").splitlines()
@@ -227,19 +230,19 @@ def test_payments_export_is_a_french_csv(ctx: AppContext) -> None:
 def test_a_reject_is_handled_once(ctx: AppContext) -> None:
     _, rejected = stored_lines(ctx, "RSP-REJECT")
     with pytest.raises(InvalidInput):
-        transmission.handle_reject(ctx.uow, rejected, "ignorer")
+        transmission.handle_reject(uow_factory(ctx), rejected, "ignorer")
     # Not matched to one of our invoices: no patient to bill.
     with pytest.raises(InvalidInput, match="aucune de nos factures"):
-        transmission.handle_reject(ctx.uow, rejected, "patient")
-    transmission.handle_reject(ctx.uow, rejected, "reinvoice")
-    with ctx.uow() as uow:
+        transmission.handle_reject(uow_factory(ctx), rejected, "patient")
+    transmission.handle_reject(uow_factory(ctx), rejected, "reinvoice")
+    with unit_of(ctx) as uow:
         assert rejected not in {line.id for line in uow.return_lines.open_rejects()}
     with pytest.raises(InvalidInput, match="déjà traité"):
-        transmission.handle_reject(ctx.uow, rejected, "patient")
+        transmission.handle_reject(uow_factory(ctx), rejected, "patient")
 
 
 def test_dashboard_counts_the_month(ctx: AppContext) -> None:
-    with ctx.uow() as uow:
+    with unit_of(ctx) as uow:
         board = transmission.dashboard(uow, date(2026, 3, 9))
     assert board.day.amount_paid >= Decimal("21.00")  # the lines issued on 9 March
     assert board.month.rejects >= 1
@@ -254,18 +257,18 @@ def test_dashboard_counts_the_month(ctx: AppContext) -> None:
 def sent_lot(ctx: AppContext) -> tuple[str, int]:
     """One lot as if sent on 2 March 2026 (no SMTP here), its invoice « transmise »."""
     [invoice_id] = signed(ctx, ("BONNET", "NATHALIE"))
-    [lot_id] = transmission.build_lots(ctx.uow, TODAY, now=NOW).lots
-    with ctx.uow() as uow:
+    [lot_id] = transmission.build_lots(uow_factory(ctx), TODAY, now=NOW).lots
+    with unit_of(ctx) as uow:
         lot = uow.lots.by_lot_id(lot_id)
         assert lot is not None
         lot.status, lot.sent_at = LotStatus.SENT, NOW
         uow.commit()
-    invoicing.mark_sent(ctx.uow(), [invoice_id], now=NOW)
+    invoicing.mark_sent(unit_of(ctx), [invoice_id], now=NOW)
     return lot_id, invoice_id
 
 
 def flags(ctx: AppContext, lot_id: str, invoice_id: int, today: date) -> tuple[bool, bool]:
-    with ctx.uow() as uow:
+    with unit_of(ctx) as uow:
         [lot] = [v for v in transmission.lots_overview(uow, today) if v.lot_id == lot_id]
         [unpaid] = [u for u in transmission.unpaid_invoices(uow, today)
                     if u.invoice_id == invoice_id]
@@ -279,13 +282,13 @@ def test_the_arl_and_payment_delays_are_the_cabinets_preferences(ctx: AppContext
     assert flags(ctx, lot_id, invoice_id, date(2026, 3, 4)) == (True, False)
     assert flags(ctx, lot_id, invoice_id, date(2026, 3, 10)) == (True, True)  # 8 days
     try:
-        preferences.save(ctx.uow(), {"arl_wait_days": "5", "payment_wait_days": 10})
+        preferences.save(unit_of(ctx), {"arl_wait_days": "5", "payment_wait_days": 10})
         assert flags(ctx, lot_id, invoice_id, date(2026, 3, 6)) == (False, False)
         assert flags(ctx, lot_id, invoice_id, date(2026, 3, 7)) == (True, False)  # 5 days
         assert flags(ctx, lot_id, invoice_id, date(2026, 3, 12)) == (True, False)  # 10 days
         assert flags(ctx, lot_id, invoice_id, date(2026, 3, 13)) == (True, True)  # 11 days
     finally:
-        preferences.save(ctx.uow(), {"arl_wait_days": 2, "payment_wait_days": 7})
+        preferences.save(unit_of(ctx), {"arl_wait_days": 2, "payment_wait_days": 7})
 
 
 @pytest.mark.parametrize(
@@ -299,9 +302,9 @@ def test_the_arl_and_payment_delays_are_the_cabinets_preferences(ctx: AppContext
 def test_a_wrong_delay_is_refused_and_changes_nothing(ctx: AppContext, data: dict[str, object],
                                                       field: str) -> None:
     with pytest.raises(InvalidForm) as refused:
-        preferences.save(ctx.uow(), data)
+        preferences.save(unit_of(ctx), data)
     assert refused.value.errors[field].startswith("Nombre de jours entier de 1 à ")
-    prefs = preferences.get_all(ctx.uow())
+    prefs = preferences.get_all(unit_of(ctx))
     assert (prefs.arl_wait_days, prefs.payment_wait_days) == (2, 7)
 
 
@@ -314,26 +317,26 @@ AMC = "98532001"
 
 def separee_invoice(ctx: AppContext) -> int:
     """A G consultation (30.00) in tiers payant AMO and AMC, the AMC in gestion séparée
-    paying the ticket modérateur (seed 004: the FSE to the caisse, the DRE to the AMC)."""
+    paying the ticket modérateur (dossier LOGOSw: the FSE to the caisse, the DRE to the AMC)."""
     draft = draft_for(ctx, patient_named(ctx, "BONNET", "NATHALIE"), {
         "tiers_payant": {"amo": True, "amc": True},
         "amc": {"formula": "02A", "parameter": "100", "gestion": "separee"}},
         secure_mode=SecureMode.SESAM_SANS_VITALE, amc_choice=AmcChoice(amc_number=AMC))
     invoice_id = validate(ctx, draft).invoice.id
-    assert not invoicing.sign_invoices(ctx.uow(), [invoice_id], sign=fake_cps).refused
+    assert not invoicing.sign_invoices(unit_of(ctx), [invoice_id], sign=fake_cps).refused
     return invoice_id
 
 
 def sent_lots(ctx: AppContext, invoice_id: int) -> dict[str, Lot]:
     """Build and mark sent (no SMTP here) the lots of ``invoice_id``, by kind."""
-    built = transmission.build_lots(ctx.uow, TODAY, now=NOW)
-    with ctx.uow() as uow:
+    built = transmission.build_lots(uow_factory(ctx), TODAY, now=NOW)
+    with unit_of(ctx) as uow:
         lots = {lot.kind: lot for lot in (uow.lots.by_lot_id(i) for i in built.lots)
                 if lot is not None}
         for lot in lots.values():
             lot.status, lot.sent_at = LotStatus.SENT, NOW
         uow.commit()
-    invoicing.mark_sent(ctx.uow(), [invoice_id], now=NOW)
+    invoicing.mark_sent(unit_of(ctx), [invoice_id], now=NOW)
     return lots
 
 
@@ -345,12 +348,12 @@ def answer(ctx: AppContext, reference: str, issuer: str, lot: Lot, line: Payment
                                 "VIR" + reference if line.paid else "",
                                 (replace(line, lot=lot_ref),))
     received = Received(reference, f"<{reference}@test>", statement, reference.encode())
-    transmission.apply_document(ctx.uow, received, transmission.FetchOutcome(), now=NOW)
+    transmission.apply_document(uow_factory(ctx), received, transmission.FetchOutcome(), now=NOW)
 
 
 def test_in_gestion_separee_the_invoice_is_paid_once_both_shares_are(ctx: AppContext) -> None:
     invoice_id = separee_invoice(ctx)
-    with ctx.uow() as uow:
+    with unit_of(ctx) as uow:
         row = uow.invoices.get(invoice_id)
         due_amo, due_amc, number = row.due_amo, row.due_amc, f"{row.number:09d}"
     assert (due_amo, due_amc) == (Decimal("21.00"), Decimal("9.00"))  # 70 % / 30 % of 30.00
@@ -362,7 +365,7 @@ def test_in_gestion_separee_the_invoice_is_paid_once_both_shares_are(ctx: AppCon
     answer(ctx, "RSP-SEP-AMO", "017519881", lots["FSE"],
            line(number, paid, "21.00", "21.00"))
     assert statuses(ctx, [invoice_id]) == {InvoiceStatus.SENT}
-    with ctx.uow() as uow:
+    with unit_of(ctx) as uow:
         [unpaid] = [u for u in transmission.unpaid_invoices(uow, TODAY)
                     if u.invoice_id == invoice_id]
     assert (unpaid.due_amo, unpaid.due_amc) == (Decimal("0.00"), Decimal("9.00"))
@@ -371,7 +374,7 @@ def test_in_gestion_separee_the_invoice_is_paid_once_both_shares_are(ctx: AppCon
     # by its payer.
     answer(ctx, "RSP-SEP-AMC", AMC, lots["DRE"], line(number, paid, "9.00", "9.00"))
     assert statuses(ctx, [invoice_id]) == {InvoiceStatus.PAID}
-    with ctx.uow() as uow:
+    with unit_of(ctx) as uow:
         balance = invoicing.balance_of(uow.invoices.get(invoice_id))
         assert (balance.paid_amo, balance.paid_amc) == (Decimal("21.00"), Decimal("9.00"))
         assert invoice_id not in {u.invoice_id for u in transmission.unpaid_invoices(uow, TODAY)}
@@ -379,26 +382,26 @@ def test_in_gestion_separee_the_invoice_is_paid_once_both_shares_are(ctx: AppCon
 
 def test_in_gestion_separee_a_reject_by_the_amc_rejects_the_invoice(ctx: AppContext) -> None:
     invoice_id = separee_invoice(ctx)
-    with ctx.uow() as uow:
+    with unit_of(ctx) as uow:
         number = f"{uow.invoices.get(invoice_id).number:09d}"
     lots = sent_lots(ctx, invoice_id)
     # A 9.00 line with the AMO's amount would not be ours: the DRE lot asked 9.00.
     answer(ctx, "RSP-SEP-AMC-R", AMC, lots["DRE"],
            line(number, PaymentStatus.REJECTED, "9.00", "0.00"))
-    with ctx.uow() as uow:
+    with unit_of(ctx) as uow:
         row = uow.invoices.get(invoice_id)
         assert row.status is InvoiceStatus.REJECTED
         assert row.rejection_reason == "part AMC : R04 totaux incohérents"
     # The caisse's payment of its share arrives later: recorded, the invoice stays rejected.
     answer(ctx, "RSP-SEP-AMO-P", "017519881", lots["FSE"],
            line(number, PaymentStatus.PAID, "21.00", "21.00"))
-    with ctx.uow() as uow:
+    with unit_of(ctx) as uow:
         row = uow.invoices.get(invoice_id)
         assert row.status is InvoiceStatus.REJECTED
         assert invoicing.balance_of(row).paid_amo == Decimal("21.00")
     # Billed to the patient, the AMC's 9.00 (its DRE lot's share) becomes his.
-    transmission.handle_reject(ctx.uow, reject_line(ctx, "RSP-SEP-AMC-R"), "patient")
-    with ctx.uow() as uow:
+    transmission.handle_reject(uow_factory(ctx), reject_line(ctx, "RSP-SEP-AMC-R"), "patient")
+    with unit_of(ctx) as uow:
         dues = invoicing.balance_of(uow.invoices.get(invoice_id)).dues
         assert (dues.amo, dues.amc) == (Decimal("21.00"), Decimal("0.00"))
 
@@ -409,27 +412,27 @@ def test_in_gestion_separee_a_reject_by_the_amc_rejects_the_invoice(ctx: AppCont
 
 
 def reject_line(ctx: AppContext, reference: str) -> int:
-    with ctx.uow() as uow:
+    with unit_of(ctx) as uow:
         [row] = [r for r in uow.return_lines.open_rejects() if r.statement_reference == reference]
         return row.id
 
 
 def test_billing_a_reject_to_the_patient_makes_it_his_debt(ctx: AppContext) -> None:
     [invoice_id] = signed(ctx, ("ANDRE", "MANON"))
-    with ctx.uow() as uow:
+    with unit_of(ctx) as uow:
         row = uow.invoices.get(invoice_id)
         number, patient_id, due_patient = f"{row.number:09d}", row.patient_id, row.due_patient
     lots = sent_lots(ctx, invoice_id)
     answer(ctx, "RSP-PATIENT", "017519881", lots["FSE"],
            line(number, PaymentStatus.REJECTED, "21.00", "0.00"))
-    before = invoicing.patient_unpaid_total(ctx.uow(), patient_id)
+    before = invoicing.patient_unpaid_total(unit_of(ctx), patient_id)
     line_id = reject_line(ctx, "RSP-PATIENT")
 
-    transmission.handle_reject(ctx.uow, line_id, "patient")
+    transmission.handle_reject(uow_factory(ctx), line_id, "patient")
 
     # The caisse's 21.00 is now due by the patient: his balance grows by as much.
-    assert invoicing.patient_unpaid_total(ctx.uow(), patient_id) == before + Decimal("21.00")
-    with ctx.uow() as uow:
+    assert invoicing.patient_unpaid_total(unit_of(ctx), patient_id) == before + Decimal("21.00")
+    with unit_of(ctx) as uow:
         row = uow.invoices.get(invoice_id)
         balance = invoicing.balance_of(row)
         assert (balance.dues.amo, balance.dues.patient) == (Decimal("0.00"),
@@ -443,17 +446,17 @@ def test_billing_a_reject_to_the_patient_makes_it_his_debt(ctx: AppContext) -> N
         assert [entry.action for entry in history] == ["create"]
         assert line_id not in {r.id for r in uow.return_lines.open_rejects()}
     with pytest.raises(InvalidInput, match="déjà traité"):
-        transmission.handle_reject(ctx.uow, line_id, "patient")
+        transmission.handle_reject(uow_factory(ctx), line_id, "patient")
     # Paid at the desk: the debt is gone from the list.
-    invoicing.record_payment(ctx.uow(), invoice_id, Payment(
+    invoicing.record_payment(unit_of(ctx), invoice_id, Payment(
         PaymentKind.CB, due_patient + Decimal("21.00"), date(2026, 3, 10)))
-    with ctx.uow() as uow:
+    with unit_of(ctx) as uow:
         assert invoice_id not in {d.invoice_id for d in transmission.patient_debts(uow)}
 
 
 def test_only_a_rejected_invoice_of_ours_is_billed_to_the_patient(ctx: AppContext) -> None:
     [invoice_id] = signed(ctx, ("ANDRE", "MANON"))
-    with ctx.uow() as uow:
+    with unit_of(ctx) as uow:
         number = f"{uow.invoices.get(invoice_id).number:09d}"
     lots = sent_lots(ctx, invoice_id)
     # A reject line for an invoice paid meanwhile (R06, received twice): nothing to bill.
@@ -463,8 +466,8 @@ def test_only_a_rejected_invoice_of_ours_is_billed_to_the_patient(ctx: AppContex
            line(number, PaymentStatus.REJECTED, "21.00", "0.00"))
     line_id = reject_line(ctx, "RSP-LATE-REJECT")
     with pytest.raises(InvalidInput, match="n'est pas rejetée"):
-        transmission.handle_reject(ctx.uow, line_id, "patient")
-    with ctx.uow() as uow:
+        transmission.handle_reject(uow_factory(ctx), line_id, "patient")
+    with unit_of(ctx) as uow:
         assert uow.invoices.get(invoice_id).share_transfers == []
         assert line_id in {r.id for r in uow.return_lines.open_rejects()}  # still to handle
 
@@ -473,16 +476,17 @@ def test_lots_go_to_the_mailbox_the_cabinet_set(ctx: AppContext) -> None:
     # lot.md §5: « {type}{code}@… » by default; a concentrateur (OCT) takes every lot.
     [invoice_id] = signed(ctx, ("BONNET", "NATHALIE"))
     try:
-        preferences.save(ctx.uow(), {"insurer_mailbox": " depot-{type}@oct.example.fr "})
-        [lot_id] = transmission.build_lots(ctx.uow, TODAY, now=NOW).lots
-        with ctx.uow() as uow:
+        preferences.save(unit_of(ctx), {"insurer_mailbox": " depot-{type}@oct.example.fr "})
+        [lot_id] = transmission.build_lots(uow_factory(ctx), TODAY, now=NOW).lots
+        with unit_of(ctx) as uow:
             lot = uow.lots.by_lot_id(lot_id)
             assert lot is not None and lot.recipient == "depot-amo@oct.example.fr"
         with pytest.raises(InvalidForm) as refused:
-            preferences.save(ctx.uow(), {"insurer_mailbox": ""})
+            preferences.save(unit_of(ctx), {"insurer_mailbox": ""})
         assert refused.value.errors == {"insurer_mailbox": "Adresse des organismes requise."}
     finally:
-        preferences.save(ctx.uow(), {"insurer_mailbox": preferences.Preferences().insurer_mailbox})
+        preferences.save(unit_of(ctx),
+                         {"insurer_mailbox": preferences.Preferences().insurer_mailbox})
     assert statuses(ctx, [invoice_id]) == {InvoiceStatus.IN_LOT}
 
 
@@ -498,9 +502,9 @@ def scanned(dpi: int) -> bytes:
 
 
 def with_ordonnance(ctx: AppContext, scan: bytes) -> int:
-    """A signed G consultation whose ordonnance was photographed (seed 001 « Photo
+    """A signed G consultation whose ordonnance was photographed (manuel eS-KAP+ « Photo
     Ordonnance »)."""
-    with ctx.uow() as uow:
+    with unit_of(ctx) as uow:
         prescriber_id = uow.prescribers.list()[0].id
     draft = draft_for(ctx, patient_named(ctx, "BONNET", "NATHALIE"),
                       {"tiers_payant": {"amo": True}}, secure_mode=SecureMode.SESAM_SANS_VITALE,
@@ -508,16 +512,16 @@ def with_ordonnance(ctx: AppContext, scan: bytes) -> int:
                                                 ordonnance=Attachment("image/jpeg", scan,
                                                                       "ordonnance.jpg")))
     invoice_id = validate(ctx, draft).invoice.id
-    assert not invoicing.sign_invoices(ctx.uow(), [invoice_id], sign=fake_cps).refused
+    assert not invoicing.sign_invoices(unit_of(ctx), [invoice_id], sign=fake_cps).refused
     return invoice_id
 
 
 def test_a_scanned_ordonnance_goes_in_its_own_scor_lot(ctx: AppContext) -> None:
     scan = scanned(200)
     invoice_id = with_ordonnance(ctx, scan)
-    built = transmission.build_lots(ctx.uow, TODAY, now=NOW)
+    built = transmission.build_lots(uow_factory(ctx), TODAY, now=NOW)
     assert built.invoices == 1 and built.notes == ()
-    with ctx.uow() as uow:
+    with unit_of(ctx) as uow:
         lots = {lot.kind: lot for lot in (uow.lots.by_lot_id(i) for i in built.lots) if lot}
         assert set(lots) == {"FSE", "SCOR"}
         scor, fse = lots["SCOR"], lots["FSE"]
@@ -532,8 +536,8 @@ def test_a_scanned_ordonnance_goes_in_its_own_scor_lot(ctx: AppContext) -> None:
 
 def test_a_scan_under_150_dpi_is_not_sent_and_the_desk_is_told(ctx: AppContext) -> None:
     invoice_id = with_ordonnance(ctx, scanned(100))
-    built = transmission.build_lots(ctx.uow, TODAY, now=NOW)
-    with ctx.uow() as uow:
+    built = transmission.build_lots(uow_factory(ctx), TODAY, now=NOW)
+    with unit_of(ctx) as uow:
         number = f"{uow.invoices.get(invoice_id).number:09d}"
         kinds = [uow.lots.by_lot_id(i).kind for i in built.lots]  # type: ignore[union-attr]
     assert kinds == ["FSE"]  # the invoice goes, its unusable scan does not

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
+from uow_support import unit_of, uow_factory
 
 from openfse.adapters.transmission.lot_file import LotFile
 from openfse.adapters.transmission.smtp_sender import OutgoingLot
@@ -37,8 +38,8 @@ def test_a_lot_accepted_while_another_workstation_writes_is_recorded_after_it(
     ctx = open_demo(tmp_path)
     try:
         ids = signed(ctx, ("BONNET", "NATHALIE"), ("ANDRE", "MANON"))
-        [lot_id, *_] = transmission.build_lots(ctx.uow, TODAY, now=NOW).lots
-        with ctx.uow() as uow:
+        [lot_id, *_] = transmission.build_lots(uow_factory(ctx), TODAY, now=NOW).lots
+        with unit_of(ctx) as uow:
             row = uow.lots.by_lot_id(lot_id)
             assert row is not None
             outgoing = OutgoingLot(LotFile.parse(row.data), row.recipient)
@@ -53,13 +54,13 @@ def test_a_lot_accepted_while_another_workstation_writes_is_recorded_after_it(
         started = time.monotonic()
 
         # What send_lots calls after the SMTP server's 250 for this lot.
-        transmission._record_sent(ctx.uow, outgoing, outgoing.message_id, NOW)
+        transmission._record_sent(uow_factory(ctx), outgoing, outgoing.message_id, NOW)
 
         waited = time.monotonic() - started
         release.join()
         other.close()
         assert waited >= HELD_S  # it waited for the lock instead of failing at once
-        with ctx.uow() as uow:
+        with unit_of(ctx) as uow:
             row = uow.lots.by_lot_id(lot_id)
             assert row is not None
             assert (row.status, row.send_count) == (LotStatus.SENT, 1)

@@ -12,13 +12,14 @@ from pathlib import Path
 
 import pytest
 from security.sessions import login_for
+from uow_support import unit_of
 
+from openfse.composition.demo import load_demo
 from openfse.config import Settings
 from openfse.domain.invoice import InvoiceStatus, SecureMode
 from openfse.domain.transmission import PaymentStatus
 from openfse.services import invoicing
 from openfse.services.context import AppContext
-from openfse.services.demo import load_demo
 from openfse.web.app import create_app
 
 from .test_invoicing import TODAY, draft_for, fake_cps, patient_named, validate
@@ -46,7 +47,7 @@ def test_the_screen_sends_and_says_why_it_stopped(client: TestClient) -> None:
     draft = draft_for(ctx, patient_named(ctx, "BONNET", "NATHALIE"),
                       {"tiers_payant": {"amo": True}}, secure_mode=SecureMode.SESAM_SANS_VITALE)
     row = validate(ctx, draft).invoice
-    invoicing.sign_invoices(ctx.uow(), [row.id], sign=fake_cps)
+    invoicing.sign_invoices(unit_of(ctx), [row.id], sign=fake_cps)
 
     page = client.get("/teletransmission")
     assert page.status_code == 200
@@ -100,7 +101,7 @@ def test_the_screen_sets_the_cabinets_delays_and_refuses_a_wrong_one(client: Tes
 def test_a_reject_billed_to_the_patient_shows_as_his_debt(client: TestClient) -> None:
     ctx: AppContext = client.app.state.ctx  # type: ignore[attr-defined]
     [invoice_id] = signed(ctx, ("ANDRE", "MANON"))
-    with ctx.uow() as uow:
+    with unit_of(ctx) as uow:
         number = f"{uow.invoices.get(invoice_id).number:09d}"
     lots = sent_lots(ctx, invoice_id)
     answer(ctx, "RSP-WEB", "017519881", lots["FSE"],
@@ -114,7 +115,8 @@ def test_a_reject_billed_to_the_patient_shows_as_his_debt(client: TestClient) ->
     text = unescape(done.text)
     assert "Rejet traité : la part rejetée est due par le patient" in text
     assert "Rejets à traiter (0)" in text and "Rejets facturés aux patients (1)" in text
-    debts = text[text.index("Rejets facturés aux patients (1)"):text.index("Impayés (")]
+    debts = text[text.index("Rejets facturés aux patients (1)"):
+                 text.index("En attente de paiement (")]
     # The caisse's 21,00 € and the patient's own 9,00 € (nothing paid at the desk).
     assert "R04 totaux incohérents" in debts and "30,00" in debts and number.lstrip("0") in debts
 
@@ -122,7 +124,7 @@ def test_a_reject_billed_to_the_patient_shows_as_his_debt(client: TestClient) ->
 def test_correct_and_reinvoice_cancels_and_opens_a_new_invoice(client: TestClient) -> None:
     ctx: AppContext = client.app.state.ctx  # type: ignore[attr-defined]
     [invoice_id] = signed(ctx, ("ANDRE", "MANON"))
-    with ctx.uow() as uow:
+    with unit_of(ctx) as uow:
         row = uow.invoices.get(invoice_id)
         number, patient_id, pro_id = f"{row.number:09d}", row.patient_id, row.professional_id
     lots = sent_lots(ctx, invoice_id)
@@ -134,7 +136,7 @@ def test_correct_and_reinvoice_cancels_and_opens_a_new_invoice(client: TestClien
 
     assert done.status_code == 303
     assert done.headers["location"] == f"/facture?refacturer={invoice_id}"
-    with ctx.uow() as uow:
+    with unit_of(ctx) as uow:
         assert uow.invoices.get(invoice_id).status is InvoiceStatus.CANCELLED
 
     # The new invoice's screen is filled from the rejected one, and linked to it.
@@ -155,7 +157,7 @@ def test_correct_and_reinvoice_cancels_and_opens_a_new_invoice(client: TestClien
         page = client.post("/facture", headers={"HX-Request": "true"},
                            data={**typed, "confirmed": "on"}).text
     assert f"remplace la <a href=\"/factures/{invoice_id}\">facture n° {number}</a>" in page
-    with ctx.uow() as uow:
+    with unit_of(ctx) as uow:
         new = uow.invoices.replacement_of(invoice_id)
     assert new is not None and new.patient_id == patient_id
     old_detail = client.get(f"/factures/{invoice_id}").text

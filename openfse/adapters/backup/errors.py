@@ -71,6 +71,13 @@ class DatabaseDamaged(BackupError):
     code = "backup_database_damaged"
 
 
+class DatabaseUnguarded(BackupError):
+    """The immutability guards (append-only journal, frozen invoices) are missing or disabled:
+    such a database is neither backed up nor restored (``openfse.store.guards``)."""
+
+    code = "backup_database_unguarded"
+
+
 class DatabaseBusy(BackupError):
     code = "backup_database_busy"
 

@@ -19,7 +19,8 @@
   the objects the archive contains) matters when the database was already upgraded to a
   newer schema than the backup: its extra tables would make the upgrade that follows the
   restore fail. Last in the same transaction, the row count of every table is compared
-  with the backup's manifest: a difference raises, and the transaction rolls back.
+  with the backup's manifest, and the immutability triggers the caller requires must exist
+  and be enabled: a difference raises, and the transaction rolls back.
 - Connection parameters come from the SQLAlchemy URL; the password travels in
   ``PGPASSWORD`` (never on a command line, which other users can list) and the programs are
   run with ``--no-password``: they fail instead of waiting for a prompt.
@@ -31,7 +32,7 @@ import os
 import re
 import shutil
 import subprocess
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,6 +40,7 @@ from sqlalchemy import Connection
 from sqlalchemy.engine import make_url
 
 from openfse.adapters.backup.errors import (
+    DatabaseUnguarded,
     RestoreVerificationFailed,
     ToolFailed,
     ToolMissing,
@@ -53,6 +55,7 @@ VERSIONED_DIRECTORIES = ((Path("/usr/lib/postgresql"), ""), (Path("/usr"), "pgsq
 _VERSION = re.compile(r"\(PostgreSQL\)\s+(\d+)(?:\.(\d+))?")
 _STDERR_LINES = 6
 _CHECK_MARKER = "openfse restore check"
+_GUARD_MARKER = "openfse guard check"
 
 # Drops every object of schema public, computed inside the restoring transaction. Names are
 # collected first (a CASCADE may remove an object listed later: hence IF EXISTS). Objects that
@@ -173,21 +176,30 @@ def dump(target: Target, pg_dump: Tool, destination: Path, *, snapshot: str | No
 
 
 def restore(target: Target, pg_restore: Tool, psql: Tool, archive: Path, workdir: Path, *,
-            expected_rows: Mapping[str, int]) -> None:
+            expected_rows: Mapping[str, int],
+            required_triggers: Mapping[str, Collection[str]] | None = None) -> None:
     """Replace the whole content of schema public by the archive, in one transaction that
-    commits only if every table then holds ``expected_rows``."""
+    commits only if every table then holds ``expected_rows`` and has, enabled, the
+    ``required_triggers`` (table → trigger names)."""
     script = workdir / "restore.sql"
     clean = workdir / "clean.sql"
     check = workdir / "check.sql"
     _run([str(pg_restore.path), "--no-owner", "--no-privileges", f"--file={script}",
           str(archive)], target)
     clean.write_text(CLEAN_PUBLIC_SCHEMA, encoding="utf-8")
-    check.write_text(row_count_check(expected_rows), encoding="utf-8")
+    check.write_text(row_count_check(expected_rows) + trigger_check(required_triggers or {}),
+                     encoding="utf-8")
     try:
         _run([str(psql.path), "--no-psqlrc", "--quiet", "--no-password",
               "--set=ON_ERROR_STOP=1", "--single-transaction", f"--dbname={target.dsn}",
               f"--file={clean}", f"--file={script}", f"--file={check}"], target)
     except ToolFailed as failure:
+        if _GUARD_MARKER in failure.message:
+            detail = failure.message[failure.message.index(_GUARD_MARKER):].splitlines()[0]
+            raise DatabaseUnguarded(
+                "La base de la sauvegarde n'a pas les protections qui empêchent de modifier ou "
+                f"d'effacer le journal et les factures validées ({detail}) : restauration "
+                "annulée, rien n'a été modifié.") from None
         if _CHECK_MARKER not in failure.message:
             raise
         detail = failure.message[failure.message.index(_CHECK_MARKER):].splitlines()[0]
@@ -211,6 +223,31 @@ def row_count_check(expected_rows: Mapping[str, int]) -> str:
         ]
     lines += ["END", "$openfse_check$;", ""]
     return "\n".join(lines)
+
+
+def trigger_check(required: Mapping[str, Collection[str]]) -> str:
+    """SQL raising an error (so rolling the restore back) when one of the ``required``
+    triggers (table → names) is missing or disabled."""
+    if not required:
+        return ""
+    lines = ["DO $openfse_guards$", "BEGIN"]
+    for table, names in sorted(required.items()):
+        for name in sorted(names):
+            label = _literal(f"{table}.{name}")
+            lines += [
+                "    IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE NOT tgisinternal AND "
+                f"tgenabled <> 'D' AND tgrelid = to_regclass('public.{_literal(table)}') AND "
+                f"tgname = '{_literal(name)}') THEN",
+                f"        RAISE EXCEPTION '{_GUARD_MARKER}: trigger {label} missing or "
+                "disabled';",
+                "    END IF;",
+            ]
+    lines += ["END", "$openfse_guards$;", ""]
+    return "\n".join(lines)
+
+
+def _literal(text: str) -> str:
+    return text.replace("'", "''")
 
 
 def _candidates(name: str, min_major: int, bin_dir: Path | None) -> list[Path]:

@@ -1,7 +1,7 @@
 """openfse's own APDU profile for its test CPS and Vitale cards (docs/formats/card-apdu.md).
 
 The real CPS and Vitale command sets are not public (GIE SESAM-Vitale "diffusion restreinte",
-PROTOCOLS.md §0), so openfse defines a small ISO 7816-4 profile of its own, spoken by the card
+docs/protocols.md §0), so openfse defines a small ISO 7816-4 profile of its own, spoken by the card
 emulator (:mod:`openfse.simulators.cards.apdu`) and by the PC/SC reader
 (:mod:`openfse.adapters.cards.pcsc`). Both sides import this module: the constants and the
 encoders below are the single definition of the wire format.
@@ -204,7 +204,7 @@ def tlv_length(head: bytes, tag: int = TAG_CONTENT) -> tuple[int, int]:
 
 
 def build_atr(historical: bytes) -> bytes:
-    """An ATR offering T=0 and T=1 (the ``3B 8x 80 01`` shape STACK-NOTES §10 verified with
+    """An ATR offering T=0 and T=1 (the ``3B 8x 80 01`` shape verified with
     pcscd + vpcd), with up to 15 historical bytes and the TCK checksum T=1 requires."""
     if len(historical) > 15:
         raise ValueError("an ATR holds at most 15 historical bytes")

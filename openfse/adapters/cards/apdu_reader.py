@@ -4,7 +4,7 @@
 speaking openfse's APDU profile (:mod:`openfse.adapters.cards.apdu_profile`) to whatever card
 sits in the slots of a :class:`SlotBus`. The two backends only differ by their bus:
 
-* the simulator plugs the in-process card emulator in (:mod:`openfse.adapters.cards.simulated`);
+* the simulator plugs the in-process card emulator in (:mod:`openfse.composition.simulated_cards`);
 * the PC/SC backend plugs pyscard in (:mod:`openfse.adapters.cards.pcsc`).
 
 So the status-word → error mapping, the code porteur session and the "card pulled out" rule

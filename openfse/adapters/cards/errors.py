@@ -93,7 +93,7 @@ class CpsRequired(CardError):
     code = "cps_required"
 
     def __init__(self) -> None:
-        # Seed 000 l.21: "La carte CPS doit se trouver dans le lecteur de carte pour toute
+        # Aide eS-KAP+: "La carte CPS doit se trouver dans le lecteur de carte pour toute
         # lecture de carte Vitale."
         super().__init__(
             "La carte CPS doit se trouver dans le lecteur pour toute lecture de carte Vitale."
@@ -156,7 +156,7 @@ class PukIncorrect(CardError):
 
 
 class CardUnusable(CardError):
-    """Every unblock attempt was used: only the caisse can help (seed 003 l.175)."""
+    """Every unblock attempt was used: only the caisse can help (guide LOGOSw)."""
 
     code = "card_unusable"
 

@@ -2,11 +2,11 @@
 
 :class:`PcscCardReader` is the reader logic of :class:`ApduCardReader` over the PC/SC slots the
 ``pcscd`` daemon exposes, through pyscard 2.3 (LGPL-2.1, the ``cards`` extra; it needs
-``libpcsclite-dev`` to build and a running ``pcscd`` — STACK-NOTES §10). It reads and signs
+``libpcsclite-dev`` to build and a running ``pcscd``). It reads and signs
 with cards that implement the profile of docs/formats/card-apdu.md: openfse's test cards run by
 the vpcd emulator (:mod:`openfse.simulators.cards.vpcd`). Real CPS and Vitale cards answer
 "unknown application" to that profile and are reported as :class:`WrongCard`; talking to them
-needs the GIE SESAM-Vitale libraries (PROTOCOLS.md §4).
+needs the GIE SESAM-Vitale libraries (docs/protocols.md §4).
 
 Each slot keeps one shared connection open: the code porteur state of a CPS lives as long as
 the card stays powered, and pcscd powers an idle card down. A removed card makes pcscd fail the

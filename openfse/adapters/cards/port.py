@@ -1,7 +1,7 @@
 """Ports of the card readers: what services may call, whatever the backend.
 
 * :class:`CardReader` — the PC/SC-style reader holding the CPS and the carte Vitale (one or
-  more slots). Backends: :class:`~openfse.adapters.cards.simulated.SimulatedReader` (in-process
+  more slots). Backends: :class:`~openfse.composition.simulated_cards.SimulatedReader` (in-process
   test cards) and :class:`~openfse.adapters.cards.pcsc.PcscCardReader` (pyscard).
 * :class:`ApcvProvider` — the appli carte Vitale (QR code or NFC). Backend:
   :class:`~openfse.adapters.cards.apcv.SimulatedApcvProvider`.
@@ -80,7 +80,7 @@ class SlotStatus:
 
 class CardReader(Protocol):
     """A card terminal with one or more slots (a "bi-fente" reader holds the CPS and the carte
-    Vitale at once, seed 003 "Nouveau lecteur à 3 fentes").
+    Vitale at once, guide LOGOSw "Nouveau lecteur à 3 fentes").
 
     Operations find the slot holding the right card themselves. The code porteur state lives
     on the card: pulling the CPS out resets it, so :meth:`sign` after a removal raises
@@ -166,7 +166,7 @@ ApcvSource = ApcvQr | ApcvNfc
 
 
 class ApcvProvider(Protocol):
-    """The appli carte Vitale service (PROTOCOLS.md §3.5)."""
+    """The appli carte Vitale service (docs/protocols.md §3.5)."""
 
     def start_session(self, source: ApcvSource) -> ApcvSession:
         """Open a session and return the beneficiaries, like a card read; the session is

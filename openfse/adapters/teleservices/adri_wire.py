@@ -1,7 +1,7 @@
 """The JSON protocol of openfse's ADRi simulator: request encoding, answer parsing.
 
 The real ADRi is a SOAP web service of the GIE SESAM-Vitale "Services en ligne" whose
-specifications are restricted to agreed editors (PROTOCOLS.md, preamble); this is our own
+specifications are restricted to agreed editors (docs/protocols.md, preamble); this is our own
 protocol, documented in ``docs/formats/adri-sim.md``. Both backends (HTTP and in-process) go
 through :func:`interpret`, so they behave identically.
 """
@@ -29,14 +29,14 @@ from openfse.domain.rights import (
     BirthDate,
     Exoneration,
     Organisme,
-    Period,
 )
 from openfse.errors import OpenFSEError
+from openfse.periods import Period
 
 PROTOCOL_VERSION = 1
 QUERY_PATH = "/adri/v1/droits"
 
-_NIR = r"[0-9]{5}[0-9AB][0-9]{9}"  # 2A/2B: Corsica (RULES-DIGEST §G)
+_NIR = r"[0-9]{5}[0-9AB][0-9]{9}"  # 2A/2B: Corsica (docs/rules.md §G)
 _NAME = r"[^\x00-\x1f]{1,80}"
 
 

@@ -1,8 +1,8 @@
 """Read the 2D code of a scanned or photographed attestation de tiers payant AMC.
 
-Seeds 004: "Possibilité de scanner le QR Code si l'attestation AMC du patient présente un QR
+Dossier LOGOSw: "Possibilité de scanner le QR Code si l'attestation AMC du patient présente un QR
 Code"; the harmonised Inter-AMC attestation carries a DataMatrix (sintia.fr/node/84). zxing-cpp
-finds DataMatrix and QR codes in any orientation, also in a blurred/noisy scan (STACK-NOTES §9);
+finds DataMatrix and QR codes in any orientation, also in a blurred/noisy scan;
 the payload is parsed by :mod:`openfse.adapters.teleservices.attestation_format`.
 """
 

@@ -2,7 +2,7 @@
 
 The harmonised attestation carries exactly five informations — numéro AMC, type de
 convention, critère secondaire de routage, numéro d'adhérent, période de validité
-(sintia.fr/node/84; PROTOCOLS.md §5). Their byte layout in the Inter-AMC cahier des charges is
+(sintia.fr/node/84; docs/protocols.md §5). Their byte layout in the Inter-AMC cahier des charges is
 not public, so openfse defines a plausible key=value layout and parses it tolerantly;
 ``docs/formats/attestation-2d.md`` documents it:
 
@@ -24,10 +24,11 @@ import re
 import unicodedata
 from datetime import date
 
-from openfse.domain.rights import AmcAttestation, Period
+from openfse.domain.rights import AmcAttestation
 from openfse.errors import OpenFSEError
 from openfse.ids import amc as ids_amc
 from openfse.ids.exceptions import ValidationError as IdsValidationError
+from openfse.periods import Period
 
 __all__ = [
     "AttestationError",

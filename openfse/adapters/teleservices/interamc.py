@@ -1,10 +1,10 @@
 """Inter-AMC directory (annuaire AMC) over HTTP, and its answer parser.
 
 The annuaire gives the routing of an AMC's flows and services, consulted with the identifiers
-read on the attestation (sintia.fr/node/84; PROTOCOLS.md §5). Its real interface belongs to the
+read on the attestation (sintia.fr/node/84; docs/protocols.md §5). Its real interface belongs to the
 Inter-AMC cahiers des charges (not public): this client speaks the JSON protocol of openfse's
 simulator, ``docs/formats/interamc-sim.md``. When the directory fails, services fall back to
-local convention tables (:mod:`openfse.adapters.teleservices.interamc_local`) — seed 001:
+local convention tables (:mod:`openfse.adapters.teleservices.interamc_local`) — manuel eS-KAP+:
 "S'il échoue il récupère depuis les tables de convention."
 """
 
@@ -21,8 +21,9 @@ from openfse.adapters.teleservices.port import (
     checked_amc_number,
 )
 from openfse.adapters.teleservices.resilience import json_body
-from openfse.domain.rights import Convention, Period, amc_numbers_match
+from openfse.domain.rights import Convention, amc_numbers_match
 from openfse.errors import OpenFSEError
+from openfse.periods import Period
 
 PROTOCOL_VERSION = 1
 

@@ -19,8 +19,9 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
-from openfse.domain.rights import Convention, Period, amc_numbers_match
+from openfse.domain.rights import Convention, amc_numbers_match
 from openfse.errors import InvalidInput, OpenFSEError
+from openfse.periods import Period
 
 COLUMNS = (
     "amc_numero",

@@ -1,6 +1,6 @@
 """Ports of the teleservices: what services may call, whatever the backend.
 
-* :class:`AdriClient` — ADRi, rights of the day for a beneficiary (PROTOCOLS.md §3.1).
+* :class:`AdriClient` — ADRi, rights of the day for a beneficiary (docs/protocols.md §3.1).
 * :class:`InterAmcDirectory` — the Inter-AMC annuaire: conventions of an AMC (§5).
 
 Backends (simulated HTTP service, in-process data set, a future real "Services en ligne"
@@ -148,7 +148,7 @@ class AdriUnknownPatient(TeleserviceError):
 
 
 class AdriIdentityMismatch(TeleserviceError):
-    """ADRi answered about someone else than the local file (seed 001, "ADRUN" dialog).
+    """ADRi answered about someone else than the local file (manuel eS-KAP+, "ADRUN" dialog).
 
     Carries the request and what the caisse returned, so that the UI can show both and let
     the user continue with the returned data or keep the file.
@@ -178,7 +178,7 @@ class ExpectedIdentity:
 
 
 def _validated_nir(value: str) -> str:
-    # NIR checks (parts, key 97 − N mod 97, Corsica): openfse.ids.nir, RULES-DIGEST §G.
+    # NIR checks (parts, key 97 − N mod 97, Corsica): openfse.ids.nir, docs/rules.md §G.
     try:
         return ids_nir.validate(value)
     except IdsValidationError as error:
@@ -217,7 +217,7 @@ class AdriRequest:
                 "02 MSA).",
                 field="regime",
             )
-        # Seed 000: a provisional NIR (7 or 8, often AME) needs the code caisse and code centre
+        # Aide eS-KAP+: a provisional NIR (7 or 8, often AME) needs the code caisse and code centre
         # read on the attestation ("organisme 01 841 5623: caisse 841, centre 5623").
         if self.is_provisional:
             for name, value in (("caisse", self.caisse), ("centre", self.centre)):
@@ -280,7 +280,7 @@ class AdriRequest:
         its NIR ouvrant droit, birth date verbatim, rang, organisme, and its name as the
         identity to check the answer against."""
         organisme = beneficiary.amo.organisme
-        provisional = beneficiary.nir[:1] in ("7", "8")  # caisse + centre only then (seed 000)
+        provisional = beneficiary.nir[:1] in ("7", "8")  # caisse + centre only then (aide eS-KAP+)
         return cls.create(
             nir=beneficiary.nir,
             birth_date=BirthDate.parse(beneficiary.date_naissance),

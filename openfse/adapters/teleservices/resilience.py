@@ -1,7 +1,7 @@
 """Calling a teleservice without ever blocking the desk: timeouts, retries, budget, breaker.
 
 Why: the AMO pays on the basis of the card data even when ADRi is not consulted
-(PROTOCOLS.md §3.1), so a slow or dead teleservice must cost the user at most a few seconds,
+(docs/protocols.md §3.1), so a slow or dead teleservice must cost the user at most a few seconds,
 after which the invoice is made with the card's rights. Hence:
 
 * connect and read timeouts on every attempt, each capped by what is left of a **total time

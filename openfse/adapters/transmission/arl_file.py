@@ -1,6 +1,6 @@
 """The ARL file (``OPENFSE-ARL`` version 1): ``Arl`` ↔ bytes.
 
-One accusé de réception logique per received lot (PROTOCOLS §1.7), documented in
+One accusé de réception logique per received lot (docs/protocols.md §1.7), documented in
 ``docs/formats/arl.md``. Records::
 
     ARL  reference, issuer, reception date, status, lot (professional, date, number — empty

@@ -1,12 +1,12 @@
 """The lot file (``OPENFSE-LOT`` version 3): ``LotContent`` ↔ bytes.
 
 Our own format, documented with its field tables in ``docs/formats/lot.md`` (the official B2 /
-SESAM-Vitale 1.40 layouts are restricted documents, PROTOCOLS §1.3). Records::
+SESAM-Vitale 1.40 layouts are restricted documents, docs/protocols.md §1.3). Records::
 
     LOT  header: professional, date, number, kind, destination, counts
     FAC  one invoice (FSE or DRE), followed by
       ACT  its acts (as many as FAC announces)
-      TAR  optionally the pricing draft (base64 of the PRICE-CONTRACT JSON)
+      TAR  optionally the pricing draft (base64 of the docs/formats/price.md JSON)
       SIG  the CPS signature, the Vitale signature, the contenu signé (base64) and the
            serial number of the carte Vitale that signed
     PJ   one scanned justificatif (SCOR lots only)

@@ -1,4 +1,4 @@
-"""Fetching ARL and payment returns from the professional's POP3 mailbox (PROTOCOLS §1.6).
+"""Fetching ARL and payment returns from the professional's POP3 mailbox (docs/protocols.md §1.6).
 
 ``fetch`` reads every message, parses our attachments and hands each document to the caller's
 ``handler``; only when the handler returned (it has committed what it did) is the message

@@ -16,9 +16,10 @@ from __future__ import annotations
 import os
 import tempfile
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from hashlib import sha256
 from pathlib import Path
+
+from openfse.domain.clock import system_time
 
 __all__ = ["Quarantine", "QuarantineEntry"]
 
@@ -47,7 +48,7 @@ class Quarantine:
         reason_path = self.directory / f"{name}{_REASON_SUFFIX}"
         if reason_path.exists():
             return self._entry(reason_path)
-        at = datetime.now(UTC).isoformat(timespec="seconds")
+        at = system_time().isoformat(timespec="seconds")
         _write_atomically(content_path, content)
         text = f"motif: {_one_line(reason)}\nsource: {_one_line(source)}\ndate: {at}\n"
         _write_atomically(reason_path, text.encode("utf-8"))  # written last: marks complete

@@ -1,7 +1,7 @@
 """The payment-return file (``OPENFSE-RSP`` version 1): ``ReturnStatement`` ↔ bytes.
 
-Our stand-in for the NOEMIE RSP returns (« Rejet / Signalement / Paiement », PROTOCOLS §1.8),
-documented in ``docs/formats/returns.md``. Records::
+Our stand-in for the NOEMIE RSP returns (« Rejet / Signalement / Paiement », docs/protocols.md
+§1.8), documented in ``docs/formats/returns.md``. Records::
 
     REL  the statement: reference, issuer, professional, date, transfer reference, number of
          lines, total paid (checked against the lines, like NOEMIE's closing entity 990)

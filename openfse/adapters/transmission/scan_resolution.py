@@ -1,5 +1,5 @@
 """The resolution of a scanned justificatif, read from the file (SCOR: 150 dpi at least,
-PROTOCOLS §2).
+docs/protocols.md §2).
 
 - JPEG and PNG: the density the scanner wrote (JFIF / EXIF, PNG ``pHYs``), read by Pillow,
   which also checks the file is a readable image.

@@ -1,4 +1,4 @@
-"""Sending lots by SMTP, one message per lot file (PROTOCOLS §1.6: flows go to the caisse's
+"""Sending lots by SMTP, one message per lot file (docs/protocols.md §1.6: flows go to the caisse's
 mailbox by SMTP; ETS-DT-001 describes the real transport).
 
 ``send_lots`` sends a batch over one connection and calls ``on_sent`` after each message the

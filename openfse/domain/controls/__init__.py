@@ -31,7 +31,6 @@ from openfse.domain.controls.facts import (
     CcamFacts,
     ControlInput,
     ProfessionalFacts,
-    RightsPeriod,
 )
 
 __all__ = [
@@ -42,7 +41,6 @@ __all__ = [
     "ControlInput",
     "Diagnostic",
     "ProfessionalFacts",
-    "RightsPeriod",
     "Severity",
     "blocking",
     "has_blocking",

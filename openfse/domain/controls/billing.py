@@ -1,9 +1,9 @@
 """Who is billed, and how: FSE to the caisse, or a facture « hors télétransmission ».
 
-- A « client professionnel » (a company, seed 000) has no NIR: it can only receive a facture
+- A « client professionnel » (a company, aide eS-KAP+) has no NIR: it can only receive a facture
   hors télétransmission (« Créer un client professionnel vous permet de facturer une
   société »).
-- « Facturer à » completes a hors-télétransmission invoice (seed 000: « Créer ensuite une
+- « Facturer à » completes a hors-télétransmission invoice (aide eS-KAP+: « Créer ensuite une
   facture Hors télétransmission puis compléter le champ Facturer à »): on an FSE it would be
   ignored by the caisse, so it is refused there.
 - No tiers payant on a paper invoice: nobody would pay the AMO/AMC share.

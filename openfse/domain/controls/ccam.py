@@ -1,9 +1,9 @@
 """CCAM acts checked against the catalogue, and the entente préalable.
 
 - Modifiers: a CCAM act allows only the modifiers listed for it in the CCAM (catalogue
-  ``modifiers`` of the act, RULES-DIGEST B.3); the caisse rejects the others.
+  ``modifiers`` of the act, docs/rules.md §B.3); the caisse rejects the others.
 - Entente préalable: an act « soumis à accord préalable » in the CCAM, or marked « Soumis à
-  entente préalable » on the act screen, needs the entente of the invoice (seed 001 l.4440:
+  entente préalable » on the act screen, needs the entente of the invoice (manuel eS-KAP+:
   « La présence d'une entente préalable est obligatoire pour certains actes »): a code other
   than « 9 : Pas de demande » and its date. A « D : Réponse défavorable » is reported: the act
   will not be reimbursed.

@@ -1,8 +1,8 @@
 """Dates: an invoice bills care already given, after its prescription and its accident.
 
 - Care in the future (the date of the invoice or of an act after today): the FSE « constate »
-  care that was given (PROTOCOLS §1.1); the caisse rejects it, and the desk has usually typed
-  the wrong year.
+  care that was given (docs/protocols.md §1.1); the caisse rejects it, and the desk has usually
+  typed the wrong year.
 - A prescription dated after the care it prescribes, an accident (de droit commun or du
   travail) after the care it caused, an entente préalable « obtained » in the future: each is a
   typing error the caisse would reject.

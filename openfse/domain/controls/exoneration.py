@@ -1,11 +1,11 @@
 """Exonération du ticket modérateur coherent with the patient and the nature d'assurance.
 
-- Exonération 4 (soins en rapport avec l'ALD, RULES-DIGEST D.2) or « soins en rapport avec
+- Exonération 4 (soins en rapport avec l'ALD, docs/rules.md §D.2) or « soins en rapport avec
   l'ALD » answered yes, while the patient file has no ALD in force on the date of care: the
-  caisse rejects it — unless « Forçage du code ALD » is checked (seed 001 l.3270: « cocher la
+  caisse rejects it — unless « Forçage du code ALD » is checked (manuel eS-KAP+: « cocher la
   case Forçage du code ALD pour sélectionner manuellement cette option »).
 - An exonération justificatif with the natures maternité, accident du travail or soins
-  médicaux gratuits: those natures are already taken in charge at 100 % (RULES-DIGEST D.1),
+  médicaux gratuits: those natures are already taken in charge at 100 % (docs/rules.md §D.1),
   the justificatif belongs to the nature maladie.
 """
 

@@ -15,18 +15,11 @@ from typing import Protocol
 
 from openfse.domain.invoice import InvoiceDraft
 from openfse.domain.pricing.codes import Profession
+from openfse.periods import Period
 from openfse.referentials.ccam import CcamCatalog
 
-
-@dataclass(frozen=True, slots=True)
-class RightsPeriod:
-    """A period of rights as stored (either end may be unknown: open on that side)."""
-
-    start: date | None = None
-    end: date | None = None
-
-    def covers(self, on: date) -> bool:
-        return (self.start is None or self.start <= on) and (self.end is None or on <= self.end)
+# Periods of rights as stored (either end may be unknown: open on that side) are the one
+# Period of openfse/periods.py, both ends inclusive.
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,11 +27,11 @@ class BeneficiaryFacts:
     """The patient file on the date of care."""
 
     has_nir: bool = True
-    is_company: bool = False  # « client professionnel » (seed 000)
+    is_company: bool = False  # « client professionnel » (aide eS-KAP+)
     birth_date: date | None = None  # None: unknown or lunar
-    amo_rights: tuple[RightsPeriod, ...] = ()  # AMO coverage periods
-    ald_rights: tuple[RightsPeriod, ...] = ()  # ALD periods (exonération 4)
-    amc_rights: tuple[tuple[int, RightsPeriod], ...] = ()  # (AmcCoverage id, period)
+    amo_rights: tuple[Period, ...] = ()  # AMO coverage periods
+    ald_rights: tuple[Period, ...] = ()  # ALD periods (exonération 4)
+    amc_rights: tuple[tuple[int, Period], ...] = ()  # (AmcCoverage id, period)
 
     def age_on(self, day: date) -> int | None:
         born = self.birth_date
@@ -46,7 +39,7 @@ class BeneficiaryFacts:
             return None
         return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
 
-    def amc_period(self, coverage_id: int) -> RightsPeriod | None:
+    def amc_period(self, coverage_id: int) -> Period | None:
         return next((period for cid, period in self.amc_rights if cid == coverage_id), None)
 
 

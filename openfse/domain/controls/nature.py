@@ -1,5 +1,5 @@
-"""Nature d'assurance and what each one requires (seed 001 « Assurance », l.2880–3200;
-RULES-DIGEST D.2):
+"""Nature d'assurance and what each one requires (manuel eS-KAP+ « Assurance »;
+docs/rules.md §D.2):
 
 - Accident du travail: the AT (chosen from the card or typed) must name its organisme and its
   date, which route the claim to the AT branch; AT details on another nature are a mistake.

@@ -1,6 +1,6 @@
 """Parcours de soins: on a médecin's FSE « Le professionnel de santé doit obligatoirement
-renseigner le parcours de soins du patient » (seed 001 l.3383); without it the caisse cannot
-apply the rate (70 % in the parcours, 30 % hors parcours: RULES-DIGEST D.3). Same code as the
+renseigner le parcours de soins du patient » (manuel eS-KAP+); without it the caisse cannot
+apply the rate (70 % in the parcours, 30 % hors parcours: docs/rules.md §D.3). Same code as the
 pricing engine's warning, which this control supersedes.
 """
 

@@ -4,7 +4,7 @@ charge on a medical prescription (NGAP, Dispositions générales, article 5); th
 the prescripteur and the date of the prescription, or the caisse rejects it.
 
 Whatever the profession, a prescription checked on the invoice (« Nécessite une
-prescription », seed 001 l.2795) must carry its date and its prescripteur.
+prescription », manuel eS-KAP+) must carry its date and its prescripteur.
 """
 
 from __future__ import annotations

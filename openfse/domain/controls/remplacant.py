@@ -1,6 +1,6 @@
 """Remplaçant: he bills, under the numéro de facturation of the titulaire he replaces, only
-the days of his replacement calendar (PROTOCOLS §1.2: « a remplaçant bills under the
-replaced PS's billing number »; seed 001 « Remplaçant »). A day outside the calendar has no
+the days of his replacement calendar (docs/protocols.md §1.2: « a remplaçant bills under the
+replaced PS's billing number »; manuel eS-KAP+ « Remplaçant »). A day outside the calendar has no
 titulaire to bill for: refused.
 """
 

@@ -2,8 +2,8 @@
 and an AMC in tiers payant does not pay outside its contract period.
 
 - AMO: every act date must fall in a period of the patient's AMO coverage (card, ADRi,
-  attestation), or in the « Forçage du service AMO » dates typed on the invoice (seed 001
-  l.4690: « permet de saisir manuellement les droits du patient »). No AMO rights known at all
+  attestation), or in the « Forçage du service AMO » dates typed on the invoice (manuel eS-KAP+:
+  « permet de saisir manuellement les droits du patient »). No AMO rights known at all
   is a warning: the card or ADRi may simply not have been read yet.
 - AMC: the mutuelle chosen from the patient file must cover the date of care; refused when the
   AMC is asked to pay (tiers payant AMC), a warning otherwise.

@@ -1,4 +1,4 @@
-"""Santé sexuelle, minor asking for anonymity (seed 001 l.4590–4605): « le logiciel génère
+"""Santé sexuelle, minor asking for anonymity (manuel eS-KAP+): « le logiciel génère
 automatiquement un NIR fictif » and « le mode de sécurisation doit être SESAM sans Vitale »
 (no carte Vitale may sign for an anonymous patient). Anonymity is for this prevention only,
 and for minors.

@@ -1,7 +1,7 @@
-"""Mode de sécurisation: what each mode still asks of the desk (PROTOCOLS §1.5).
+"""Mode de sécurisation: what each mode still asks of the desk (docs/protocols.md §1.5).
 
 - Dégradé: the FSE is not signed by the carte Vitale, so « le professionnel transmet la feuille
-  de soins papier correspondante » (convention, art. 32 cited in PROTOCOLS §1.5): reminded.
+  de soins papier correspondante » (convention, art. 32 cited in docs/protocols.md §1.5): reminded.
 - A facture hors télétransmission is not secured at all: nothing to check.
 """
 

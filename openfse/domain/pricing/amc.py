@@ -2,10 +2,10 @@
 
 The formula printed on the tiers-payant card (012, 020, 021, 029, 02A, 050, 052…) is evaluated
 by ``openfse.referentials.amc_formulas.evaluate`` with DR (dépense réelle = amount billed), MRO
-(AMO share, gross of PF and franchise — SEED_ESKAP: C 23, AMO 16.10, AMC 052 6.90), TR (tarif
-de responsabilité = BR) and the card's parameter (RULES-DIGEST E, H).
+(AMO share, gross of PF and franchise — manuel eS-KAP+: C 23, AMO 16.10, AMC 052 6.90), TR (tarif
+de responsabilité = BR) and the card's parameter (docs/rules.md §E, H).
 
-Contract rules applied around the formula (RULES-DIGEST D.3, E; CSS R871-2, confidence M/L):
+Contract rules applied around the formula (docs/rules.md §D.3, E; CSS R871-2, confidence M/L):
 
 - **contrat responsable** (the default): it must not cover the hors-parcours majoration (the
   formula sees the AMO share as in the parcours), nor a dépassement autorisé hors parcours
@@ -13,7 +13,7 @@ Contract rules applied around the formula (RULES-DIGEST D.3, E; CSS R871-2, conf
   PF and franchises are never paid by the AMC (the formulas work on the gross AMO share);
 - **C2S** (Complémentaire santé solidaire, AMC « type contrat 89 »): covers the TM up to the
   tarif — formula 029, 100 % TR − MRO — including the hors-parcours majoration; a C2S
-  « contrat de sortie » (sortants de C2S au sens législatif) works the same (SEED_LOGOS);
+  « contrat de sortie » (sortants de C2S au sens législatif) works the same (dossier LOGOSw);
 - **sortant de C2S 55555551**: no complementary cover (tiers payant on the AMO part only); an
   AMC from a paper attestation, if given, is evaluated normally;
 - the AMC never pays more than what remains after the AMO (DR − MRO) nor less than 0.
@@ -49,7 +49,7 @@ def effective_contract(draft: InvoiceDraft) -> tuple[AmcContract | None, bool]:
     patient = draft.patient
     if patient.c2s or patient.sortant_c2s is SortantC2S.CONTRAT_SORTIE:
         # The C2S is mostly managed by the caisse itself (AMC 99999997): gestion unique unless
-        # the draft names an organism's contract and its gestion (SEED_LOGOS, 88888888).
+        # the draft names an organism's contract and its gestion (dossier LOGOSw, 88888888).
         gestion = draft.amc.gestion if draft.amc is not None else Gestion.UNIQUE
         return AmcContract(C2S_FORMULA, None, gestion, contrat_responsable=False), True
     return draft.amc, False

@@ -1,17 +1,18 @@
 """AMO rate of each act: nature d'assurance, exonérations, prevention, régime local.
 
-First match wins (RULES-DIGEST D.1, D.2; rates are dated parameters in
+First match wins (docs/rules.md §D.1, D.2; rates are dated parameters in
 ``openfse.referentials.regulatory``):
 
 1. qualificatif N or G — nothing to reimburse (0 %);
 2. invoice situation at 100 %: accident du travail / maladie professionnelle, assurance
-   maternité (6th month → 12 days after delivery), soins médicaux gratuits, AME (H);
+   maternité (6th month → 12 days after delivery), soins médicaux gratuits, AME (H),
+   victims of terrorism (CSS L169-2, H);
 3. exonération code of the act (or of the invoice): 3, 5, 7, 9 → 100 %; 4 → 100 % as ALD;
    ``"0"`` says explicitly « pas d'exonération » and disables the automatic ones below;
 4. ALD: patient in ALD and soins en rapport avec l'ALD → 100 % (exo 4, H);
 5. examen bucco-dentaire (BDA… from 01/04/2025, or acts flagged as consecutive care):
    with a complementary cover (AMC or C2S) 60 % AMO + 40 % AMC; without one, exo 7 prevention
-   → 100 % for 3 to 24 years (SEED_LOGOS, H); before the co-financing: 100 %;
+   → 100 % for 3 to 24 years (dossier LOGOSw, H); before the co-financing: 100 %;
 6. COx (examens obligatoires de l'enfant) → 100 % (A.2, M);
 7. régime local d'Alsace-Moselle → 90 % (M; 90 % for auxiliaires and dentists too is L);
 8. otherwise the profession's rate on the date: médecins and sages-femmes 70 %,
@@ -36,7 +37,7 @@ from openfse.domain.pricing.draft import InvoiceDraft
 from openfse.domain.pricing.work import Context, Line, RateReason
 from openfse.money import ZERO
 
-# Examen bucco-dentaire codes (RULES-DIGEST A.8: from 01/04/2025) and their predecessors.
+# Examen bucco-dentaire codes (docs/rules.md §A.8: from 01/04/2025) and their predecessors.
 EBD_CODES = frozenset({"BDA", "BDB", "BDD", "BDP", "BDH", "BDE", "BDC", "BR2", "BR4", "BRP", "BDX"})
 _EXONERATING = frozenset({Exo.SOINS_PARTICULIERS, Exo.ASSURE_EXONERE, Exo.PREVENTION, Exo.FSV})
 
@@ -59,6 +60,10 @@ def invoice_reason(draft: InvoiceDraft) -> RateReason | None:
         return RateReason.SMG
     if patient.ame:
         return RateReason.AME
+    if patient.victime_attentat:
+        # Victims of terrorism: care at 100 %, exonération du ticket modérateur (Code de la
+        # sécurité sociale art. L169-1 and L169-2, Légifrance; loi n° 2015-1702 art. 49).
+        return RateReason.VICTIME_ATTENTAT
     return None
 
 

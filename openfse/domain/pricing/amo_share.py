@@ -1,9 +1,9 @@
 """AMO amount of each act: BR × taux, rounded per line; the SMG ceiling.
 
-RULES-DIGEST §F (M): AMO per line = round₂(BR × taux), half-up — the vendor FSE rounds
-50.56 × 70 % = 35.392 to 35.39 and sums the lines (SEED_ESKAP: 16.10 + 35.39 = 51.49).
+docs/rules.md §F (M): AMO per line = round₂(BR × taux), half-up — the vendor FSE rounds
+50.56 × 70 % = 35.392 to 35.39 and sums the lines (manuel eS-KAP+: 16.10 + 35.39 = 51.49).
 
-Soins médicaux gratuits (nature ``smg``, art. L212-1 CPMIVG): 100 % of the BR; SEED_ESKAP shows
+Soins médicaux gratuits (nature ``smg``, art. L212-1 CPMIVG): 100 % of the BR; manuel eS-KAP+ shows
 a « Montant de la prise en charge SMG » typed with the invoice. Read here as the ceiling of the
 SMG share for the invoice (confidence L): beyond it the AMO amounts are lowered, last acts
 first, and the user is warned.

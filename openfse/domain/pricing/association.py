@@ -1,6 +1,6 @@
 """CCAM association codes: several technical acts in one session.
 
-SEED_ESKAP « Code association » (confidence H):
+manuel eS-KAP+ « Code association » (confidence H):
 
     1  acte de tarif le plus élevé, geste complémentaire, supplément — 100 %
     2  acte associé — 50 %
@@ -8,7 +8,7 @@ SEED_ESKAP « Code association » (confidence H):
     4  acte spécifique facturé à 100 % dans la même séance (derogation)
     5  acte à 100 % réalisé à des moments distincts de la même journée
 
-Ranking rule when the codes are absent (RULES-DIGEST B.2, M): in a session (the CCAM acts of
+Ranking rule when the codes are absent (docs/rules.md §B.2, M): in a session (the CCAM acts of
 one day here) the act with the highest tariff — after the grid and the modifiers — gets 1, the
 next ones 2. The standard rule bills at most two acts (1 + 2): a third act without a derogation
 code (3, 4, 5) is still priced at 50 % but flagged. A lone CCAM act needs no code.

@@ -1,4 +1,4 @@
-"""Closed vocabularies of the pricing engine (PRICE-CONTRACT.md values), as ``StrEnum``.
+"""Closed vocabularies of the pricing engine (docs/formats/price.md values), as ``StrEnum``.
 
 The string value of each member is exactly the value of the JSON contract, so that a member
 prints as the contract spells it. Synonyms accepted on input live in ``contract.py``.
@@ -63,7 +63,7 @@ class Parcours(StrEnum):
 
 
 class Qualificatif(StrEnum):
-    """Qualificatif de la dépense (SEED_ESKAP « Qualificatif de dépense »)."""
+    """Qualificatif de la dépense (manuel eS-KAP+ « Qualificatif de dépense »)."""
 
     A = "A"  # dépassement autorisé (DA, hors parcours, secteur 1)
     E = "E"  # exigence particulière du patient (DE)
@@ -73,7 +73,7 @@ class Qualificatif(StrEnum):
 
 
 class Exo(StrEnum):
-    """Justificatif d'exonération du ticket modérateur (RULES-DIGEST D.2)."""
+    """Justificatif d'exonération du ticket modérateur (docs/rules.md §D.2)."""
 
     NONE = "0"  # pas d'exonération
     SOINS_PARTICULIERS = "3"  # soins particuliers exonérés
@@ -89,7 +89,7 @@ class Gestion(StrEnum):
 
 
 class Grid(StrEnum):
-    """CCAM price columns (RULES-DIGEST B.5)."""
+    """CCAM price columns (docs/rules.md §B.5)."""
 
     SECTEUR1_OPTAM = "secteur1_optam"
     HORS_SECTEUR1_HORS_OPTAM = "hors_secteur1_hors_optam"
@@ -104,7 +104,7 @@ class IkZone(StrEnum):
 
 
 class SortantC2S(StrEnum):
-    """Sortants de la Complémentaire santé solidaire (SEED_LOGOS « Les sortants de CSS »)."""
+    """Sortants de la Complémentaire santé solidaire (dossier LOGOSw « Les sortants de CSS »)."""
 
     NON = "non"
     # SESAM-Vitale sense, AMC 55555551: no complementary cover, tiers payant on the AMO part only.

@@ -5,7 +5,7 @@
   whose ``message`` says precisely what is wrong. Unknown keys are ignored (integrators may
   send more); wrong types and values are refused — booleans are not numbers, numbers are read
   as ``Decimal`` (the CLI decodes with ``parse_float=Decimal``; ints and numeric strings are
-  accepted too). Every value of PRICE-CONTRACT.md is accepted as written, plus a few synonyms.
+  accepted too). Every value of docs/formats/price.md is accepted as written, plus a few synonyms.
 - ``priced_to_json(priced)`` gives the output document, amounts as ``Decimal`` with two
   decimals; ``dumps`` writes it as JSON text with those amounts as plain numbers (no float).
 - ``price_document(doc, tariffs)`` is parse → price → output, what the CLI and the API call.
@@ -74,7 +74,7 @@ MAX_DISTANCE_KM = Decimal(1000)
 
 
 # --------------------------------------------------------------------------------------------
-# Synonyms (PRICE-CONTRACT values are always accepted as written)
+# Synonyms (docs/formats/price.md values are always accepted as written)
 # --------------------------------------------------------------------------------------------
 
 _PROFESSIONS: dict[str, Profession] = {

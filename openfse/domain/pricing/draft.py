@@ -37,7 +37,7 @@ class PsContext:
 
     @property
     def grid(self) -> Grid:
-        # RULES-DIGEST B.5: secteur 1 or OPTAM → first column, otherwise the « hors » column.
+        # docs/rules.md §B.5: secteur 1 or OPTAM → first column, otherwise the « hors » column.
         if self.secteur == 1 or self.optam:
             return Grid.SECTEUR1_OPTAM
         return Grid.HORS_SECTEUR1_HORS_OPTAM
@@ -59,7 +59,7 @@ class PatientContext:
     sortant_c2s: SortantC2S = SortantC2S.NON
     victime_attentat: bool = False
     # Age on 1 January of the year of care, when the birth date is known: the PF and franchise
-    # exemption is « moins de 18 ans au 1er janvier » (RULES-DIGEST D.4).
+    # exemption is « moins de 18 ans au 1er janvier » (docs/rules.md §D.4).
     age_1er_janvier: int | None = None
 
 
@@ -74,7 +74,7 @@ class ModifierDraft:
 
 @dataclass(frozen=True, slots=True)
 class AmountOverride:
-    """Manual AMO / AMC amounts of one act (SEED_ESKAP « Détails de l'acte »)."""
+    """Manual AMO / AMC amounts of one act (manuel eS-KAP+ « Détails de l'acte »)."""
 
     amo: Decimal | None = None
     amc: Decimal | None = None

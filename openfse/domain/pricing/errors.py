@@ -2,7 +2,7 @@
 
 ``DraftError`` names the offending field as a JSON path of the contract (``acts[2].coefficient``)
 so that the CLI, the API and the UI can point at it. ``message`` is the precise English text
-printed by the CLI/API (the integrators' language, PRICE-CONTRACT.md); ``message_fr`` is the
+printed by the CLI/API (the integrators' language, docs/formats/price.md); ``message_fr`` is the
 French text for the desk UI.
 """
 

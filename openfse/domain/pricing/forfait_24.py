@@ -1,6 +1,7 @@
 """Forfait « actes lourds » (24 € since 01/01/2019, 18 € before): the TM replaced by a flat fee.
 
-ameli « forfait 24 euros » (RULES-DIGEST D.6, H): for an act whose tariff is at least 120 € or
+ameli « forfait 24 euros » (https://www.ameli.fr/assure/remboursements/reste-charge/forfait-24-euros;
+docs/rules.md §D.6): for an act whose tariff is at least 120 € or
 whose coefficient is at least 60, the ticket modérateur is replaced by a participation of 24 €;
 acts of the same professional in the same session are cumulated for the threshold and only one
 forfait is due. The engine treats the acts of one day as the session, and counts technical

@@ -1,13 +1,13 @@
 """Parcours de soins coordonnés: the hors-parcours majoration of the ticket modérateur.
 
 A patient who consults a physician outside the parcours (no médecin traitant declared, or not
-referred by him) is reimbursed 40 points less: 70 % → 30 % (CSS L162-5-3; RULES-DIGEST D.1,
+referred by him) is reimbursed 40 points less: 70 % → 30 % (CSS L162-5-3; docs/rules.md §D.1,
 D.3, H), in Alsace-Moselle 90 % → 50 % (L). The parcours concerns physicians only, and
-patients of 16 or more; PRICE-CONTRACT lists the situations that are *in* the parcours
+patients of 16 or more; docs/formats/price.md lists the situations that are *in* the parcours
 (médecin traitant, adressé, urgence, hors résidence, généraliste récemment installé, zone
 sous-médicalisée, accès direct spécifique, moins de 16 ans).
 
-Cap (RULES-DIGEST D.3, confidence **L**): the SNDS documentation caps the majoration at 40 % of
+Cap (docs/rules.md §D.3, confidence **L**): the SNDS documentation caps the majoration at 40 % of
 the G tariff per act (10.60 € with G 26.50, 12.00 € with G 30). It changes nothing for a G; for
 a dearer act the cap applies and the user is told to check.
 
@@ -26,8 +26,8 @@ from openfse.money import round_cents
 
 _HUNDRED = Decimal(100)
 
-# PRICE-CONTRACT `parcours` = acces_direct: gynécologie, ophtalmologie, psychiatrie (16–25 y),
-# stomatologie… (RULES-DIGEST D.3). Other specialities are warned about.
+# docs/formats/price.md `parcours` = acces_direct: gynécologie, ophtalmologie, psychiatrie (16–25
+# y), stomatologie… (docs/rules.md §D.3). Other specialities are warned about.
 ACCES_DIRECT_SPECIALITES = frozenset(
     {
         "gynecologie",

@@ -3,7 +3,7 @@
 « Lorsque la résidence du malade et le domicile professionnel … ne sont pas situés dans la même
 agglomération … les frais de déplacement sont remboursés sur la base d'une indemnité
 kilométrique, sous déduction d'un nombre de kilomètres fixé à 2 sur le trajet tant aller que
-retour dans les zones de plaine, à 1 en montagne. » (RULES-DIGEST A.4, confidence H.)
+retour dans les zones de plaine, à 1 en montagne. » (docs/rules.md §A.4, confidence H.)
 
 So the billable quantity of an IK line is ``2 × one-way distance − 2 × abattement``: 7 km in
 plaine gives 2 × 7 − 4 = 10 km; 0 when the patient lives within the abattement. The same

@@ -1,17 +1,17 @@
 """NGAP majorations and travel indemnities: what they are and when they may be billed.
 
 A majoration (night, Sunday/holiday, child, coordination…) or a travel indemnity (MD, ID, IFD…)
-is an act line of its own, valued by the tariffs like any key letter (RULES-DIGEST A.3, A.5,
+is an act line of its own, valued by the tariffs like any key letter (docs/rules.md §A.3, A.5,
 A.6); it is not an act by itself. This module classifies such lines (``ActKind``: the
-participation forfaitaire and the franchise count acts, not majorations — RULES-DIGEST D.4/D.5)
+participation forfaitaire and the franchise count acts, not majorations — docs/rules.md §D.4/D.5)
 and checks the billing conditions the desk gets wrong most often, as warnings (the caisse
 rejects, the engine does not refuse):
 
 - a majoration needs a base act on the same day;
 - one majoration per time slot: night / deep night / Sunday majorations exclude each other
   (NGAP art. 14: « ces majorations ne sont pas cumulables »), one travel majoration per visit;
-- age conditions: MEG under 6 (RULES-DIGEST A.1), MIE under 7 (A.5), MP under 25 (A.1);
-- MD/MDN/MDI/MDD go with a visit (justified visit, RULES-DIGEST A.3), MCG/MEG with a G/VG.
+- age conditions: MEG under 6 (docs/rules.md §A.1), MIE under 7 (A.5), MP under 25 (A.1);
+- MD/MDN/MDI/MDD go with a visit (justified visit, docs/rules.md §A.3), MCG/MEG with a G/VG.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ _HORAIRE = "horaire"
 _DEPLACEMENT = "deplacement"
 
 RULES: dict[str, MajorationRule] = {
-    # Médecins — night, Sunday, urgent (RULES-DIGEST A.3; CPAM Landes memo).
+    # Médecins — night, Sunday, urgent (docs/rules.md §A.3; CPAM Landes memo).
     "MN": MajorationRule(ActKind.MAJORATION, _HORAIRE),
     "MM": MajorationRule(ActKind.MAJORATION, _HORAIRE),
     "F": MajorationRule(ActKind.MAJORATION, _HORAIRE),

@@ -1,6 +1,6 @@
 """CCAM modifiers: which ones apply to each act line, and their sum.
 
-Rules (RULES-DIGEST B.3, B.4; SEED_ESKAP « Modificateur n°1…n »):
+Rules (docs/rules.md §B.3, B.4; manuel eS-KAP+ « Modificateur n°1…n »):
 
 - at most 4 modifiers per act, each at most once (error);
 - the urgence modifiers U, F, P and S exclude each other on an act (error) and are billable
@@ -72,7 +72,7 @@ def resolve(ctx: Context, lines: list[Line]) -> None:
         line.modifiers = tuple(applied)
         line.modifier_percent = percent
         line.modifier_amount = amount
-        # RULES-DIGEST B.4: PU × (1 + Σ%mod) + Σ€mod, before the association rate.
+        # docs/rules.md §B.4: PU × (1 + Σ%mod) + Σ€mod, before the association rate.
         line.before_association = line.unit_price * (1 + percent / _HUNDRED) + amount
 
 

@@ -1,8 +1,8 @@
 """Manual AMO / AMC amounts per act, and the patient share that follows.
 
-SEED_ESKAP « Détails de l'acte »: from the summary the professional may « Changer le montant
+manuel eS-KAP+ « Détails de l'acte »: from the summary the professional may « Changer le montant
 AMO » and « Changer le montant AMC » of an act; « toute modification impacte directement le
-calcul du reste à charge du patient ». The seed shows the consequence: AMO of the C raised from
+calcul du reste à charge du patient ». The manual shows the consequence: AMO of the C raised from
 16.10 to 19 → « Total Assuré : -2.9 € » until the AMC is lowered. So:
 
 - an override replaces the computed amount as typed (the other share is not recomputed);

@@ -2,10 +2,10 @@
 
 Both are amounts the patient bears that the AMO deducts from what it pays (or recovers later
 under tiers payant): the engine reports them per act and in total, ``amo_net = amo_brut − PF −
-franchise``; the FSE shows the gross AMO (SEED_ESKAP: C 23 → AMO 16.10). Yearly caps (50 € each)
+franchise``; the FSE shows the gross AMO (manuel eS-KAP+: C 23 → AMO 16.10). Yearly caps (50 € each)
 need the patient's history and are out of the engine's scope.
 
-Participation forfaitaire (RULES-DIGEST D.4, CSS L160-13 II): 2 € since 15/05/2024 (1 € before)
+Participation forfaitaire (docs/rules.md §D.4, CSS L160-13 II): 2 € since 15/05/2024 (1 € before)
 per act of a médecin — consultations, visits, technical acts; not on majorations nor travel
 indemnities — at most 4 per day per professional per patient (M). Not due by
 chirurgiens-dentistes, sages-femmes, auxiliaires médicaux.

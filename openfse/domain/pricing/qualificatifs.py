@@ -1,6 +1,7 @@
 """Qualificatif de la dépense, dépassement and manual total: from tariff to amount billed.
 
-SEED_ESKAP « Qualificatif de dépense » and « Montant total », PRICE-CONTRACT ``qualificatif``:
+manuel eS-KAP+ « Qualificatif de dépense » and « Montant total », docs/formats/price.md
+``qualificatif``:
 
 - none — the amount billed is the tariff, the BR (base de remboursement) is the tariff;
 - A (dépassement autorisé), E (exigence particulière), D (dépassement d'honoraires secteur 2) —
@@ -15,8 +16,8 @@ SEED_ESKAP « Qualificatif de dépense » and « Montant total », PRICE-CONTRAC
 
 Checks that only warn (the professional may have a reason, the caisse decides): a dépassement
 without qualificatif from a secteur 1 non-OPTAM physician; DA (A) outside the hors-parcours
-case or above 17.5 % of the tariff (RULES-DIGEST D.3, confidence L); any dépassement for a
-C2S or AME patient other than an exigence particulière (tarifs opposables, RULES-DIGEST B.5).
+case or above 17.5 % of the tariff (docs/rules.md §D.3, confidence L); any dépassement for a
+C2S or AME patient other than an exigence particulière (tarifs opposables, docs/rules.md §B.5).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Invariant (checked by tests/property/test_pricing_invariants.py): for every act and for the
 invoice, ``amo + amc + patient == honoraires`` exactly, every amount has two decimals.
-``amo`` is the gross AMO share (what the FSE shows, SEED_ESKAP « Total Caisse »); the
+``amo`` is the gross AMO share (what the FSE shows, manuel eS-KAP+ « Total Caisse »); the
 participation forfaitaire and franchises are reported beside it and deducted in ``amo_net``.
 """
 

@@ -2,8 +2,8 @@
 
 The engine never imports a tariff table directly: it asks a ``TariffSource`` for the value of
 an NGAP key, the price of a CCAM line on a grid, a CCAM modifier's value and the modifiers an
-act allows, always **at a date** (tariffs are date-effective, RULES-DIGEST §0). Tests use a
-fake with values from RULES-DIGEST; the product uses ``ReferentialTariffs``, which composes the
+act allows, always **at a date** (tariffs are date-effective, docs/rules.md §0). Tests use a
+fake with values from docs/rules.md; the product uses ``ReferentialTariffs``, which composes the
 NGAP referential and the CCAM catalogue and memoises every answer (the benchmark prices tens of
 thousands of invoices against the same few codes).
 """

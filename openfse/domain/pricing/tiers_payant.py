@@ -1,7 +1,7 @@
 """Tiers payant: who pays the professional, hence what the patient pays at the desk.
 
-The draft's flags (SEED_ESKAP « TP AMO » / « TP AMC ») decide, except where the tiers payant is
-compulsory (SEED_LOGOS « Tiers payant obligatoire », RULES-DIGEST D.7, H), in which case the
+The draft's flags (manuel eS-KAP+ « TP AMO » / « TP AMC ») decide, except where the tiers payant is
+compulsory (dossier LOGOSw « Tiers payant obligatoire », docs/rules.md §D.7, H), in which case the
 engine switches it on and says so:
 
 - AMO part: AT/MP, soins médicaux gratuits (pension militaire), AME, C2S and its contrat de
@@ -10,7 +10,7 @@ engine switches it on and says so:
 - AMC part too: C2S (tiers payant intégral), examens bucco-dentaires co-financed with an AMC.
 
 Under tiers payant the professional receives the **gross** AMO share; the participation
-forfaitaire and franchises are recovered later by the caisse (RULES-DIGEST D.4). In gestion
+forfaitaire and franchises are recovered later by the caisse (docs/rules.md §D.4). In gestion
 unique the caisse also pays the AMC share; in gestion séparée the AMC organism pays it.
 """
 

@@ -1,6 +1,6 @@
 """CCAM valuation: unit price by grid, activity and phase; final tariff of the line.
 
-RULES-DIGEST B.4 (confidence M):
+docs/rules.md §B.4 (confidence M):
 
     BR_line = round₂((PU_grid(code, activité, phase, date) × (1 + Σ%mod) + Σ€mod) × association)
               + supplément de charge en cabinet
@@ -10,7 +10,7 @@ The grid comes from the professional (secteur 1 or OPTAM → ``secteur1_optam``,
 does not price needs an explicit ``unit_price`` (the PU of the grid); an explicit price that
 differs from the catalogue wins, with a warning. The quantity multiplies the rounded line.
 
-The « code remboursement exceptionnel » (SEED_ESKAP) marks an act that is normally not
+The « code remboursement exceptionnel » (manuel eS-KAP+) marks an act that is normally not
 reimbursed but is in this case: it contradicts qualificatif N.
 """
 
@@ -64,7 +64,7 @@ def unit_prices(ctx: Context, lines: list[Line]) -> None:
 
 
 def base_amounts(ctx: Context, lines: list[Line]) -> None:
-    """Apply the association rate and the supplément de charge (RULES-DIGEST B.4)."""
+    """Apply the association rate and the supplément de charge (docs/rules.md §B.4)."""
     for line in lines:
         if line.draft.nomenclature is not Nomenclature.CCAM:
             continue

@@ -3,7 +3,7 @@
 NGAP (Nomenclature générale des actes professionnels) prices an act as a key letter with a
 value in euros (AMI = 3.15 €, G = 30 €…) times a coefficient (AMI 4.5). The unit price
 (« prix unitaire ») is rounded to the cent per line, half-up, then multiplied by the quantity
-(RULES-DIGEST §F): AMS 9.5 × 2.21 = 20.995 → 21.00 (a binary float would give 20.99).
+(docs/rules.md §F): AMS 9.5 × 2.21 = 20.995 → 21.00 (a binary float would give 20.99).
 
 COx (consultations obligatoires de l'enfant: COE, COB…) are valued the same way from their own
 codes. Tariffs are those in force on the act's date; an explicit ``unit_price`` (the value of
@@ -55,7 +55,7 @@ def value(ctx: Context, line: Line) -> None:
             f"{known} €.",
             line.index,
         )
-    # RULES-DIGEST §F: PU = key value × coefficient, rounded per line (half-up).
+    # docs/rules.md §F: PU = key value × coefficient, rounded per line (half-up).
     line.unit_price = round_cents(key_value * draft.coefficient)
     if draft.distance_km is not None:
         line.quantity = ik.quantity_from_distance(ctx, line)

@@ -39,6 +39,7 @@ class RateReason(StrEnum):
     MATERNITE = "maternite"
     SMG = "soins_medicaux_gratuits"
     AME = "ame"
+    VICTIME_ATTENTAT = "victime_attentat"  # CSS L169-2: exonération du ticket modérateur
     EXO = "exoneration"  # exo 3 / 5 / 7 / 9 on the act or invoice
     ALD = "ald"  # exo 4, soins en rapport avec l'ALD
     PREVENTION_ENFANT = "examen_obligatoire_enfant"  # COx at 100 %

@@ -4,7 +4,7 @@ Transport-free (``handle(payload) -> (status, body)``) so that the HTTP server a
 in-process backend serve exactly the same answers. The wire format is documented in
 ``docs/formats/adri-sim.md``; the data set format in ``data/adri/beneficiaires.yaml``.
 
-Rules simulated (PROTOCOLS.md §3.1, seeds 000/004):
+Rules simulated (docs/protocols.md §3.1, aide eS-KAP+, dossier LOGOSw):
 * the beneficiary is found by NIR of the ouvrant droit + régime (+ caisse and centre, required
   and used only for a provisional NIR 7/8), then by date de naissance + rang;
 * rights are those of the **query date**: the AMO period covering it, otherwise the last
@@ -208,7 +208,7 @@ class AdriEngine:
         nir, birth, rang, on = query.nir, query.birth, query.rang, query.on
         if fault == "unknown":
             return self._unknown()
-        # Caisse and centre identify the file only for a provisional NIR (seed 000); a
+        # Caisse and centre identify the file only for a provisional NIR (aide eS-KAP+); a
         # definitive NIR is found by itself whatever caisse the card still shows.
         provisional = nir[0] in "78"
         candidates = [
@@ -333,7 +333,7 @@ def _check_query(payload: object) -> _Query | tuple[int, dict[str, Any]]:
     ):
         return bad("centre", "code centre de 4 chiffres attendu")
     if nir[0] in "78" and (caisse is None or centre is None):
-        # Seed 000: provisional NIR → code caisse + code centre are required.
+        # Aide eS-KAP+: provisional NIR → code caisse + code centre are required.
         return bad(
             "caisse" if caisse is None else "centre", "NIR provisoire : caisse et centre requis"
         )

@@ -28,29 +28,30 @@ import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from hashlib import sha256
 
-from openfse.adapters.transmission.arl_file import serialise_arl
-from openfse.adapters.transmission.errors import (
-    ChecksumMismatch,
-    TransmissionFormatError,
-    TruncatedFile,
-    UnsupportedVersion,
+from openfse.simulators.caisse.checks import (
+    CheckContext,
+    RightsDirectory,
+    SignatureKeys,
+    invoice_reject,
+    lot_problems,
 )
-from openfse.adapters.transmission.lot_file import LotFile
-from openfse.adapters.transmission.mail import (
+from openfse.simulators.caisse.faults import Faults
+from openfse.simulators.caisse.mail import (
     ARL_SUBTYPE,
-    LOT_SUBTYPE,
     RSP_SUBTYPE,
     MailAttachment,
+    UnreadableMail,
     compose,
+    lot_attachments,
     lot_ref_of_message_id,
-    read_mail,
 )
-from openfse.adapters.transmission.returns_file import serialise_returns
-from openfse.domain.pricing.tariffs import TariffSource
-from openfse.domain.transmission import (
+from openfse.simulators.caisse.mailboxes import Mailboxes, mailbox_name
+from openfse.simulators.caisse.reasons import RANDOM_REJECTS, reason
+from openfse.simulators.caisse.state import InboundMail, State, next_value
+from openfse.simulators.caisse.wire import (
     Arl,
     ArlStatus,
     InvoiceRecord,
@@ -61,19 +62,11 @@ from openfse.domain.transmission import (
     PaymentStatus,
     Reason,
     ReturnStatement,
+    WireError,
+    parse_lot,
+    serialise_arl,
+    serialise_returns,
 )
-from openfse.money import from_cents, round_cents, to_cents
-from openfse.simulators.caisse.checks import (
-    CheckContext,
-    RightsDirectory,
-    SignatureKeys,
-    invoice_reject,
-    lot_problems,
-)
-from openfse.simulators.caisse.faults import Faults
-from openfse.simulators.caisse.mailboxes import Mailboxes, mailbox_name
-from openfse.simulators.caisse.reasons import RANDOM_REJECTS, reason
-from openfse.simulators.caisse.state import InboundMail, State, next_value
 
 __all__ = ["Caisse", "CaisseConfig"]
 
@@ -89,7 +82,7 @@ class CaisseConfig:
     reject_rate: float = 0.05
     partial_rate: float = 0.05
     late_rate: float = 0.10
-    delay_days: int = 2  # returns typically ~48 h after sending (PROTOCOLS §1.8)
+    delay_days: int = 2  # returns typically ~48 h after sending (docs/protocols.md §1.8)
     late_days: int = 20
     seed: int = 0
     issuer: str = "019990000"  # who signs ARLs of lots that cannot be read
@@ -119,7 +112,6 @@ class Caisse:
     config: CaisseConfig
     rights: RightsDirectory
     signatures: SignatureKeys
-    tariffs: TariffSource | None = None  # None: the product's tariffs
     faults: Faults = field(default_factory=Faults)
 
     def today(self) -> date:
@@ -151,26 +143,25 @@ class Caisse:
     def _process(self, db: sqlite3.Connection, inbound: InboundMail) -> None:
         message_ref = _printable(inbound.message_id) or f"<inbound.{inbound.id}@caisse>"
         try:
-            lots = [a for a in read_mail(inbound.raw).attachments if a.subtype == LOT_SUBTYPE]
-        except TransmissionFormatError as problem:
+            lots = lot_attachments(inbound.raw)
+        except UnreadableMail as problem:
             self._refuse_unreadable(db, inbound, message_ref, b"", reason("A01", problem.message))
             return
         if not lots:
             self._refuse_unreadable(db, inbound, message_ref, b"", reason("A05"))
             return
-        for attachment in lots:
-            self._process_lot(db, inbound, message_ref, attachment.data)
+        for data in lots:
+            self._process_lot(db, inbound, message_ref, data)
 
     def _process_lot(
         self, db: sqlite3.Connection, inbound: InboundMail, message_ref: str, data: bytes
     ) -> None:
         try:
-            lot_file = LotFile.parse(data)
-        except TransmissionFormatError as problem:
-            code = _FORMAT_REASONS.get(type(problem), "A01")
+            lot, digest = parse_lot(data)
+        except WireError as problem:
+            code = _FORMAT_REASONS.get(problem.kind, "A01")
             self._refuse_unreadable(db, inbound, message_ref, data, reason(code, problem.message))
             return
-        lot, digest = lot_file.content, lot_file.sha256
         if _lot_seen(db, lot.lot_id, digest):
             return  # the same lot again (a resend): acknowledged once already
         problems = []
@@ -225,7 +216,7 @@ class Caisse:
 
     def _context(self, received_on: date) -> CheckContext:
         signatures = self.signatures if self.config.check_signatures else None
-        return CheckContext(received_on, self.rights, signatures, self.tariffs)
+        return CheckContext(received_on, self.rights, signatures)
 
     # ---------------------------------------------------------------- ARL
 
@@ -411,11 +402,19 @@ class Caisse:
         return len(mails)
 
 
-_FORMAT_REASONS: dict[type[TransmissionFormatError], str] = {
-    ChecksumMismatch: "A02",
-    TruncatedFile: "A03",
-    UnsupportedVersion: "A04",
-}
+_FORMAT_REASONS: dict[str, str] = {"checksum": "A02", "truncated": "A03", "version": "A04"}
+
+
+def to_cents(amount: Decimal) -> int:
+    return int((amount * 100).to_integral_value())
+
+
+def from_cents(cents: int) -> Decimal:
+    return (Decimal(cents) / 100).quantize(Decimal("0.01"))
+
+
+def round_cents(amount: Decimal) -> Decimal:
+    return amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
 def _lot_seen(db: sqlite3.Connection, lot_id: str, digest: str) -> bool:

@@ -1,13 +1,16 @@
 """What the simulated caisse checks in a lot it received.
 
-Two levels, as in the real chain (PROTOCOLS §1.7–1.8):
+Two levels, as in the real chain (docs/protocols.md §1.7–1.8):
 
 - **lot** (``lot_problems``) — the reasons of a negative ARL: wrong professional number,
   destination, lot sent in advance, missing or unverifiable signatures, unacceptable scans;
 - **invoice** (``invoice_reject``) — after a positive ARL, the reason to reject one invoice in
   the payment returns: NIR key, beneficiary and AMO rights on the date of care (from the ADRi
   simulator's data set: the caisse and ADRi know the same people), totals that do not add up,
-  and, when the lot carries the pricing draft, amounts that differ from the pricing engine's.
+  and amounts that disagree with the caisse's own tariff tables (``tariffs.py``: R05).
+
+Nothing here uses the product's pricing engine or codec (issue 11 point 6): the lot is read
+by ``wire.py``, the amounts checked by ``tariffs.py``, the contenu signé compared below.
 
 A NIR the rights data set does not know is assumed affiliated (the simulated caisse only holds
 its test population); one it knows is checked.
@@ -20,15 +23,18 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from hashlib import sha256
+from importlib import resources
+from typing import Any
 
-from openfse.adapters.transmission.signed_content import disagreements
-from openfse.domain.cards import VitaleCard
-from openfse.domain.pricing.contract import price_document
-from openfse.domain.pricing.errors import DraftError
-from openfse.domain.pricing.tariffs import TariffSource
-from openfse.domain.transmission import (
+import yaml  # type: ignore[import-untyped]
+
+from openfse.ids import facturation_ps, nir, organisme
+from openfse.simulators.adri.engine import SimInsured, load_dataset
+from openfse.simulators.caisse.reasons import reason
+from openfse.simulators.caisse.tariffs import amounts_problem
+from openfse.simulators.caisse.wire import (
     MIN_SCOR_DPI,
     DestinationKind,
     InvoiceRecord,
@@ -37,12 +43,6 @@ from openfse.domain.transmission import (
     Reason,
     ScorPiece,
 )
-from openfse.errors import OpenFSEError
-from openfse.ids import facturation_ps, nir, organisme
-from openfse.money import format_eur
-from openfse.simulators.adri.engine import SimInsured, load_dataset
-from openfse.simulators.caisse.reasons import reason
-from openfse.simulators.cards.model import CardCatalog, vitale_key
 
 __all__ = [
     "CheckContext",
@@ -52,7 +52,7 @@ __all__ = [
     "lot_problems",
 ]
 
-# Magic numbers of the formats SCOR accepts (PROTOCOLS §2: JPEG, PNG, PDF).
+# Magic numbers of the formats SCOR accepts (docs/protocols.md §2: JPEG, PNG, PDF).
 _SCAN_SIGNATURES = {
     "application/pdf": b"%PDF-",
     "image/jpeg": b"\xff\xd8\xff",
@@ -76,7 +76,7 @@ class RightsDirectory:
         """R02 / R03 when the caisse knows this NIR and the beneficiary or rights do not fit."""
         code = invoice.organisme
         regime, caisse, centre = code[:2], code[2:5], code[5:]
-        provisional = invoice.nir[0] in "78"  # seed 000: provisional NIR → caisse + centre
+        provisional = invoice.nir[0] in "78"  # aide eS-KAP+: provisional NIR → caisse + centre
         files = [
             insured
             for insured in self._by_nir.get(invoice.nir, [])
@@ -122,18 +122,23 @@ class SignatureKeys:
 
     @classmethod
     def of_test_cards(cls) -> SignatureKeys:
+        """The keys of the shipped test cards, read from their files (the caisse knows the
+        cards' issuer data, not the product's card model)."""
         keys: dict[str, bytes] = {}
         vitale: dict[str, VitaleKey] = {}
-        for card in CardCatalog().all():
-            if isinstance(card.content, VitaleCard):
-                serial = card.content.serial
-                vitale[serial] = VitaleKey(vitale_key(serial), card.content.nir)
-            situations = getattr(card.content, "situations", ())
-            if card.secrets is None:
+        for data in _test_card_files():
+            card = data.get("card") or {}
+            if data.get("kind") == "vitale":
+                serial = str(card.get("serial", ""))
+                people = card.get("beneficiaries") or [{}]
+                vitale[serial] = VitaleKey(vitale_key(serial), str(people[0].get("nir", "")))
                 continue
-            for situation in situations:
-                number = situation.numero_facturation + situation.cle_facturation
-                keys[number] = card.secrets.signing_key
+            secrets = data.get("secrets") or {}
+            if not secrets.get("signing_key"):
+                continue
+            for situation in card.get("situations") or ():
+                number = f"{situation['numero_facturation']}{situation['cle_facturation']}"
+                keys[number] = bytes.fromhex(str(secrets["signing_key"]))
         return cls(keys, vitale)
 
     def verify(self, ps_number: str, data: bytes, signature: bytes) -> bool | None:
@@ -159,6 +164,26 @@ class SignatureKeys:
         return ""
 
 
+# The test cartes Vitale's issuer key: each card's key is HMAC-SHA256(this, serial number)
+# (docs/formats/card-apdu.md §4). Test cards only: no secret, no legal value.
+VITALE_ISSUER_TEST_KEY = b"openfse test Vitale issuer key, no legal value"
+
+
+def vitale_key(serial: str) -> bytes:
+    return hmac.new(VITALE_ISSUER_TEST_KEY, serial.encode("ascii"), sha256).digest()
+
+
+def _test_card_files() -> list[dict[str, Any]]:
+    folder = resources.files("openfse.simulators.data").joinpath("cards")
+    cards = []
+    for entry in sorted(folder.iterdir(), key=lambda item: item.name):
+        if entry.name.endswith(".yaml"):
+            loaded = yaml.safe_load(entry.read_text(encoding="utf-8"))
+            if isinstance(loaded, dict):
+                cards.append(loaded)
+    return cards
+
+
 def _verify(key: bytes, data: bytes, signature: bytes) -> bool:
     expected = hmac.new(key, sha256(data).digest(), sha256).digest()
     return hmac.compare_digest(expected, signature)
@@ -169,7 +194,6 @@ class CheckContext:
     received_on: date
     rights: RightsDirectory
     signatures: SignatureKeys | None = None  # None: signatures are not verified
-    tariffs: TariffSource | None = None  # None: the product's tariffs
 
 
 # --------------------------------------------------------------------------------------------
@@ -260,11 +284,48 @@ def invoice_reject(invoice: InvoiceRecord, kind: LotKind, context: CheckContext)
     inconsistent = _totals_problem(invoice)
     if inconsistent:
         return reason("R04", inconsistent, invoice.number)
-    if invoice.draft:
-        mispriced = _pricing_problem(invoice, kind, context)
-        if mispriced:
-            return reason("R05", mispriced, invoice.number)
+    mispriced = amounts_problem(invoice)
+    if mispriced:
+        return reason("R05", mispriced, invoice.number)
     return None
+
+
+def format_eur(value: Decimal) -> str:
+    return f"{value:.2f}".replace(".", ",") + " €"
+
+
+# The contenu signé's keys and the FAC field each must equal (lot.md §3 SIG).
+_SIGNED_FIELDS: tuple[tuple[str, str], ...] = (
+    ("numero", "numéro de facture"), ("nir", "NIR"), ("date", "date des soins"),
+    ("mode", "mode de sécurisation"), ("total", "total"), ("amo", "part AMO"),
+    ("amc", "part AMC"),
+)
+
+
+def disagreements(content: bytes, invoice: InvoiceRecord) -> list[str]:
+    """The fields where the signed bytes and the ``FAC`` line differ, in French."""
+    try:
+        document = json.loads(content.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return ["contenu signé illisible"]
+    if not isinstance(document, dict):
+        return ["contenu signé illisible"]
+    sent: dict[str, object] = {
+        "numero": invoice.number, "nir": invoice.nir, "date": invoice.care_date.isoformat(),
+        "mode": invoice.secure_mode, "total": invoice.total, "amo": invoice.amo,
+        "amc": invoice.amc}
+    return [name for key, name in _SIGNED_FIELDS if not _same(document.get(key), sent[key])]
+
+
+def _same(signed: object, sent: object) -> bool:
+    if not isinstance(signed, str):
+        return False
+    if isinstance(sent, Decimal):
+        try:
+            return Decimal(signed) == sent
+        except InvalidOperation:
+            return False
+    return signed == sent
 
 
 def _sum(values: Sequence[Decimal]) -> Decimal:
@@ -288,34 +349,4 @@ def _totals_problem(invoice: InvoiceRecord) -> str:
         return f"{format_eur(invoice.requested)} demandés sans tiers payant"
     if invoice.requested > invoice.amo + invoice.amc:
         return f"{format_eur(invoice.requested)} demandés, plus que les parts AMO et AMC"
-    return ""
-
-
-def _pricing_problem(invoice: InvoiceRecord, kind: LotKind, context: CheckContext) -> str:
-    """Price the joined draft again and compare (PRICE-CONTRACT output keys)."""
-    try:
-        document = json.loads(invoice.draft, parse_float=Decimal)
-        priced = price_document(document, context.tariffs)
-    except DraftError as problem:
-        return f"brouillon refusé ({problem.message_fr})"
-    except OpenFSEError as problem:
-        return f"brouillon refusé ({problem.message})"
-    except (ValueError, RecursionError):
-        return "brouillon de tarification illisible"
-    payments = priced["paiements"]
-    assert isinstance(payments, dict)
-    pf, franchise = priced["participation_forfaitaire"], priced["franchise"]
-    assert isinstance(pf, Decimal) and isinstance(franchise, Decimal)
-    expected_requested = payments["caisse" if kind is LotKind.FSE else "organisme_amc"]
-    comparisons = (
-        ("total des honoraires", priced["total_honoraires"], invoice.total),
-        ("part AMO", priced["amo_brut"], invoice.amo),
-        ("part AMC", priced["amc"], invoice.amc),
-        ("participations", pf + franchise, invoice.participations),
-        ("montant demandé", expected_requested, invoice.requested),
-    )
-    for label, expected, declared in comparisons:
-        assert isinstance(expected, Decimal)
-        if expected != declared:
-            return f"{label} {format_eur(declared)}, tarif calculé {format_eur(expected)}"
     return ""

@@ -7,6 +7,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import ssl
 from datetime import date
@@ -20,9 +21,24 @@ from openfse.simulators.caisse.pop3_server import Pop3ServerConfig
 from openfse.simulators.caisse.server import CaisseServer
 from openfse.simulators.caisse.smtp_server import SmtpServerConfig
 from openfse.simulators.caisse.state import State
-from openfse.store.db import data_dir
 
 __all__ = ["build_parser", "main"]
+
+
+def _home() -> Path:
+    """``$OPENFSE_HOME``, else the XDG data directory's ``openfse`` (as the application's)."""
+    home = os.environ.get("OPENFSE_HOME")
+    if home:
+        return Path(home).expanduser()
+    xdg = os.environ.get("XDG_DATA_HOME")
+    return (Path(xdg).expanduser() if xdg else Path.home() / ".local" / "share") / "openfse"
+
+
+async def _stop_with_parent(parent_pid: int, task: asyncio.Task[None]) -> None:
+    """Orphaned (the app that started it died, even by SIGKILL): stop cleanly."""
+    while os.getppid() == parent_pid:
+        await asyncio.sleep(1.0)
+    task.cancel()
 
 
 def _rate(text: str) -> float:
@@ -85,6 +101,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--tls-key", type=Path, default=None, help="clé du certificat")
     parser.add_argument("--max-size-mb", type=int, default=96, help="taille maximale d'un mail")
     parser.add_argument("--verbose", action="store_true", help="journal détaillé")
+    parser.add_argument(
+        "--parent-pid",
+        type=int,
+        default=None,
+        help="s'arrêter quand ce processus disparaît (la caisse de la démonstration, lancée "
+        "par openfse serve)",
+    )
     return parser
 
 
@@ -110,7 +133,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.tls_cert is not None:
         tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         tls.load_cert_chain(args.tls_cert, args.tls_key)
-    directory = args.data_dir or data_dir() / "simulators" / "caisse"
+    directory = args.data_dir or _home() / "simulators" / "caisse"
     directory.mkdir(parents=True, exist_ok=True)
     faults = Faults()
     caisse = Caisse(
@@ -129,15 +152,17 @@ def main(argv: list[str] | None = None) -> None:
         auto_release=args.release == "auto",
         tick_seconds=args.tick_seconds,
     )
-    asyncio.run(_run(server))
+    asyncio.run(_run(server, args.parent_pid))
 
 
-async def _run(server: CaisseServer) -> None:
+async def _run(server: CaisseServer, parent_pid: int | None = None) -> None:
     task = asyncio.current_task()
     assert task is not None
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, task.cancel)
+    if parent_pid is not None:
+        loop.create_task(_stop_with_parent(parent_pid, task))
     with contextlib.suppress(asyncio.CancelledError):
         try:
             await server.serve(lambda line: print(line, flush=True))

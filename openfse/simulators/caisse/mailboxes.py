@@ -31,7 +31,7 @@ class Mailboxes:
 
     def open(self, address: str) -> mailbox.Maildir:
         # Maildir(create=True) makes tmp/new/cur only when it creates the directory itself
-        # (STACK-NOTES §11): never create the mailbox directory by hand.
+        # (Python's mailbox.Maildir): never create the mailbox directory by hand.
         return mailbox.Maildir(self.root / mailbox_name(address), factory=None, create=True)
 
     def deliver(self, address: str, filename: str, raw: bytes) -> None:

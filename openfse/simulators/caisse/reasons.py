@@ -1,6 +1,6 @@
 """Reason codes of the simulated caisse, with their French labels.
 
-The real ARL and NOEMIE reject codes are in restricted documents (PROTOCOLS §8 points 2–3):
+The real ARL and NOEMIE reject codes are in restricted documents (docs/protocols.md §8 points 2–3):
 these are **openfse's own codes**, documented in ``docs/formats/arl.md`` and
 ``docs/formats/returns.md``. ``A…`` refuse a whole lot (negative ARL), ``R…`` reject one
 invoice, ``P…`` explain a partial payment. Labels say what to fix.
@@ -8,7 +8,7 @@ invoice, ``P…`` explain a partial payment. Labels say what to fix.
 
 from __future__ import annotations
 
-from openfse.domain.transmission import MAX_LABEL_CHARS, Reason
+from openfse.simulators.caisse.wire import MAX_LABEL_CHARS, Reason
 
 __all__ = ["ARL_LABELS", "PARTIAL_LABELS", "RANDOM_REJECTS", "REJECT_LABELS", "reason"]
 
@@ -22,10 +22,10 @@ ARL_LABELS: dict[str, str] = {
     "A10": "Numéro de facturation du professionnel invalide",
     "A11": "Organisme destinataire inconnu",
     "A12": "Facture adressée à un autre organisme que le destinataire du lot",
-    # PROTOCOLS §1.7: a typical negative ARL is a lot sent in advance (dates in the future).
+    # docs/protocols.md §1.7: a typical negative ARL is a lot sent in advance (dates in the future).
     "A13": "Lot transmis en avance : date de soins postérieure à la réception",
     "A14": "Facture non signée par la carte CPS",
-    # PROTOCOLS §1.7: « lots invérifiables » (signature cannot be verified).
+    # docs/protocols.md §1.7: « lots invérifiables » (signature cannot be verified).
     "A15": "Signature invérifiable : lot invérifiable",
     "A16": "Signature de la carte Vitale absente ou incorrecte",
     "A17": "Numéro de lot déjà accepté avec un autre contenu : utiliser un nouveau numéro",

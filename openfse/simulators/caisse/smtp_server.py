@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from email.parser import BytesHeaderParser
 from email.policy import compat32
 
-from openfse.adapters.transmission.mail import is_address
 from openfse.simulators.caisse.faults import Faults
+from openfse.simulators.caisse.mail import is_address
 
 __all__ = ["SmtpServerConfig", "start_smtp_server"]
 

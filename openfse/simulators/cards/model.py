@@ -1,15 +1,15 @@
 """Simulated chips: the card-side rules of openfse's test CPS and Vitale cards.
 
 One model, two transports: the in-process simulator
-(:class:`openfse.adapters.cards.simulated.SimulatedReader`) and the vpcd emulator
+(:class:`openfse.composition.simulated_cards.SimulatedReader`) and the vpcd emulator
 (:mod:`openfse.simulators.cards.vpcd`) both drive these chips through the APDU card
 (:mod:`openfse.simulators.cards.apdu`), so the code porteur rules exist once:
 
 * 3 tries for the code porteur, counted **on the card**; a right code resets the counter, the
-  third wrong one blocks the card and then even the right code is refused (seed 003 l.131);
+  third wrong one blocks the card and then even the right code is refused (guide LOGOSw);
 * unblocking with the 8-character code de déblocage sets a new code porteur and resets the
-  counter; the unblock code has its own counter (10 tries, PROTOCOLS.md §4.2 [K] — the real
-  count is not public) after which the card is unusable (seed 003 l.175);
+  counter; the unblock code has its own counter (10 tries, docs/protocols.md §4.2 [K] — the real
+  count is not public) after which the card is unusable (guide LOGOSw);
 * the "verified" state lives in the chip's RAM: powering the card down (removal, reset) clears
   it, so signing needs the code porteur again;
 * signing is a **simulated** signature: HMAC-SHA256 under a key held by the card, over the
@@ -75,7 +75,7 @@ __all__ = [
     "vitale_key",
 ]
 
-UNBLOCK_MAX_TRIES = 10  # PROTOCOLS.md §4.2 [K]: the real CPS count is not public
+UNBLOCK_MAX_TRIES = 10  # docs/protocols.md §4.2 [K]: the real CPS count is not public
 
 # The simulated issuer's master key of the test cartes Vitale (no secret: test cards only).
 # Real cards hold keys diversified from the issuer's by their serial number; ours too.
@@ -251,7 +251,7 @@ class CpsChip:
             if hmac.compare_digest(pin.encode(), str(state["pin"]).encode()):
                 state["pin_tries_left"] = PIN_MAX_TRIES
                 return CounterCheck(Verdict.ACCEPTED, PIN_MAX_TRIES)
-            # Every wrong code costs a try, counted on the card (seed 003: 3 tries, then
+            # Every wrong code costs a try, counted on the card (guide LOGOSw: 3 tries, then
             # blocked).
             state["pin_tries_left"] -= 1
             left = int(state["pin_tries_left"])
@@ -262,7 +262,7 @@ class CpsChip:
         return check
 
     def unblock(self, unblock_code: str, new_pin: str) -> CounterCheck:
-        """Code de déblocage + new code porteur (seed 003 "débloquer code").
+        """Code de déblocage + new code porteur (guide LOGOSw "débloquer code").
 
         Raises :class:`InvalidPinFormat` when ``new_pin`` is not 4 digits (nothing counted).
         """
@@ -298,7 +298,7 @@ def vitale_key(serial: str) -> bytes:
 
 
 class VitaleChip:
-    """A carte Vitale chip: content readable without a code (PROTOCOLS.md §4.1), and a key
+    """A carte Vitale chip: content readable without a code (docs/protocols.md §4.1), and a key
     that signs the invoices it secures, also without a code (the assuré types none)."""
 
     kind = CardKind.VITALE

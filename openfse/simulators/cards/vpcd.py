@@ -3,9 +3,9 @@
 Debian's ``vsmartcard-vpcd`` is a pcscd driver exposing virtual readers that listen on TCP
 (two slots per configured port: P and P+1). A "virtual card" connects to that port; pcscd then
 sees a card in the slot until the connection closes. Debian's own card emulator (``vicc``) is
-broken on bookworm (STACK-NOTES §10), so this module is openfse's.
+broken on bookworm, so this module is openfse's.
 
-Wire protocol (STACK-NOTES §10): every message is a 2-byte big-endian length then a payload.
+Wire protocol: every message is a 2-byte big-endian length then a payload.
 A 1-byte payload is a control message — ``00`` power off, ``01`` power on, ``02`` reset (no
 reply), ``04`` get ATR (reply: the ATR); anything longer is a command APDU, answered with the
 response APDU.

@@ -4,6 +4,7 @@ Every table except ``cabinet`` carries ``cabinet_id`` (``CabinetScoped``). Impor
 package registers all the tables in ``Base.metadata``.
 """
 
+from openfse.store.models.access import LoginFailure, PendingAccess, WebSession
 from openfse.store.models.cabinet import AppUser, Cabinet, Preference
 from openfse.store.models.common import (
     AmcGestion,
@@ -21,8 +22,10 @@ from openfse.store.models.invoice import (
     InvoiceAttachment,
     InvoiceNumberCounter,
     InvoicePayment,
+    ShareDecision,
     ShareTransfer,
 )
+from openfse.store.models.invoice_desk import InvoiceIdempotencyKey, PreparedInvoice
 from openfse.store.models.organism import AmcOrganism, AmoOrganism
 from openfse.store.models.patient import InvalidBirthDate, Patient, birth_date_from_text
 from openfse.store.models.pending import PendingResult
@@ -35,6 +38,7 @@ from openfse.store.models.transmission import (
     ReceivedDocument,
     ReturnLineStatus,
     SentMessage,
+    TransmissionRun,
 )
 
 __all__ = [
@@ -55,15 +59,19 @@ __all__ = [
     "Invoice",
     "InvoiceAct",
     "InvoiceAttachment",
+    "InvoiceIdempotencyKey",
     "InvoiceNumberCounter",
     "InvoicePayment",
     "Lot",
     "LotInvoice",
+    "LoginFailure",
     "LotStatus",
     "Patient",
     "PaymentReturnLine",
+    "PendingAccess",
     "PendingResult",
     "Preference",
+    "PreparedInvoice",
     "Prescriber",
     "Professional",
     "ProfessionalKind",
@@ -71,8 +79,11 @@ __all__ = [
     "ReplacementDay",
     "ReturnLineStatus",
     "SentMessage",
+    "TransmissionRun",
     "Sex",
+    "ShareDecision",
     "ShareTransfer",
     "UserRole",
+    "WebSession",
     "birth_date_from_text",
 ]

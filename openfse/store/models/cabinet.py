@@ -26,6 +26,9 @@ class Cabinet(IntId, Timestamps, Address, Base):
 
     name: Mapped[str] = mapped_column(String(200))
     finess: Mapped[str | None] = mapped_column(String(9))  # structures only (centre de santé)
+    # The cabinet's wall clock (IANA name, one of ``domain.clock.CABINET_ZONES``): its « today ».
+    time_zone: Mapped[str] = mapped_column(String(40), default="Europe/Paris",
+                                           server_default="Europe/Paris")
 
 
 class AppUser(IntId, Timestamps, CabinetScoped, Base):

@@ -56,8 +56,8 @@ class AmoCoverage(PatientOwned, Base):
     centre: Mapped[str] = mapped_column(String(4))
     code_gestion: Mapped[str | None] = mapped_column(String(2))
     # How rights were proven: a code of referentials.codes.PIECE_JUSTIFICATIVE ("carte_vitale",
-    # "attestation"…, seed 001 l.1545) and, with a pièce, the « Taux de remboursement » read
-    # on it (seed 001 l.1570-1580; codes in services.patient_forms.TAUX_REMBOURSEMENT).
+    # "attestation"…, manuel eS-KAP+) and, with a pièce, the « Taux de remboursement » read
+    # on it (manuel eS-KAP+; codes in services.patient_forms.TAUX_REMBOURSEMENT).
     piece_justificative: Mapped[str | None] = mapped_column(String(20))
     taux_remboursement: Mapped[str | None] = mapped_column(String(20))
     rights_start: Mapped[date | None]
@@ -97,8 +97,9 @@ class AmcCoverage(PatientOwned, Base):
     amc_organism_id: Mapped[int | None] = mapped_column(index=True)  # the cabinet's fiche
     amc_number: Mapped[str] = mapped_column(String(10))  # numéro AMC / NRM
     amc_name: Mapped[str | None] = mapped_column(String(200))
-    # Fiche mutuelle of seed 001 (l.2027-2184): pièce justificative (codes.PIECE_JUSTIFICATIVE),
-    # gestion, période, paramètres of the attestation, date de référence, aiguillage STS.
+    # Fiche mutuelle of manuel eS-KAP+ (« Mutuelle »): pièce justificative
+    # (codes.PIECE_JUSTIFICATIVE), gestion, période, paramètres of the attestation, date de
+    # référence, aiguillage STS.
     piece_justificative: Mapped[str | None] = mapped_column(String(20))
     gestion: Mapped[AmcGestion] = mapped_column(str_enum(AmcGestion, "amc_gestion"))
     formula_code: Mapped[str | None] = mapped_column(String(3))  # e.g. "052" 100 % TM

@@ -1,4 +1,4 @@
-"""Family links between patient files (seed 004, « Famille - Liens familiaux »).
+"""Family links between patient files (dossier LOGOSw, « Famille - Liens familiaux »).
 
 One row links two files of the same cabinet: ``relation`` says what ``relative`` is to
 ``patient`` (« DEMONSTRATION Patrick — Le frère »). The inverse is not stored: seen from the
@@ -19,7 +19,7 @@ from openfse.store.models.common import IntId, Timestamps, str_enum, tenant_fk
 
 
 class FamilyRelation(enum.StrEnum):
-    """What the relative is to the patient (seed 004 shows « Le frère », « Lui-même »)."""
+    """What the relative is to the patient (dossier LOGOSw shows « Le frère », « Lui-même »)."""
 
     CONJOINT = "conjoint"
     ENFANT = "enfant"

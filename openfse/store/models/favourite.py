@@ -1,4 +1,4 @@
-"""Favourite care ("soins favoris", seed 001): a labelled set of act lines a professional
+"""Favourite care ("soins favoris", manuel eS-KAP+): a labelled set of act lines a professional
 bills often, copied into an invoice in one keystroke.
 
 An act line holds what the act editor lets the user set: code (NGAP letter key, COx code or

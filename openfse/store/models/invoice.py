@@ -7,7 +7,7 @@ the per-professional counter that numbers them.
   ``invoice`` row of kind ``cancellation`` pointing at the invoice it cancels (``cancels_id``).
 - ``invoice_act``: each priced line, its inputs (manual amounts included) and its shares.
 - ``invoice_attachment``: the photo or scan of the ordonnance (kept for SCOR).
-- ``payment``: payments received, editable later (seed 001 « Modifier une facture »).
+- ``payment``: payments received, editable later (manuel eS-KAP+ « Modifier une facture »).
 - ``share_transfer``: an organism's share left to the patient after its reject (« Facturer au
   patient », openfse.services.transmission.handle_reject): it moves that amount of the dues
   from the organism to the patient in the invoice's balance; never changed once written.
@@ -52,6 +52,7 @@ from openfse.domain.invoice import (
     SecureMode,
 )
 from openfse.domain.payment import Payer, PaymentKind
+from openfse.domain.shares import ShareDecisionKind
 from openfse.store.base import Base, CabinetScoped, MoneyCents
 from openfse.store.models.common import (
     IntId,
@@ -119,7 +120,7 @@ class Invoice(IntId, Timestamps, CabinetScoped, Base):
                                                   default=InvoiceStatus.DRAFT)
     number: Mapped[int | None]
     # Who did the care (exécutant) and under whose numéro de facturation it is billed: the
-    # titulaire replaced that day for a remplaçant (PROTOCOLS §1.2). Numbering follows the
+    # titulaire replaced that day for a remplaçant (docs/protocols.md §1.2). Numbering follows the
     # billing professional.
     professional_id: Mapped[int] = mapped_column(index=True)
     billing_professional_id: Mapped[int] = mapped_column(index=True)
@@ -236,6 +237,8 @@ class Invoice(IntId, Timestamps, CabinetScoped, Base):
     share_transfers: Mapped[list[ShareTransfer]] = relationship(
         back_populates="invoice", order_by="ShareTransfer.id", cascade="all, delete-orphan",
         passive_deletes=True)
+    share_decisions: Mapped[list[ShareDecision]] = relationship(
+        order_by="ShareDecision.id", cascade="all, delete-orphan", passive_deletes=True)
 
 
 class InvoiceAct(IntId, CabinetScoped, Base):
@@ -362,6 +365,26 @@ class ShareTransfer(IntId, Timestamps, CabinetScoped, Base):
     return_line_id: Mapped[int | None]  # the payment-return line of the reject
 
     invoice: Mapped[Invoice] = relationship(back_populates="share_transfers")
+
+
+class ShareDecision(IntId, Timestamps, CabinetScoped, Base):
+    """What a person decided about one payer's share (docs/money-states.md §3): claimed on
+    paper (``paper_claim``: the share is then « Réclamée ») or written off (``write_off``:
+    ``amount`` given up, the share « Abandonnée »). Never changed once written; journaled."""
+
+    __tablename__ = "share_decision"
+    __table_args__ = (
+        tenant_fk("invoice_id", "invoice", ondelete="CASCADE"),
+        CheckConstraint("amount > 0", name="amount_positive"),
+    )
+
+    invoice_id: Mapped[int] = mapped_column(index=True)
+    payer: Mapped[Payer] = mapped_column(str_enum(Payer, "payer"))
+    kind: Mapped[ShareDecisionKind] = mapped_column(
+        str_enum(ShareDecisionKind, "share_decision_kind"))
+    amount: Mapped[Decimal] = mapped_column(MoneyCents)
+    note: Mapped[str] = mapped_column(String(250), default="")  # why (a write-off's reason)
+    decided_on: Mapped[date]  # the cabinet's day
 
 
 class InvoiceNumberCounter(Base):

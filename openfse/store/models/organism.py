@@ -1,4 +1,4 @@
-"""The cabinet's own lists of AMO and AMC organisms ("fiches organisme", seed 001).
+"""The cabinet's own lists of AMO and AMC organisms ("fiches organisme", manuel eS-KAP+).
 
 They start as copies of the reference lists (``openfse.referentials``) and the desk may edit
 them: an address, a routing field, a comment. ``user_edited`` marks a row a re-import of the
@@ -50,7 +50,7 @@ class AmoOrganism(OrganismFiche, Base):
     regime: Mapped[str] = mapped_column(String(2))
     caisse: Mapped[str] = mapped_column(String(3))
     centre: Mapped[str] = mapped_column(String(4))
-    flux: Mapped[str | None] = mapped_column(String(20))  # transmission flow (seed 001)
+    flux: Mapped[str | None] = mapped_column(String(20))  # transmission flow (manuel eS-KAP+)
     destination_type: Mapped[str | None] = mapped_column(String(2))  # "type destinataire"
 
 

@@ -4,7 +4,7 @@ Birth dates are kept as the **text** ``YYYYMMDD`` the card or attestation gives,
 lunar birth dates exist: persons born abroad whose civil record lacks the day or month are
 registered with day or month ``00``, or a value above the calendar (a "date lunaire", e.g.
 ``19800015``), and the beneficiary is identified by (NIR de l'ouvrant droit, date de
-naissance, rang de naissance) with that exact text (RULES-DIGEST §G; seed 001 "Date
+naissance, rang de naissance) with that exact text (docs/rules.md §G; manuel eS-KAP+ "Date
 lunaire"). ``birth_date`` is the calendar date when the text is one, else NULL (age
 computations must then use the year only).
 
@@ -81,6 +81,9 @@ class Patient(IntId, Timestamps, Address, SearchKeyed, CabinetScoped, Base):
         Index("ix_patient_cabinet_search_usage_name", "cabinet_id", "search_usage_name",
               "search_name"),
         Index("ix_patient_cabinet_nir", "cabinet_id", "nir"),
+        # Searches at the desk by the beneficiary's own NIR and by date of birth.
+        Index("ix_patient_cabinet_beneficiary_nir", "cabinet_id", "beneficiary_nir"),
+        Index("ix_patient_cabinet_birth_date_text", "cabinet_id", "birth_date_text"),
         CheckConstraint("birth_rank BETWEEN 1 AND 9", name="birth_rank"),
     )
     __search_keys__ = {
@@ -103,8 +106,8 @@ class Patient(IntId, Timestamps, Address, SearchKeyed, CabinetScoped, Base):
     birth_rank: Mapped[int] = mapped_column(SmallInteger, default=1)  # rang de naissance
     quality: Mapped[str] = mapped_column(String(2), default="00")  # qualité: 00 = assuré
     sex: Mapped[Sex | None] = mapped_column(str_enum(Sex, "sex"))
-    # The assuré (ouvrant droit) when the beneficiary is an ayant droit: the seed's
-    # « INFORMATIONS ASSURÉ » block (seed 001, création manuelle). His NIR is ``nir``.
+    # The assuré (ouvrant droit) when the beneficiary is an ayant droit: the manual's
+    # « INFORMATIONS ASSURÉ » block (manuel eS-KAP+, création manuelle). His NIR is ``nir``.
     insured_last_name: Mapped[str | None] = mapped_column(String(100))
     insured_first_name: Mapped[str | None] = mapped_column(String(100))
     mobile_phone: Mapped[str | None] = mapped_column(String(20))
@@ -118,10 +121,10 @@ class Patient(IntId, Timestamps, Address, SearchKeyed, CabinetScoped, Base):
                                                default=DataSource.MANUEL)
     notes: Mapped[str | None] = mapped_column(Text)
     alert: Mapped[str | None] = mapped_column(Text)  # shown when the file is opened
-    # Seed 004 « Notes : ☒ Drapeau dans la liste des patients »: the list marks the patient.
+    # Dossier LOGOSw « Notes : ☒ Drapeau dans la liste des patients »: the list marks the patient.
     notes_flagged: Mapped[bool] = mapped_column(default=False)
     alsace_moselle: Mapped[bool] = mapped_column(default=False)  # régime local
-    # "Client professionnel" (seed 000): a company billed directly, no NIR.
+    # "Client professionnel" (aide eS-KAP+): a company billed directly, no NIR.
     is_company: Mapped[bool] = mapped_column(default=False)
     company_name: Mapped[str | None] = mapped_column(String(200))
     company_siret: Mapped[str | None] = mapped_column(String(14))

@@ -4,7 +4,7 @@ and the prescribers they bill for.
 Identifier formats (validated by ``openfse.ids`` before they get here): RPPS 11 digits, ADELI
 9 characters, numéro de facturation (numéro AM) 8 digits + 1 key digit, organisme
 (régime 2 + caisse 3 + centre 4). A remplaçant bills under the numéro de facturation of the
-titulaire he replaces that day (PROTOCOLS §1.2), so his own number is optional.
+titulaire he replaces that day (docs/protocols.md §1.2), so his own number is optional.
 """
 
 from __future__ import annotations
@@ -84,7 +84,7 @@ class ReplacementDay(IntId, CabinetScoped, Base):
 class Prescriber(IntId, Timestamps, Address, SearchKeyed, CabinetScoped, Base):
     """A prescriber (médecin, sage-femme…) whose prescriptions the cabinet bills for.
 
-    Found by the start of his last *or* first name (seed 001, « Prescripteurs » : « en début
+    Found by the start of his last *or* first name (manuel eS-KAP+, « Prescripteurs » : « en début
     de prénom ou nom »): ``search_name`` is "NOM PRENOM", ``search_first_name`` "PRENOM NOM".
     """
 

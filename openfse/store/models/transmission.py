@@ -79,6 +79,21 @@ class Lot(IntId, Timestamps, CabinetScoped, Base):
         order_by="LotInvoice.id")
 
 
+class TransmissionRun(IntId, CabinetScoped, Base):
+    """One unattended end of day (« openfse transmit », the in-app schedule): one row per
+    cabinet and day, inserted before the run starts, so two workers or a restart never run
+    the same day twice (migration 0007)."""
+
+    __tablename__ = "transmission_run"
+    __table_args__ = (UniqueConstraint("cabinet_id", "day", name="uq_transmission_run_day"),)
+
+    day: Mapped[date]  # the cabinet's day the run belongs to
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    summary: Mapped[str | None] = mapped_column(String(1000))  # French, what was done
+    succeeded: Mapped[bool | None]
+
+
 class LotInvoice(IntId, CabinetScoped, Base):
     __tablename__ = "lot_invoice"
     __table_args__ = (

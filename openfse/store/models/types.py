@@ -2,7 +2,7 @@
 
 - ``ScaledDecimal(places)``: a ``Decimal`` with a fixed number of decimals (IK distances,
   NGAP coefficients, AMC formula percentages) stored as an integer count of ``10**-places``.
-  SQLite stores ``NUMERIC`` as a binary float (STACK-NOTES §6), so, like ``MoneyCents``,
+  SQLite stores ``NUMERIC`` as a binary float (sqlite.org/datatype3.html), so, like ``MoneyCents``,
   exact decimals are kept as integers. Unlike money, nothing is rounded here: a value with more
   decimals than the column holds is refused, because silently dropping a digit of a
   coefficient would change a price.
@@ -19,6 +19,8 @@ from typing import Any
 from sqlalchemy import DateTime, Integer
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
+
+from openfse.domain.clock import system_time
 
 
 class ScaledDecimal(TypeDecorator[Decimal]):
@@ -81,5 +83,5 @@ class UtcDateTime(TypeDecorator[datetime]):
 
 
 def utc_now() -> datetime:
-    """The current instant in UTC (the store is an I/O layer: it may read the clock)."""
-    return datetime.now(UTC)
+    """The current instant in UTC, for the rows' timestamps (read through the one clock)."""
+    return system_time()

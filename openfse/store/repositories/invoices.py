@@ -73,6 +73,12 @@ def _display_condition(status: DisplayStatus) -> ColumnElement[bool]:
     return false()
 
 
+# What an invoice's balance reads (invoicing.balance_of): loaded with it, so that the balance
+# of a row read here stays computable after its unit of work (issue 13 defect 2).
+_MONEY = (selectinload(Invoice.payments), selectinload(Invoice.share_transfers),
+          selectinload(Invoice.share_decisions))
+
+
 class InvoiceRepository(Repository[Invoice]):
     model = Invoice
     noun = "Facture"
@@ -81,7 +87,7 @@ class InvoiceRepository(Repository[Invoice]):
         """The invoice with its acts, payments and attachments (without their content) loaded,
         so that it stays readable after the unit of work."""
         stmt = (self._select().where(Invoice.id == invoice_id)
-                .options(selectinload(Invoice.acts), selectinload(Invoice.payments),
+                .options(selectinload(Invoice.acts), *_MONEY,
                          selectinload(Invoice.attachments)))
         row = self.session.scalars(stmt).first()
         if row is None:
@@ -104,8 +110,7 @@ class InvoiceRepository(Repository[Invoice]):
         wanted = list(dict.fromkeys(invoice_ids))
         if not wanted:
             return []
-        stmt = self._select().where(Invoice.id.in_(wanted)).options(
-            selectinload(Invoice.payments))
+        stmt = self._select().where(Invoice.id.in_(wanted)).options(*_MONEY)
         if for_update:
             stmt = stmt.with_for_update().execution_options(populate_existing=True)
         found = {row.id: row for row in self.session.scalars(stmt)}
@@ -156,7 +161,7 @@ class InvoiceRepository(Repository[Invoice]):
         stmt = (self._filtered(filters)
                 .join(Patient, Patient.id == Invoice.patient_id)
                 .add_columns(Patient)
-                .options(selectinload(Invoice.payments))
+                .options(*_MONEY)
                 .order_by(Invoice.date_soins.desc(), Invoice.id.desc())
                 .limit(check_limit(limit)).offset(offset))
         return [(row[0], row[1]) for row in self.session.execute(stmt)]
@@ -168,12 +173,12 @@ class InvoiceRepository(Repository[Invoice]):
     def for_patient(self, patient_id: int) -> Sequence[Invoice]:
         """Every invoice of the patient (any status), with its payments."""
         stmt = (self._select().where(Invoice.patient_id == patient_id)
-                .options(selectinload(Invoice.payments)).order_by(Invoice.id))
+                .options(*_MONEY).order_by(Invoice.id))
         return self.session.scalars(stmt).all()
 
     def awaiting_vitale(self, assure_nir: str) -> Sequence[Invoice]:
         """Désynchronisées invoices of this assuré still to be secured with his carte Vitale
-        or appli (seed 001 « Factures poste de travail »: « Seulement les factures liées à
+        or appli (manuel eS-KAP+ « Factures poste de travail »: « Seulement les factures liées à
         l'assuré s'affichent »)."""
         stmt = (self._select()
                 .where(Invoice.kind == InvoiceKind.INVOICE,

@@ -1,6 +1,6 @@
 """The cabinet's AMO and AMC organism fiches.
 
-Search (seed 001, « Liste des organismes … Recherche A>Z »): text made of digits (spaces
+Search (manuel eS-KAP+, « Liste des organismes … Recherche A>Z »): text made of digits (spaces
 allowed) is a prefix of the organism's number — régime + caisse + centre for the AMO (or the
 caisse code alone: "751"), the AMC number with or without its leading zeros ("780" finds
 ``0780004099``); any other text is a prefix of the name.

@@ -7,6 +7,10 @@ PRENOM" (``search_usage_name``). Each prefix is a byte-order range on a covering
 limited to the first ``limit`` rows in name order; the union of the three short lists is then
 sorted once. The cost therefore grows with ``limit``, not with the number of patients (bench:
 ``bench/bench_patient_search.py``).
+
+The same field takes a NIR (13 or 15 characters, spaces allowed) or a date of birth
+(``jj/mm/aaaa``, possibly after the start of a name): :mod:`openfse.domain.patient_search` says
+which, the NIR is a range on the ``(cabinet_id, nir)`` index.
 """
 
 from __future__ import annotations
@@ -16,8 +20,13 @@ from datetime import date
 from functools import cache
 from typing import Any, TypeVar
 
-from sqlalchemy import Integer, Select, String, bindparam, or_, select, union
+from sqlalchemy import ColumnElement, Integer, Select, String, and_, bindparam, or_, select, union
 
+from openfse.domain.patient_search import (
+    BirthDateSearch,
+    NirSearch,
+    parse_patient_search,
+)
 from openfse.store.models import Ald, AmcCoverage, AmoCoverage, FamilyLink, Patient
 from openfse.store.models.search_text import prefix_upper_bound, search_key
 from openfse.store.repositories.base import Repository, SortOrder, check_limit, ordered
@@ -30,16 +39,50 @@ class PatientRepository(Repository[Patient]):
     noun = "Patient"
 
     def search(self, text: str, *, order: SortOrder = "asc", limit: int = 50) -> list[Patient]:
-        """Patients whose last, first or usage name starts with ``text``, in name order.
+        """Patients whose last, first or usage name starts with ``text``, in name order; or
+        whose NIR, or date of birth, ``text`` is.
 
         An empty search lists the cabinet's patients in name order.
         """
         check_limit(limit)
+        wanted = parse_patient_search(text)
+        if isinstance(wanted, NirSearch):
+            return self._by_typed_nir(wanted, order, limit)
+        if isinstance(wanted, BirthDateSearch):
+            return self._born(wanted, order, limit)
         key = search_key(text)
         params: dict[str, Any] = {"cabinet_id": self.cabinet_id, "limit": limit}
         if key:
             params |= {"key": key, "upper": prefix_upper_bound(key)}
         return list(self.session.scalars(_search_statement(order, bool(key)), params))
+
+    def _by_typed_nir(self, wanted: NirSearch, order: SortOrder, limit: int) -> list[Patient]:
+        """Files covered under that NIR (the ouvrant droit's, printed on the card of the whole
+        family): a range on the ``(cabinet_id, nir)`` index; a 15-character NIR must also have
+        that key (a file typed without the key matches its 13 characters); and the file whose
+        beneficiary's own NIR it is (a child with his own card), on its own index."""
+        def covered(column: Any) -> ColumnElement[bool]:
+            found = and_(column >= wanted.first13, column < prefix_upper_bound(wanted.first13))
+            if wanted.full:
+                found = and_(found, or_(column == wanted.full, column == wanted.first13))
+            return found
+
+        stmt = (self._select().where(or_(covered(Patient.nir), covered(Patient.beneficiary_nir)))
+                .order_by(ordered(Patient.search_name, order), ordered(Patient.id, order))
+                .limit(limit))
+        return list(self.session.scalars(stmt))
+
+    def _born(self, wanted: BirthDateSearch, order: SortOrder, limit: int) -> list[Patient]:
+        """Files born that day (the date as the card writes it), the start of a name too
+        when typed with it."""
+        stmt = (self._select().where(Patient.birth_date_text == wanted.birth_date_text)
+                .order_by(ordered(Patient.search_name, order), ordered(Patient.id, order)))
+        key = search_key(wanted.name)
+        if key:
+            upper = prefix_upper_bound(key)
+            stmt = stmt.where(or_(*(and_(column >= key, column < upper) for column in (
+                Patient.search_name, Patient.search_first_name, Patient.search_usage_name))))
+        return list(self.session.scalars(stmt.limit(limit)))
 
     def by_nir(self, nir: str) -> Sequence[Patient]:
         """Everyone covered under this NIR (as ouvrant droit or as beneficiary): a family."""

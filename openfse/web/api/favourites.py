@@ -10,49 +10,80 @@ Codes are checked on ``on`` (default today). Numbers are exchanged as strings ("
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from openfse.services import favourites
 from openfse.services.favourites import CABINET, FavouriteActLine, FavouriteView
-from openfse.web.api.params import Limit, Order, SearchText
+from openfse.web.api.errors import documented
+from openfse.web.api.params import IsoDate, Limit, Order, SearchText
+from openfse.web.api.schemas.fields import JSON_INT, NOT_BLANK, RowId, explained
+from openfse.web.deps import DeskDep
 
 router = APIRouter(tags=["favoris"])
 
-ERRORS: dict[int | str, dict[str, str]] = {
-    404: {"description": "No such favourite in the cabinet (`not_found`)"},
-    422: {"description": "`invalid_form`: `error.fields` maps `label`, `acts[i].code`… to "
-                         "their message"},
-}
-OnDate = Annotated[date | None, Query(description="Date the codes are checked on "
+ERRORS = documented(
+    404, 422, e404="No such favourite in the cabinet (`not_found`)",
+    e422="`invalid_form`: `error.fields` maps `label`, `acts[i].code`… to their message")
+OnDate = Annotated[IsoDate | None, Query(description="Date the codes are checked on "
                                                   "(default: today)")]
-Number = Annotated[str | int | None, Field(description='Decimal as a string: "4.5", "12,50"')]
+# Decimals travel as strings ("4.5", "12,50"), never as binary floats (services.favourites).
+# NGAP coefficient: > 0 and < 1000, at most 3 decimals.
+Coefficient = Annotated[str | None, Field(
+    default=None, examples=["4.5"],
+    pattern=explained(
+        r"^([1-9][0-9]{0,2}([.,][0-9]{1,3})?|0[.,]([1-9][0-9]{0,2}|0[1-9][0-9]?|00[1-9]))$",
+        "Le coefficient est un nombre positif inférieur à 1000, avec au plus 3 décimales."),
+    description='Decimal as a string, > 0 and < 1000, at most 3 decimals: "4.5", "1,5"')]
+# Tarification override: 0 to 99 999,99 €, at most 2 decimals.
+UnitPrice = Annotated[str | None, Field(
+    default=None, examples=["12.50"],
+    pattern=explained(r"^(0|[1-9][0-9]{0,4})([.,][0-9]{1,2})?$",
+                      "Le prix unitaire est un montant en euros de 0 à 99 999,99 avec au plus "
+                      "2 décimales."),
+    description='Euros as a string, 0 to 99999.99: "12.50", "12,5"')]
+# One CCAM modifier letter, or several typed as "F P", "F,P" or "FP" (at most 4, all different).
+Modifier = Annotated[str, Field(pattern="^[A-Za-z0-9]$")]
+ModifiersText = Annotated[str, Field(
+    pattern=r"^([A-Za-z0-9]([ ,;]+[A-Za-z0-9]){0,3}|[A-Za-z0-9]{0,4})$")]
 
 
 class FavouriteActIn(BaseModel):
+    """One act: an NGAP code known at the date (or priced by ``unit_price``), or a CCAM code
+    of the catalogue with its activity, phase and modifiers (answered in ``fields``)."""
+
     model_config = ConfigDict(extra="forbid")
 
-    code: str
-    quantity: int | str | None = None
-    coefficient: Number = None
-    activity: int | str | None = None
-    phase: int | str | None = None
-    modifiers: str | list[str] | None = None
-    unit_price: Number = None
-    qualificatif: str | None = None
-    travel_allowance_code: str | None = None
+    code: str = Field(pattern=explained(r"^([A-Za-z]{4}[0-9]{3}|[A-Za-z][A-Za-z0-9]{0,5})$",
+                                        "Code d'acte invalide (un code NGAP comme AMI, ou un "
+                                        "code CCAM comme AFLB001)."),
+                      examples=["AMI", "AFLB001"],
+                      description="NGAP (AMI, G…) or CCAM (4 letters, 3 digits) code")
+    quantity: Annotated[int, Field(ge=1, le=favourites.MAX_QUANTITY), JSON_INT] | None = None
+    coefficient: Coefficient = None
+    activity: Annotated[int, Field(ge=1, le=5), JSON_INT] | None = Field(
+        default=None, description="CCAM only")
+    phase: Annotated[int, Field(ge=0, le=9), JSON_INT] | None = Field(
+        default=None, description="CCAM only")
+    modifiers: ModifiersText | Annotated[list[Modifier], Field(max_length=4)] | None = Field(
+        default=None, description="CCAM only")
+    unit_price: UnitPrice = None
+    qualificatif: str | None = Field(default=None, max_length=10,
+                                     description="Qualificatif de dépense, e.g. N")
+    travel_allowance_code: str | None = Field(default=None, max_length=10,
+                                              description="Indemnité de déplacement, e.g. IFD")
 
 
 class FavouriteIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    label: str
-    professional_id: int | None = Field(None, description="None: a favourite of the cabinet")
-    acts: list[FavouriteActIn] = Field(default_factory=list, max_length=favourites.MAX_ACTS)
+    label: str = Field(min_length=1, max_length=200, pattern=NOT_BLANK)
+    professional_id: RowId | None = Field(None,
+                                        description="None: a favourite of the cabinet")
+    acts: list[FavouriteActIn] = Field(min_length=1, max_length=favourites.MAX_ACTS)
 
     def as_data(self) -> dict[str, Any]:
         data = self.model_dump()
@@ -101,46 +132,63 @@ class FavouriteOut(BaseModel):
 
 
 @router.get("/favourites", response_model=list[FavouriteOut])
-def favourite_list(request: Request, q: SearchText = "", order: Order = "asc",
+def favourite_list(desk: DeskDep, q: SearchText = "", order: Order = "asc",
                    limit: Limit = 50, professional_id: int | None = None,
                    cabinet_only: bool = False) -> list[FavouriteOut]:
     owner: int | str | None = CABINET if cabinet_only else professional_id
-    rows = favourites.search(request.app.state.ctx.uow(), q, professional_id=owner,
+    rows = favourites.search(desk.uow(), q, professional_id=owner,
                              order=order, limit=limit)
     return [FavouriteOut.of(row) for row in rows]
 
 
 @router.get("/favourites/{favourite_id}", response_model=FavouriteOut, responses=ERRORS)
-def favourite_get(request: Request, favourite_id: int) -> FavouriteOut:
-    return FavouriteOut.of(favourites.get(request.app.state.ctx.uow(), favourite_id))
+def favourite_get(desk: DeskDep, favourite_id: int) -> FavouriteOut:
+    return FavouriteOut.of(favourites.get(desk.uow(), favourite_id))
 
 
-@router.get("/favourites/{favourite_id}/draft-acts", responses=ERRORS)
-def favourite_draft_acts(request: Request, favourite_id: int) -> list[dict[str, Any]]:
+class DraftActOut(BaseModel):
+    """One ``acts[]`` object of the pricing contract (docs/formats/price.md); keys that do
+    not apply are left out."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: str
+    nomenclature: Literal["NGAP", "CCAM"]
+    quantity: int
+    coefficient: str | None = Field(default=None, description="NGAP: decimal as a string")
+    activity: int | None = Field(default=None, description="CCAM")
+    phase: int | None = Field(default=None, description="CCAM")
+    modifiers: list[str] | None = Field(default=None, description="CCAM")
+    unit_price: str | None = Field(default=None, description="Euros as a string")
+    qualificatif: str | None = None
+
+
+@router.get("/favourites/{favourite_id}/draft-acts", response_model=list[DraftActOut],
+            response_model_exclude_unset=True, responses=ERRORS)
+def favourite_draft_acts(desk: DeskDep, favourite_id: int) -> list[DraftActOut]:
     """The favourite's acts as ``acts[]`` of ``POST /api/price`` (decimals as strings)."""
-    view = favourites.get(request.app.state.ctx.uow(), favourite_id)
-    return [{key: str(value) if isinstance(value, Decimal) else value
-             for key, value in act.items()} for act in favourites.acts_as_draft(view)]
+    view = favourites.get(desk.uow(), favourite_id)
+    return [DraftActOut.model_validate({key: str(value) if isinstance(value, Decimal) else value
+                                        for key, value in act.items()})
+            for act in favourites.acts_as_draft(view)]
 
 
 @router.post("/favourites", response_model=FavouriteOut, status_code=201, responses=ERRORS)
-def favourite_create(request: Request, body: FavouriteIn, on: OnDate = None) -> FavouriteOut:
-    ctx = request.app.state.ctx
-    view = favourites.create(ctx.uow(), body.as_data(), on=on or date.today(),
-                             ccam=ctx.ccam_catalog())
+def favourite_create(desk: DeskDep, body: FavouriteIn, on: OnDate = None) -> FavouriteOut:
+    view = favourites.create(desk.uow(), body.as_data(), on=on or desk.today,
+                             ccam=desk.ccam_catalog())
     return FavouriteOut.of(view)
 
 
 @router.put("/favourites/{favourite_id}", response_model=FavouriteOut, responses=ERRORS)
-def favourite_update(request: Request, favourite_id: int, body: FavouriteIn,
+def favourite_update(desk: DeskDep, favourite_id: int, body: FavouriteIn,
                      on: OnDate = None) -> FavouriteOut:
-    ctx = request.app.state.ctx
-    view = favourites.update(ctx.uow(), favourite_id, body.as_data(), on=on or date.today(),
-                             ccam=ctx.ccam_catalog())
+    view = favourites.update(desk.uow(), favourite_id, body.as_data(), on=on or desk.today,
+                             ccam=desk.ccam_catalog())
     return FavouriteOut.of(view)
 
 
 @router.delete("/favourites/{favourite_id}", status_code=204, responses=ERRORS)
-def favourite_delete(request: Request, favourite_id: int) -> Response:
-    favourites.delete(request.app.state.ctx.uow(), favourite_id)
+def favourite_delete(desk: DeskDep, favourite_id: int) -> Response:
+    favourites.delete(desk.uow(), favourite_id)
     return Response(status_code=204)

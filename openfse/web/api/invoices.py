@@ -1,75 +1,57 @@
 """``/api/invoices``: validate, preview, list, read, pay, cancel, delete, sign and secure
 invoices. The documents are described in ``docs/formats/invoice.md``.
 
-A draft document is the pricing contract (``docs/formats/price.md``) plus the invoice's header
-keys; bodies are parsed with ``parse_float=Decimal`` (no amount ever passes through a float)
-by the pricing contract's readers, so an error names its JSON path (``field``). ``profession``,
-``ps``, ``patient`` and ``amc`` may be left out: they are then taken from the professional's
-record and the patient file (``services.invoicing.desk_context``).
+Each body is declared by its model (``schemas.invoices``), so that ``/openapi.json`` tells an
+integrator what is accepted (issue 11, point 8). The models check the shape; a draft and a
+payment are then read again from the raw body by the service's readers
+(``services.invoice_input``: every number a ``Decimal``, the vocabularies, the codes, the rules
+between keys), each refusal answered in the one error shape (``docs/formats/errors.md``).
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
+import hashlib
 import json
-from collections.abc import Callable, Mapping
-from dataclasses import replace
-from datetime import date
-from decimal import Decimal
-from typing import Annotated, Any, TypeVar
+from collections.abc import Mapping
+from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Body, Header, Query
 from fastapi.responses import Response
 
+from openfse.adapters.cards.errors import CardError
 from openfse.domain.controls import Diagnostic
-from openfse.domain.invoice import (
-    AccidentTravail,
-    ActDetails,
-    AmcChoice,
-    AmoServiceForcing,
-    Attachment,
-    BillTo,
-    Complement,
-    DisplayStatus,
-    EntentePrealable,
-    EntentePrealableCode,
-    InvoiceDraft,
-    MedecinTraitantDeclaration,
-    Prescription,
-    SecureMode,
-)
-from openfse.domain.payment import Balance, Payer, Payment, PaymentKind
-from openfse.domain.pricing import dumps, parse_draft, priced_to_json
-from openfse.domain.pricing.codes import Parcours
-from openfse.domain.pricing.errors import DraftError
-from openfse.domain.pricing.json_readers import (
-    amount,
-    boolean,
-    date_value,
-    enum,
-    error,
-    integer,
-    missing,
-    obj,
-    optional,
-    optional_enum,
-    string,
-    type_error,
-)
-from openfse.errors import NotFound, OpenFSEError
-from openfse.services import access, invoicing
+from openfse.domain.invoice import DisplayStatus
+from openfse.domain.payment import Balance
+from openfse.domain.pricing import dumps, priced_to_json
+from openfse.domain.shares import InvoiceMoney, Shown
+from openfse.errors import Conflict, NotFound
+from openfse.services import invoice_authority, invoicing, shares
+from openfse.services.invoice_authority import Acting
+from openfse.services.invoice_input import decoded_document, parse_invoice_document, parse_payment
 from openfse.store.journal import to_json_value
 from openfse.store.models import Invoice, InvoiceAct, InvoicePayment, Patient
-from openfse.store.repositories.invoices import InvoiceFilters
-from openfse.web.session import actor_uow, current_user
+from openfse.store.models.invoice_desk import IDEMPOTENCY_KEY_MAX
+from openfse.web.api.errors import documented, error_response
+from openfse.web.api.params import IsoDate, RowIdQuery
+from openfse.web.api.schemas.fields import ROW_ID_MAX, explained
+from openfse.web.api.schemas.invoices import (
+    CancelIn,
+    CancelOut,
+    InvoiceDraftIn,
+    InvoiceIdsIn,
+    InvoiceItemsOut,
+    InvoiceListOut,
+    InvoiceOut,
+    PaymentBalanceOut,
+    PaymentIn,
+    PreviewOut,
+    SignatureReportOut,
+    SignIn,
+)
+from openfse.web.deps import Desk, DeskDep
 
 router = APIRouter(tags=["factures"])
-T = TypeVar("T")
 
-MAX_ID = 2**31 - 1
-_OBJECT_BODY = {"requestBody": {"required": True,
-                                "content": {"application/json": {"schema": {"type": "object"}}}}}
 _DRAFT_EXAMPLE = {
     "professional_id": 1,
     "patient_id": 1,
@@ -79,267 +61,19 @@ _DRAFT_EXAMPLE = {
     "tiers_payant": {"amo": True, "amc": False},
     "secure_mode": "securise",
 }
-_DRAFT_BODY = {"requestBody": {"required": True, "content": {"application/json": {
-    "schema": {"type": "object"}, "example": _DRAFT_EXAMPLE}}}}
+DraftBody = Annotated[InvoiceDraftIn, Body(examples=[_DRAFT_EXAMPLE])]
+# An Idempotency-Key: 1 to 200 visible ASCII characters (a UUID, say).
+_KEY_PATTERN = explained(rf"^[\x21-\x7e]{{1,{IDEMPOTENCY_KEY_MAX}}}$",
+                         f"1 à {IDEMPOTENCY_KEY_MAX} caractères ASCII visibles (un UUID par "
+                         "exemple).")
+_DRAFT_REFUSED = ("`invalid_draft` / `unknown_tariff` / `invalid_json` (the pricing "
+                  "contract's codes: `field` is the JSON path, `message` English, `message_fr` "
+                  "French), or `invalid_form` (the shape)")
 
 
-# --------------------------------------------------------------------------------------------
-# Reading documents
-# --------------------------------------------------------------------------------------------
-
-
-async def _document(request: Request) -> Mapping[str, object]:
-    raw = await request.body()
-    try:
-        decoded = json.loads(raw, parse_float=Decimal)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise DraftError("$", f"invalid JSON: {exc}", "Document JSON illisible.",
-                         code="invalid_json") from None
-    return obj(decoded, "$")
-
-
-def _id(value: object, field: str) -> int:
-    return integer(value, field, 1, MAX_ID)
-
-
-def _optional_id(value: object, field: str) -> int | None:
-    return optional(value, lambda v: _id(v, field))
-
-
-def _optional_date(value: object, field: str) -> date | None:
-    return optional(value, lambda v: date_value(v, field))
-
-
-def _text(value: object, field: str, max_length: int) -> str:
-    """An optional free text: "" when absent."""
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        raise type_error(field, "a string", value)
-    text = value.strip()
-    if len(text) > max_length:
-        raise error(field, f"{field}: at most {max_length} characters",
-                    f"{field} : {max_length} caractères au plus.")
-    return text
-
-
-def _checked(build: Callable[[], T], prefix: str) -> T:
-    """Build a domain value of the object at JSON path ``prefix``; its own validation error
-    (a French message and the key it is about) is reported at that key's path."""
-    try:
-        return build()
-    except DraftError:
-        raise
-    except OpenFSEError as exc:  # InvalidInvoice, InvalidPayment
-        key = exc.field or ""
-        if not prefix or key.startswith(prefix.split(".")[0].split("[")[0]):
-            where = key or prefix
-        else:
-            where = f"{prefix}.{key}" if key else prefix
-        raise error(where, f"{where}: {exc.message}", f"{where} : {exc.message}") from None
-
-
-def parse_invoice_document(doc: Mapping[str, object], uow_factory: Any) -> InvoiceDraft:
-    """The ``InvoiceDraft`` of a draft document (see ``docs/formats/invoice.md``).
-
-    ``uow_factory()`` gives a unit of work to read the files when ``profession``, ``ps``,
-    ``patient`` or ``amc`` are left out.
-    """
-    if "professional_id" not in doc:
-        raise missing("professional_id")
-    if "patient_id" not in doc:
-        raise missing("patient_id")
-    professional_id = _id(doc["professional_id"], "professional_id")
-    patient_id = _id(doc["patient_id"], "patient_id")
-    if "date_soins" not in doc:
-        raise missing("date_soins")
-    date_soins = date_value(doc["date_soins"], "date_soins")
-    choice = _amc_choice(doc.get("amc_choice"))
-    pricing_doc = dict(doc)
-    derived = None
-    if any(key not in doc for key in ("profession", "ps", "patient")) or (
-            "amc" not in doc and choice is not None and choice.coverage_id is not None):
-        derived = invoicing.desk_context(uow_factory(), professional_id, patient_id, date_soins)
-        if "profession" not in doc and derived.profession is not None:
-            pricing_doc["profession"] = derived.profession.value
-    pricing = parse_draft(pricing_doc)
-    if derived is not None:
-        if "ps" not in doc:
-            pricing = replace(pricing, ps=derived.ps)
-        if "patient" not in doc:
-            parcours = optional_enum(doc.get("parcours"), "parcours", Parcours, {})
-            pricing = replace(pricing, patient=replace(
-                derived.patient, parcours=parcours,
-                victime_attentat=boolean(doc.get("victime_attentat"), "victime_attentat")))
-        if "amc" not in doc and choice is not None and choice.coverage_id is not None:
-            pricing = replace(pricing, amc=derived.amc_contracts.get(choice.coverage_id))
-    acts = doc.get("acts")
-    details = tuple(_act_details(item, index) for index, item in enumerate(
-        acts if isinstance(acts, list) else []))
-    draft = InvoiceDraft(
-        professional_id=professional_id,
-        patient_id=patient_id,
-        pricing=pricing,
-        act_details=details if any(d != ActDetails() for d in details) else (),
-        a_domicile=boolean(doc.get("a_domicile"), "a_domicile"),
-        prescription=_prescription(doc.get("prescription")),
-        accident_droit_commun=boolean(doc.get("accident_droit_commun"),
-                                      "accident_droit_commun"),
-        accident_date=_optional_date(doc.get("accident_date"), "accident_date"),
-        maternite_date=_optional_date(doc.get("maternite_date"), "maternite_date"),
-        accident_travail=_accident_travail(doc.get("accident_travail")),
-        forcage_ald=boolean(doc.get("forcage_ald"), "forcage_ald"),
-        declaration_medecin_traitant=optional_enum(
-            doc.get("declaration_medecin_traitant"), "declaration_medecin_traitant",
-            MedecinTraitantDeclaration, {}),
-        amc_choice=choice,
-        secure_mode=enum(doc.get("secure_mode", "securise"), "secure_mode", SecureMode, {}),
-        entente_prealable=_entente(doc.get("entente_prealable")),
-        prevention_commune=boolean(doc.get("prevention_commune"), "prevention_commune"),
-        sante_sexuelle=boolean(doc.get("sante_sexuelle"), "sante_sexuelle"),
-        anonymous_minor=boolean(doc.get("anonymous_minor"), "anonymous_minor"),
-        exo_per_act=boolean(doc.get("exo_per_act"), "exo_per_act"),
-        group_identical=boolean(doc.get("group_identical"), "group_identical"),
-        amo_service=_amo_service(doc.get("amo_service")),
-        hors_teletransmission=boolean(doc.get("hors_teletransmission"),
-                                      "hors_teletransmission"),
-        bill_to=_bill_to(doc.get("bill_to")),
-        replaces_id=_optional_id(doc.get("replaces_id"), "replaces_id"),
-    )
-    return draft
-
-
-def _act_details(value: object, index: int) -> ActDetails:
-    if not isinstance(value, Mapping):
-        return ActDetails()  # parse_draft has already refused it
-    field = f"acts[{index}]"
-    return _checked(lambda: ActDetails(
-        regroupement=_text(value.get("regroupement"), f"{field}.regroupement", 3).upper(),
-        serie=boolean(value.get("serie"), f"{field}.serie"),
-        complement=optional_enum(value.get("complement"), f"{field}.complement", Complement, {}),
-        indemnite_forfaitaire=_text(value.get("indemnite_forfaitaire"),
-                                    f"{field}.indemnite_forfaitaire", 4).upper(),
-        entente_prealable=boolean(value.get("entente_prealable"), f"{field}.entente_prealable"),
-    ), field)
-
-
-def _prescription(value: object) -> Prescription | None:
-    if value is None or value is False:
-        return None
-    if value is True:
-        return Prescription()
-    doc = obj(value, "prescription")
-    return Prescription(
-        date=_optional_date(doc.get("date"), "prescription.date"),
-        prescriber_id=_optional_id(doc.get("prescriber_id"), "prescription.prescriber_id"),
-        ordonnance=_attachment(doc.get("ordonnance")),
-    )
-
-
-def _attachment(value: object) -> Attachment | None:
-    if value is None:
-        return None
-    field = "prescription.ordonnance"
-    doc = obj(value, field)
-    encoded = doc.get("content_base64")
-    if not isinstance(encoded, str):
-        raise missing(f"{field}.content_base64")
-    try:
-        content = base64.b64decode(encoded, validate=True)
-    except (binascii.Error, ValueError):
-        raise error(f"{field}.content_base64", f"{field}.content_base64: not base64",
-                    f"{field}.content_base64 : contenu base64 illisible.") from None
-    media_type = string(doc.get("media_type"), f"{field}.media_type", 40)
-    return _checked(lambda: Attachment(media_type, content,
-                                       _text(doc.get("filename"), f"{field}.filename", 200)),
-                    field)
-
-
-def _accident_travail(value: object) -> AccidentTravail | None:
-    if value is None:
-        return None
-    doc = obj(value, "accident_travail")
-    return _checked(lambda: AccidentTravail(
-        date=_optional_date(doc.get("date"), "accident_travail.date"),
-        organisme=_text(doc.get("organisme"), "accident_travail.organisme", 9),
-        code=_text(doc.get("code"), "accident_travail.code", 2),
-        identifiant=_text(doc.get("identifiant"), "accident_travail.identifiant", 9),
-    ), "accident_travail")
-
-
-def _amc_choice(value: object) -> AmcChoice | None:
-    if value is None:
-        return None
-    doc = obj(value, "amc_choice")
-    return AmcChoice(
-        coverage_id=_optional_id(doc.get("coverage_id"), "amc_choice.coverage_id"),
-        amc_number=_text(doc.get("amc_number"), "amc_choice.amc_number", 10),
-        convention_type=_text(doc.get("convention_type"), "amc_choice.convention_type", 10),
-        csr=_text(doc.get("csr"), "amc_choice.csr", 10),
-    )
-
-
-def _entente(value: object) -> EntentePrealable | None:
-    if value is None:
-        return None
-    doc = obj(value, "entente_prealable")
-    code = doc.get("code", "9")
-    if isinstance(code, int) and not isinstance(code, bool):
-        code = str(code)
-    return EntentePrealable(
-        code=enum(code, "entente_prealable.code", EntentePrealableCode, {}),
-        date=_optional_date(doc.get("date"), "entente_prealable.date"),
-    )
-
-
-def _amo_service(value: object) -> AmoServiceForcing | None:
-    if value is None:
-        return None
-    doc = obj(value, "amo_service")
-    if doc.get("start") is None:
-        raise missing("amo_service.start")
-    return _checked(lambda: AmoServiceForcing(
-        code=string(doc.get("code"), "amo_service.code", 3),
-        start=date_value(doc["start"], "amo_service.start"),
-        end=_optional_date(doc.get("end"), "amo_service.end"),
-    ), "amo_service")
-
-
-def _bill_to(value: object) -> BillTo | None:
-    if value is None:
-        return None
-    doc = obj(value, "bill_to")
-    return _checked(lambda: BillTo(
-        name=_text(doc.get("name"), "bill_to.name", 200),
-        address=_text(doc.get("address"), "bill_to.address", 500),
-        siret=_text(doc.get("siret"), "bill_to.siret", 14),
-        patient_id=_optional_id(doc.get("patient_id"), "bill_to.patient_id"),
-    ), "bill_to")
-
-
-def parse_payment(doc: Mapping[str, object]) -> Payment:
-    """A payment document: ``kind``, ``amount``, ``paid_on`` (+ ``payer``, ``reference``,
-    ``payer_name``)."""
-    for key in ("kind", "amount", "paid_on"):
-        if key not in doc:
-            raise missing(key)
-    return _checked(lambda: Payment(
-        kind=enum(doc["kind"], "kind", PaymentKind, {"carte": PaymentKind.CB,
-                                                     "espece": PaymentKind.ESPECES}),
-        amount=amount(doc["amount"], "amount"),
-        paid_on=date_value(doc["paid_on"], "paid_on"),
-        payer=enum(doc.get("payer", "patient"), "payer", Payer, {}),
-        reference=_text(doc.get("reference"), "reference", 60),
-        payer_name=_text(doc.get("payer_name"), "payer_name", 200),
-    ), "")
-
-
-def _ids(doc: Mapping[str, object]) -> list[int]:
-    raw = doc.get("ids")
-    if not isinstance(raw, list) or not raw or len(raw) > 500:
-        raise error("ids", "ids: expected a list of 1 to 500 invoice ids",
-                    "ids : liste de 1 à 500 factures attendue.")
-    return [_id(value, f"ids[{i}]") for i, value in enumerate(raw)]
+async def _document(desk: Desk) -> Mapping[str, object]:
+    """The body the model has checked, read again with every number as a ``Decimal``."""
+    return decoded_document(await desk.request.body())
 
 
 # --------------------------------------------------------------------------------------------
@@ -364,6 +98,19 @@ def balance_json(b: Balance) -> dict[str, object]:
         "patient_state": b.patient_state.value,
         "message": b.patient_state.message,
     }
+
+
+def shares_json(money: InvoiceMoney, shown: Shown) -> dict[str, object]:
+    """Each payer's share and its state (docs/money-states.md: the labels of the screens;
+    ``state_label`` is the one the lists show, ``shares.shown_state``)."""
+    return {"state": money.state.value, "state_label": shown.label,
+            "replaced_by": money.replaced_by, **{
+        share.payer.value: {"state": share.state.value, "state_label": share.label,
+                            "due": share.due, "paid": share.paid,
+                            "billed_to_patient": share.billed_to_patient,
+                            "written_off": share.written_off, "replaced": share.replaced,
+                            "left": share.left, "reason": share.reason}
+        for share in money.shares}}
 
 
 def _payment_json(p: InvoicePayment) -> dict[str, object]:
@@ -456,14 +203,14 @@ def _summary_json(row: Invoice, patient: Patient) -> dict[str, object]:
 
 
 @router.post("/invoices/preview", summary="Price and check an invoice draft (nothing saved)",
-             openapi_extra=_DRAFT_BODY,
+             response_model=PreviewOut,
              responses={200: {"description": "Récapitulatif"},
-                        422: {"description": "Invalid draft"}})
-async def preview(request: Request) -> Response:
-    ctx = request.app.state.ctx
-    draft = parse_invoice_document(await _document(request), ctx.uow)
-    result = invoicing.preview_invoice(ctx.uow(), draft,
-                                       refs=invoicing.InvoiceReferentials.of(ctx))
+                        **documented(422, e422=_DRAFT_REFUSED)})
+async def preview(desk: DeskDep, draft_in: DraftBody) -> Response:
+    draft = parse_invoice_document(await _document(desk), desk.uow)
+    result = invoicing.preview_invoice(desk.uow(), draft,
+                                       refs=invoicing.InvoiceReferentials.of(desk.context),
+                                       today=desk.today)
     dues = result.dues
     return _json({
         "priced": priced_to_json(result.priced),
@@ -475,141 +222,220 @@ async def preview(request: Request) -> Response:
 
 
 @router.post("/invoices", status_code=201, summary="Validate an invoice (numbered, stored)",
-             openapi_extra=_DRAFT_BODY,
-             responses={201: {"description": "Validated invoice"},
-                        422: {"description": "Invalid draft, or refused by the controls "
-                                             "(error.diagnostics)"}})
-async def validate(request: Request) -> Response:
-    ctx = request.app.state.ctx
-    draft = parse_invoice_document(await _document(request), ctx.uow)
-    user = current_user(request)
-    if user is not None:
-        access.check_bills_as(user, draft.professional_id)
+             response_model=InvoiceOut,
+             responses={201: {"description": "Validated invoice (or, for a retried "
+                                             "Idempotency-Key, the invoice it made)"},
+                        **documented(
+                            403, 409, 422,
+                            e403="`not_own_invoice`: not the logged-in professional's invoice",
+                            e409="`idempotency_key_reused`: the Idempotency-Key came with "
+                                 "another document",
+                            e422=_DRAFT_REFUSED + ", or `controls_failed`: refused by the "
+                                 "controls (`error.diagnostics`: every diagnostic; "
+                                 "`error.fields`: the blocking ones' fields)")})
+async def validate(desk: DeskDep, draft_in: DraftBody,
+                   idempotency_key: Annotated[str | None, Header(
+                       alias="Idempotency-Key", max_length=IDEMPOTENCY_KEY_MAX,
+                       pattern=_KEY_PATTERN,
+                       description="A key of the client (a UUID): a retry with the same key "
+                                   "and document returns the first invoice")] = None
+                   ) -> Response:
+    """With an ``Idempotency-Key`` header, a retry of the same document (the answer was lost:
+    crash, time-out) gets the invoice the first request made — same id, same document —
+    never a second invoice; the key is stored with the invoice, in its transaction."""
+    doc = await _document(desk)
+    idempotency = _idempotency_key(idempotency_key, doc)
+    if idempotency is not None:
+        done = invoicing.invoice_of_key(desk.uow(), idempotency)
+        if done is not None:
+            return _replayed(done)
+    draft = parse_invoice_document(doc, desk.uow)
+    by = Acting.of(desk.user)
     try:
-        result = invoicing.validate_invoice(actor_uow(request), draft,
-                                            refs=invoicing.InvoiceReferentials.of(ctx))
+        result = invoicing.validate_invoice(
+            desk.uow(), draft, refs=invoicing.InvoiceReferentials.of(desk.context),
+            today=desk.today, now=desk.now, by=by, idempotency=idempotency)
     except invoicing.ControlsFailed as exc:
-        return _json({"error": {"code": exc.code, "message": exc.message,
-                                "diagnostics": [diagnostic_json(d) for d in exc.diagnostics]}},
-                     422)
+        return controls_failed_response(exc)
+    except Conflict:
+        # Two requests with one key at once: the other one's invoice is the answer.
+        done = None if idempotency is None else invoicing.invoice_of_key(desk.uow(),
+                                                                         idempotency)
+        if done is None:
+            raise
+        return _replayed(done)
     return _json(invoice_json(result.invoice), 201)
+
+
+def controls_failed_response(exc: invoicing.ControlsFailed) -> Response:
+    """The one error shape (docs/formats/errors.md): ``fields`` names the field of each
+    blocking diagnostic (the first message of each), ``diagnostics`` lists them all."""
+    fields: dict[str, str] = {}
+    for d in exc.diagnostics:
+        if d.is_blocking and d.field:
+            fields.setdefault(d.field, d.message_fr)
+    return error_response(exc, 422, field=next(iter(fields), None), fields=fields,
+                          diagnostics=[diagnostic_json(d) for d in exc.diagnostics])
+
+
+def _idempotency_key(key: str | None, doc: Mapping[str, object]
+                     ) -> invoicing.IdempotencyKey | None:
+    """The request's ``Idempotency-Key`` (its shape checked by the header's pattern) with
+    the digest of the document it came with (canonical JSON)."""
+    if key is None:
+        return None
+    canonical = json.dumps(doc, sort_keys=True, separators=(",", ":"), default=str)
+    return invoicing.IdempotencyKey(key, hashlib.sha256(canonical.encode()).hexdigest())
+
+
+def _replayed(row: Invoice) -> Response:
+    answer = _json(invoice_json(row), 201)
+    answer.headers["Idempotent-Replayed"] = "true"
+    return answer
 
 
 Status = Annotated[list[DisplayStatus] | None, Query(description="Displayed status (repeat)")]
 
 
-@router.get("/invoices", summary="List invoices (newest first) with filters")
-def list_invoices(request: Request, status: Status = None,
-                  patient_id: Annotated[int | None, Query(ge=1)] = None,
-                  professional_id: Annotated[int | None, Query(ge=1)] = None,
-                  date_from: date | None = None, date_to: date | None = None,
+@router.get("/invoices", summary="List invoices (newest first) with filters",
+            response_model=InvoiceListOut)
+def list_invoices(desk: DeskDep, status: Status = None,
+                  patient_id: RowIdQuery = None, professional_id: RowIdQuery = None,
+                  date_from: Annotated[IsoDate | None, Query()] = None,
+                  date_to: Annotated[IsoDate | None, Query()] = None,
                   number: Annotated[int | None, Query(ge=1, le=999_999_999)] = None,
                   assure_nir: Annotated[str | None, Query(pattern=r"^[0-9AB]{15}$")] = None,
                   include_deleted: bool = False,
                   limit: Annotated[int, Query(ge=1, le=200)] = 50,
-                  offset: Annotated[int, Query(ge=0)] = 0) -> Response:
-    filters = InvoiceFilters(display_statuses=tuple(status or ()), patient_id=patient_id,
-                             professional_id=professional_id, date_from=date_from,
-                             date_to=date_to, number=number, assure_nir=assure_nir,
-                             include_deleted=include_deleted)
-    rows, total = invoicing.list_invoices(request.app.state.ctx.uow(), filters, limit=limit,
+                  offset: Annotated[int, Query(ge=0, le=ROW_ID_MAX)] = 0) -> Response:
+    filters = invoicing.InvoiceFilters(
+        display_statuses=tuple(status or ()), patient_id=patient_id,
+        professional_id=professional_id, date_from=date_from, date_to=date_to, number=number,
+        assure_nir=assure_nir, include_deleted=include_deleted)
+    rows, total = invoicing.list_invoices(desk.uow(), filters, limit=limit,
                                           offset=offset)
-    return _json({"total": total, "items": [_summary_json(r, p) for r, p in rows]})
+    shown = shares.shown_for(desk.uow(), [r.id for r, _ in rows])
+    return _json({"total": total, "items": [
+        {**_summary_json(r, p), "state_label": shown[r.id].label} for r, p in rows]})
 
 
-@router.get("/invoices/to-secure", summary="Désynchronisées invoices of one assuré")
-def to_secure(request: Request,
+@router.get("/invoices/to-secure", summary="Désynchronisées invoices of one assuré",
+            response_model=InvoiceItemsOut)
+def to_secure(desk: DeskDep,
               nir: Annotated[str, Query(pattern=r"^[0-9AB]{15}$")]) -> Response:
-    rows = invoicing.invoices_to_secure(request.app.state.ctx.uow(), nir)
+    rows = invoicing.invoices_to_secure(desk.uow(), nir)
     return _json({"items": [_status_json(r) for r in rows]})
 
 
-@router.get("/invoices/{invoice_id}", summary="One invoice with its acts and payments")
-def get_invoice(request: Request, invoice_id: int) -> Response:
-    return _json(invoice_json(invoicing.get_invoice(request.app.state.ctx.uow(), invoice_id)))
+@router.get("/invoices/{invoice_id}", summary="One invoice with its acts and payments",
+            response_model=InvoiceOut)
+def get_invoice(desk: DeskDep, invoice_id: int) -> Response:
+    document = invoice_json(invoicing.get_invoice(desk.uow(), invoice_id))
+    document["shares"] = shares_json(*shares.invoice_shown_of(desk.uow(), invoice_id))
+    return _json(document)
 
 
 @router.get("/invoices/{invoice_id}/attachments/{attachment_id}",
-            summary="A file joined to an invoice (the ordonnance)")
-def get_attachment(request: Request, invoice_id: int, attachment_id: int) -> Response:
-    row, content = invoicing.get_attachment(request.app.state.ctx.uow(), invoice_id,
+            summary="A file joined to an invoice (the ordonnance)",
+            response_class=Response,
+            responses={200: {"description": "The file as joined",
+                             "content": {"image/jpeg": {}, "image/png": {},
+                                         "application/pdf": {}}}})
+def get_attachment(desk: DeskDep, invoice_id: int, attachment_id: int) -> Response:
+    row, content = invoicing.get_attachment(desk.uow(), invoice_id,
                                             attachment_id)
     return Response(content, media_type=row.media_type)
 
 
 @router.post("/invoices/{invoice_id}/payments", status_code=201, summary="Record a payment",
-             openapi_extra=_OBJECT_BODY)
-async def add_payment(request: Request, invoice_id: int) -> Response:
-    payment = parse_payment(await _document(request))
-    b = invoicing.record_payment(actor_uow(request), invoice_id, payment)
+             response_model=PaymentBalanceOut,
+             responses=documented(409, e409="The invoice's state refuses a payment"))
+async def add_payment(desk: DeskDep, invoice_id: int, payment_in: PaymentIn) -> Response:
+    payment = parse_payment(await _document(desk))
+    b = invoicing.record_payment(desk.uow(), invoice_id, payment)
     return _json({"balance": balance_json(b)}, 201)
 
 
 @router.put("/invoices/{invoice_id}/payments/{payment_id}", summary="Change a payment",
-            openapi_extra=_OBJECT_BODY)
-async def change_payment(request: Request, invoice_id: int, payment_id: int) -> Response:
-    ctx = request.app.state.ctx
-    payment = parse_payment(await _document(request))
-    _check_payment_of(ctx, invoice_id, payment_id)
-    b = invoicing.edit_payment(actor_uow(request), payment_id, payment)
+            response_model=PaymentBalanceOut,
+            responses=documented(409, e409="The invoice's state refuses the change"))
+async def change_payment(desk: DeskDep, invoice_id: int, payment_id: int,
+                         payment_in: PaymentIn) -> Response:
+    payment = parse_payment(await _document(desk))
+    _check_payment_of(desk, invoice_id, payment_id)
+    b = invoicing.edit_payment(desk.uow(), payment_id, payment)
     return _json({"balance": balance_json(b)})
 
 
-@router.delete("/invoices/{invoice_id}/payments/{payment_id}", summary="Delete a payment")
-def remove_payment(request: Request, invoice_id: int, payment_id: int) -> Response:
-    ctx = request.app.state.ctx
-    _check_payment_of(ctx, invoice_id, payment_id)
-    b = invoicing.delete_payment(actor_uow(request), payment_id)
+@router.delete("/invoices/{invoice_id}/payments/{payment_id}", summary="Delete a payment",
+               response_model=PaymentBalanceOut,
+               responses=documented(409, e409="The invoice's state refuses the change"))
+def remove_payment(desk: DeskDep, invoice_id: int, payment_id: int) -> Response:
+    _check_payment_of(desk, invoice_id, payment_id)
+    b = invoicing.delete_payment(desk.uow(), payment_id)
     return _json({"balance": balance_json(b)})
 
 
-def _check_payment_of(ctx: Any, invoice_id: int, payment_id: int) -> None:
-    row = invoicing.get_invoice(ctx.uow(), invoice_id)
+def _check_payment_of(desk: Desk, invoice_id: int, payment_id: int) -> None:
+    row = invoicing.get_invoice(desk.uow(), invoice_id)
     if all(p.id != payment_id for p in row.payments):
         raise NotFound(f"Paiement n° {payment_id} introuvable sur cette facture.")
 
 
 @router.post("/invoices/{invoice_id}/cancel", status_code=201,
              summary="Cancel an invoice (creates the linked cancellation document)",
-             openapi_extra=_OBJECT_BODY)
-async def cancel(request: Request, invoice_id: int) -> Response:
-    doc = await _document(request)
-    reason = _text(doc.get("reason"), "reason", 500)
-    document = invoicing.cancel_invoice(actor_uow(request), invoice_id, reason)
+             response_model=CancelOut,
+             responses=documented(403, 409, e403="`not_own_invoice`",
+                                  e409="The invoice's state refuses a cancellation"))
+def cancel(desk: DeskDep, invoice_id: int, body: CancelIn) -> Response:
+    document = invoicing.cancel_invoice(desk.uow(), invoice_id, body.reason, now=desk.now,
+                                        by=Acting.of(desk.user))
     return _json(_status_json(document) | {"cancels_id": document.cancels_id,
                                            "total": document.total}, 201)
 
 
 @router.post("/invoices/delete", summary="Delete unsent invoices (all or none)",
-             openapi_extra=_OBJECT_BODY)
-async def delete_unsent(request: Request) -> Response:
-    ids = _ids(await _document(request))
-    rows = invoicing.delete_unsent(actor_uow(request), ids)
+             response_model=InvoiceItemsOut,
+             responses=documented(403, 409, e403="`not_own_invoice`",
+                                  e409="One of them is sent or in a lot: none deleted"))
+def delete_unsent(desk: DeskDep, body: InvoiceIdsIn) -> Response:
+    rows = invoicing.delete_unsent(desk.uow(), body.ids, now=desk.now,
+                                   by=Acting.of(desk.user))
     return _json({"items": [_status_json(r) for r in rows]})
 
 
 @router.post("/invoices/sign", summary="Sign invoices with the CPS in the reader",
-             openapi_extra=_OBJECT_BODY)
-async def sign(request: Request) -> Response:
-    ctx = request.app.state.ctx
-    doc = await _document(request)
-    ids = _ids(doc)
-    reader = ctx.card_reader
-    vitale = reader.read_vitale() if boolean(doc.get("with_vitale"), "with_vitale") else None
-    report = invoicing.sign_invoices(actor_uow(request), ids, sign=reader.sign,
-                                     vitale=vitale, certify=reader.certify_vitale)
+             response_model=SignatureReportOut,
+             responses=documented(403, 409, e403="`not_own_card`: the CPS in the reader is "
+                                                 "not the logged-in professional's",
+                                  e409="A card error (`card_absent`, `cps_required`…)"))
+def sign(desk: DeskDep, body: SignIn) -> Response:
+    reader = desk.card_reader
+    by = Acting.of(desk.user)
+    try:
+        with desk.uow() as uow:
+            invoice_authority.card_of(uow, reader, by)  # his own CPS, not a colleague's
+        vitale = reader.read_vitale() if body.with_vitale else None
+        report = invoicing.sign_invoices(desk.uow(), body.ids, sign=reader.sign,
+                                         vitale=vitale, certify=reader.certify_vitale,
+                                         now=desk.now, by=by)
+    except CardError as exc:  # the reader as it is, not the request: 409 (errors.md)
+        return error_response(exc, 409)
     return _json(_report_json(report))
 
 
 @router.post("/invoices/secure",
              summary="Secure désynchronisées invoices with the carte Vitale in the reader",
-             openapi_extra=_OBJECT_BODY)
-async def secure(request: Request) -> Response:
-    ctx = request.app.state.ctx
-    ids = _ids(await _document(request))
-    report = invoicing.secure_invoices(actor_uow(request), ids,
-                                       vitale=ctx.card_reader.read_vitale(),
-                                       certify=ctx.card_reader.certify_vitale)
+             response_model=SignatureReportOut,
+             responses=documented(409, e409="A card error (`card_absent`…)"))
+def secure(desk: DeskDep, body: InvoiceIdsIn) -> Response:
+    try:
+        report = invoicing.secure_invoices(desk.uow(), body.ids,
+                                           vitale=desk.card_reader.read_vitale(),
+                                           certify=desk.card_reader.certify_vitale,
+                                           now=desk.now)
+    except CardError as exc:  # the reader as it is, not the request: 409 (errors.md)
+        return error_response(exc, 409)
     return _json(_report_json(report))
 
 

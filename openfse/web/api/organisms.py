@@ -9,58 +9,72 @@ Fields are sent as typed; a refused fiche answers 422 ``invalid_form`` with
 
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
-from pydantic import BaseModel, ConfigDict
+from fastapi import APIRouter, Response
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from openfse.services import organisms
 from openfse.services.fiches import FicheBook
-from openfse.store.uow import UnitOfWork
+from openfse.store.models.common import AmcGestion
+from openfse.web.api.errors import documented
 from openfse.web.api.params import Limit, Order, SearchText
+from openfse.web.api.schemas.fields import NOT_BLANK, Email, Phone, PostalCode, digits_pattern
+from openfse.web.deps import DeskDep
 
 router = APIRouter(tags=["organismes"])
 
-ERRORS: dict[int | str, dict[str, str]] = {
-    404: {"description": "No such organism in the cabinet (`not_found`)"},
-    409: {"description": "`organism_in_use`: a patient's coverage uses it"},
-    422: {"description": "`invalid_form`: `error.fields` maps each wrong field to its message"},
-}
+ERRORS = documented(
+    404, 409, 422, e404="No such organism in the cabinet (`not_found`)",
+    e409="`organism_in_use`: a patient's coverage uses it",
+    e422="`invalid_form`: `error.fields` maps each wrong field to its message")
+
+
+def _code(max_length: int) -> Any:
+    """A routing or type code: letters, digits, ``-`` and ``_`` (``services.organisms``)."""
+    return Field(default=None, max_length=max_length,
+                 pattern=r"^([A-Za-z0-9_-]*[A-Za-z0-9][A-Za-z0-9_-]*)?$")
 
 
 class _Contact(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    address_line1: str | None = None
-    address_line2: str | None = None
-    postal_code: str | None = None
-    city: str | None = None
-    phone: str | None = None
-    email: str | None = None
-    comment: str | None = None
-    favourite: bool = False
+    address_line1: str | None = Field(default=None, max_length=200)
+    address_line2: str | None = Field(default=None, max_length=200)
+    postal_code: PostalCode = None
+    city: str | None = Field(default=None, max_length=100)
+    phone: Phone = None
+    email: Email = None
+    comment: str | None = Field(default=None, max_length=2000)
+    favourite: StrictBool = False
 
 
 class AmoOrganismIn(_Contact):
-    regime: str
-    caisse: str
-    centre: str
-    name: str | None = None  # empty: the caisse's name in the reference list
-    flux: str | None = None
-    destination_type: str | None = None
+    """The code (régime of a known grand régime, caisse, centre) is unique in the cabinet."""
+
+    regime: str = Field(pattern="^[0-9]{2}$", examples=["01"])
+    caisse: str = Field(pattern="^[0-9]{3}$", examples=["751"])
+    centre: str = Field(pattern="^[0-9]{4}$", examples=["0000"])
+    name: str | None = Field(default=None, max_length=200,
+                             description="Empty: the caisse's name in the reference list")
+    flux: str | None = _code(20)
+    destination_type: str | None = _code(2)
 
 
 class AmcOrganismIn(_Contact):
-    name: str
-    number: str
-    gestion: str = "separee"
-    contract_type: str | None = None
-    fax: str | None = None
-    contact: str | None = None
-    convention_type: str | None = None
-    csr: str | None = None
-    routing_code: str | None = None
-    host_id: str | None = None
-    domain: str | None = None
-    verified: bool = False
+    """The numéro AMC is unique in the cabinet."""
+
+    name: str = Field(min_length=1, max_length=200, pattern=NOT_BLANK)
+    number: str = Field(pattern="^[0-9]{7,10}$", description="Numéro AMC, 7 to 10 digits")
+    gestion: AmcGestion = AmcGestion.SEPAREE
+    contract_type: str | None = Field(default=None, pattern=digits_pattern(1, 2),
+                                      description="1 or 2 digits (89: C2S)")
+    fax: Phone = None
+    contact: str | None = Field(default=None, max_length=200)
+    convention_type: str | None = _code(10)
+    csr: str | None = _code(10)
+    routing_code: str | None = _code(10)
+    host_id: str | None = Field(default=None, max_length=64)
+    domain: str | None = Field(default=None, max_length=128)
+    verified: StrictBool = False
 
 
 class _ContactOut(BaseModel):
@@ -87,7 +101,7 @@ class AmoOrganismOut(_ContactOut):
 
 class AmcOrganismOut(_ContactOut):
     number: str
-    gestion: str
+    gestion: AmcGestion
     contract_type: str | None
     fax: str | None
     contact: str | None
@@ -97,11 +111,6 @@ class AmcOrganismOut(_ContactOut):
     host_id: str | None
     domain: str | None
     verified: bool
-
-
-def _uow(request: Request) -> UnitOfWork:
-    uow: UnitOfWork = request.app.state.ctx.uow()
-    return uow
 
 
 def _add_routes(kind: str, book: FicheBook[Any], model_in: type[BaseModel],
@@ -115,26 +124,29 @@ def _add_routes(kind: str, book: FicheBook[Any], model_in: type[BaseModel],
     def out(row: object) -> _ContactOut:
         return model_out.model_validate(row, from_attributes=True)
 
-    def listing(request: Request, q: SearchText = "", order: Order = "asc",
+    def listing(desk: DeskDep, q: SearchText = "", order: Order = "asc",
                 limit: Limit = 50) -> list[_ContactOut]:
-        return [out(row) for row in book.search(_uow(request), q, order=order, limit=limit)]
+        return [out(row) for row in book.search(desk.uow(), q, order=order, limit=limit)]
 
-    def read(request: Request, organism_id: int) -> _ContactOut:
-        return out(book.get(_uow(request), organism_id))
+    def read(desk: DeskDep, organism_id: int) -> _ContactOut:
+        return out(book.get(desk.uow(), organism_id))
 
-    def create(request: Request, body: model_in) -> _ContactOut:
-        return out(book.create(_uow(request), body.model_dump()))
+    def create(desk: DeskDep, body: model_in) -> _ContactOut:  # type: ignore[valid-type]
+        return out(book.create(desk.uow(), body.model_dump()))  # type: ignore[attr-defined]
 
-    def update(request: Request, organism_id: int, body: model_in) -> _ContactOut:
-        return out(book.update(_uow(request), organism_id, body.model_dump()))
+    def update(desk: DeskDep, organism_id: int,
+               body: model_in) -> _ContactOut:  # type: ignore[valid-type]
+        return out(book.update(desk.uow(), organism_id,
+                               body.model_dump()))  # type: ignore[attr-defined]
 
-    def delete(request: Request, organism_id: int) -> Response:
-        book.delete(_uow(request), organism_id)
+    def delete(desk: DeskDep, organism_id: int) -> Response:
+        book.delete(desk.uow(), organism_id)
         return Response(status_code=204)
 
     one = f"{path}/{{organism_id}}"
     # The names keep the operation ids of the OpenAPI schema (``amo_list``, ``amc_get``…).
-    router.add_api_route(path, listing, methods=["GET"], response_model=list[model_out],
+    router.add_api_route(path, listing, methods=["GET"],
+                         response_model=list[model_out],  # type: ignore[valid-type]
                          name=f"{kind}_list")
     router.add_api_route(one, read, methods=["GET"], response_model=model_out,
                          responses=ERRORS, name=f"{kind}_get")

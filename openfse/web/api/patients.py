@@ -12,23 +12,24 @@ ADRi), ``patient_has_invoices`` (409: merge instead), ``merge_validated_invoices
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
+from enum import StrEnum
 from typing import Annotated, Any, Literal, TypeVar
 
-from fastapi import APIRouter, Body, Request, Response
+from fastapi import APIRouter, Body, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool
 
 from openfse.adapters.cards.errors import CardError
 from openfse.adapters.teleservices.port import AdriRequest
 from openfse.domain.cards import StatusColour
-from openfse.errors import NotFound, OpenFSEError
+from openfse.errors import FormErrors, InvalidInput, NotFound, OpenFSEError
 from openfse.services import patients as service
 from openfse.services.patient_forms import (
     AldInput,
-    PatientFormErrors,
     PatientInput,
     PeriodInput,
 )
@@ -40,17 +41,16 @@ from openfse.services.teleservices import (
     query_adri,
 )
 from openfse.store.models import DataSource, FamilyRelation, Patient
+from openfse.web.api.errors import documented, error_response
 from openfse.web.api.params import Limit, Order, SearchText
+from openfse.web.api.schemas.fields import EMAIL_PATTERN, JSON_INT, RowId, explained
+from openfse.web.deps import DeskDep
 from openfse.web.pending import PendingKind, keep, kept
 
 router = APIRouter(tags=["patients"])
 
 MoneyStr = Annotated[str, Field(pattern=r"^-?[0-9]+\.[0-9]{2}$", examples=["69.35"])]
 T = TypeVar("T")
-
-
-def _today() -> date:
-    return date.today()  # read once at the edge
 
 
 def _money(value: Decimal) -> str:
@@ -76,16 +76,37 @@ class PatientOut(BaseModel):
     notes_flagged: bool = False
 
 
+# The shapes the patient form checks (services.patient_forms); the values' own rules (a NIR's
+# key, a code of the lists at the date, a date that exists, end after start) come back in
+# ``fields``.
+_PHONE_SEP = r"[ .\-/()]*"
+PatientPhone = Annotated[str, Field(
+    max_length=30, examples=["06 12 34 56 78"],
+    pattern=explained(
+        f"^((0{_PHONE_SEP}([0-9]{_PHONE_SEP}){{9}})|(\\+{_PHONE_SEP}([0-9]{_PHONE_SEP}){{8,15}}))?$",
+        "Numéro de téléphone invalide (10 chiffres commençant par 0, ou +indicatif)."),
+    description="10 digits starting with 0, or + and 8 to 15 digits (separators allowed)")]
+Nir = Annotated[str, Field(max_length=21, pattern=r"^[0-9ABab ]*$",
+                           description="15 characters with the key (2A/2B in Corse)")]
+Distance = Annotated[str, Field(pattern=explained(r"^([0-9]{1,3}([.,][0-9])?)?$",
+                                                  "Distance en km de 0 à 999,9 (ex. 4,5)."),
+                                examples=["4.5"],
+                                description="km, 0 to 999.9, one decimal at most")]
+Name = Annotated[str, Field(max_length=100)]
+
+
 class PeriodIn(BaseModel):
     start: date | None = None
     end: date | None = None
-    exoneration: str | None = Field(default=None, description="0 3 4 5 7 9 (codes.EXONERATION)")
+    exoneration: str | None = Field(default=None, max_length=2,
+                                    description="0 3 4 5 7 9 (codes.EXONERATION)")
 
 
 class AldIn(BaseModel):
-    code: str = Field(description="ALD list number, e.g. 8")
-    label: str | None = None
-    cim10: str | None = Field(default=None, examples=["E11"])
+    code: str = Field(pattern="^[0-9]{1,2}$", description="ALD list number, e.g. 8")
+    label: str | None = Field(default=None, max_length=200)
+    cim10: str | None = Field(default=None, examples=["E11"],
+                              pattern=r"^([A-Za-z][0-9]{2}(\.?[0-9A-Za-z]{1,2})?)?$")
     start: date | None = None
     end: date | None = None
 
@@ -98,43 +119,49 @@ class PatientIn(BaseModel):
     refused (``identity_locked``).
     """
 
-    is_company: bool = False
-    company_name: str = ""
-    company_siret: str = ""
-    last_name: str = ""
-    usage_name: str = ""
-    first_name: str = ""
-    sex: Literal["", "M", "F", "I"] = ""
-    birth_date: str = Field(default="", examples=["01/01/1983"])
-    lunar: bool = False
-    birth_rank: str = Field(default="", description="1 to 9 (1 when omitted)")
-    quality: str = Field(default="", description="qualité du bénéficiaire, 00 = assuré")
-    beneficiary_nir: str = ""
-    nir: str = Field(default="", description="NIR of the assuré (ouvrant droit), with its key")
-    insured_last_name: str = ""
-    insured_first_name: str = ""
-    mobile_phone: str = ""
-    phone: str = ""
-    email: str = ""
-    address_line1: str = ""
-    address_line2: str = ""
-    postal_code: str = ""
-    city: str = ""
-    country: str = ""
-    ik_plain_km: str = Field(default="", examples=["4.5"])
-    ik_mountain_km: str = ""
-    ik_ski_km: str = ""
-    notes: str = ""
-    notes_flagged: bool = False
-    alert: str = ""
-    alsace_moselle: bool = False
-    amo_regime: str = Field(default="", examples=["01"])
-    amo_caisse: str = Field(default="", examples=["841"])
-    amo_centre: str = Field(default="", examples=["5623"])
-    amo_organism_name: str = Field(default="", description="Adds the organism to the list")
-    code_gestion: str = ""
-    piece_justificative: str = Field(default="", description="codes.PIECE_JUSTIFICATIVE")
-    taux_remboursement: str = ""
+    is_company: StrictBool = False
+    company_name: str = Field(default="", max_length=200, description="Required for a company")
+    company_siret: str = Field(default="", pattern=r"^[0-9 ]{0,20}$",
+                               description="14 digits, key checked")
+    last_name: Name = Field(default="", description="Required (not for a company)")
+    usage_name: Name = ""
+    first_name: Name = ""
+    sex: Literal["", "M", "F", "I", "m", "f", "i"] = ""
+    birth_date: str = Field(default="", max_length=10, examples=["01/01/1983"])
+    lunar: StrictBool = False
+    birth_rank: str = Field(default="", pattern="^[1-9]?$", description="1 to 9 (1 when omitted)")
+    quality: str = Field(default="", pattern="^([0-9]{2})?$",
+                         description="qualité du bénéficiaire, 00 = assuré")
+    beneficiary_nir: Nir = ""
+    nir: Nir = Field(default="", description="NIR of the assuré (ouvrant droit), with its key; "
+                                             "required (not for a company)")
+    insured_last_name: Name = ""
+    insured_first_name: Name = ""
+    mobile_phone: PatientPhone = ""
+    phone: PatientPhone = ""
+    email: str = Field(default="", max_length=254, pattern=EMAIL_PATTERN)
+    address_line1: str = Field(default="", max_length=200)
+    address_line2: str = Field(default="", max_length=200)
+    postal_code: str = Field(default="", pattern="^[0-9A-Za-z -]{0,10}$",
+                             description="5 digits in France (country empty)")
+    city: str = Field(default="", max_length=100)
+    country: str = Field(default="", max_length=100)
+    ik_plain_km: Distance = ""
+    ik_mountain_km: Distance = ""
+    ik_ski_km: Distance = ""
+    notes: str = Field(default="", max_length=4000)
+    notes_flagged: StrictBool = False
+    alert: str = Field(default="", max_length=1000)
+    alsace_moselle: StrictBool = False
+    amo_regime: str = Field(default="", pattern="^([0-9]{2})?$", examples=["01"])
+    amo_caisse: str = Field(default="", pattern="^([0-9]{3})?$", examples=["841"])
+    amo_centre: str = Field(default="", pattern="^([0-9]{4})?$", examples=["5623"])
+    amo_organism_name: str = Field(default="", max_length=200,
+                                   description="Adds the organism to the list")
+    code_gestion: str = Field(default="", pattern="^([0-9]{2})?$")
+    piece_justificative: str = Field(default="", max_length=10,
+                                     description="codes.PIECE_JUSTIFICATIVE")
+    taux_remboursement: str = Field(default="", max_length=10)
     periods: list[PeriodIn] = Field(default_factory=list, max_length=6)
     alds: list[AldIn] = Field(default_factory=list, max_length=12)
 
@@ -193,9 +220,35 @@ class FamilyMemberOut(BaseModel):
     unpaid: MoneyStr
 
 
+class PatientDetailsOut(BaseModel):
+    """Contact details, distances (km as strings), notes and alert of the file."""
+
+    sex: str | None
+    quality: str | None
+    beneficiary_nir: str | None
+    insured_last_name: str | None
+    insured_first_name: str | None
+    mobile_phone: str | None
+    phone: str | None
+    email: str | None
+    address_line1: str | None
+    address_line2: str | None
+    postal_code: str | None
+    city: str | None
+    country: str | None
+    ik_plain_km: str | None
+    ik_mountain_km: str | None
+    ik_ski_km: str | None
+    notes: str | None
+    alert: str | None
+    notes_flagged: bool
+    alsace_moselle: bool
+    company_siret: str | None
+
+
 class PatientFileOut(BaseModel):
     patient: PatientOut
-    details: dict[str, Any] = Field(description="Contact details, distances, notes, alert…")
+    details: PatientDetailsOut
     identity_locked: bool
     rights_closed: bool
     amo: list[AmoOut]
@@ -225,7 +278,8 @@ def _file_out(file: service.PatientFile) -> PatientFileOut:
         details[name] = str(value) if isinstance(value, Decimal) else (
             value.value if hasattr(value, "value") else value)
     return PatientFileOut(
-        patient=_patient_out(p), details=details, identity_locked=file.identity_locked,
+        patient=_patient_out(p), details=PatientDetailsOut(**details),
+        identity_locked=file.identity_locked,
         rights_closed=file.rights_closed,
         amo=[AmoOut(id=r.id, regime=r.regime, caisse=r.caisse, centre=r.centre,
                     code_gestion=r.code_gestion, piece_justificative=r.piece_justificative,
@@ -244,25 +298,29 @@ def _file_out(file: service.PatientFile) -> PatientFileOut:
         has_invoices=file.has_invoices)
 
 
-def _form_errors(errors: PatientFormErrors) -> JSONResponse:
-    body = {"error": {**errors.as_dict(), "errors": errors.errors}}
-    return JSONResponse(body, status_code=422)
+# The form names its rows ``periods-0-start``, ``ald-1-cim10``; the API, the JSON paths.
+_ROW_FIELD = re.compile(r"^(periods|ald)-([0-9]+)-([a-z0-9_]+)$")
+
+
+def _json_path(name: str) -> str:
+    match = _ROW_FIELD.match(name)
+    if match is None:
+        return name
+    rows, index, key = match.groups()
+    return f"{'alds' if rows == 'ald' else rows}[{index}].{key}"
 
 
 def _checked(call: Callable[[], T]) -> T | JSONResponse:
-    """Run a use case; a form error answers 422 with every field (other errors go to the
-    app's handler: 404 / 409 / 422)."""
+    """Run a use case; a duplicate answers 409 with the existing file's ``patient_id``, a
+    refused form 422 ``invalid_form`` with every field at its JSON path (other errors go to
+    the app's handler)."""
     try:
         return call()
-    except PatientFormErrors as errors:
-        return _form_errors(errors)
     except service.DuplicatePatient as error:
-        body = {"error": {**error.as_dict(), "patient_id": error.patient_id}}
-        return JSONResponse(body, status_code=409)
-
-
-def _ctx(request: Request) -> Any:
-    return request.app.state.ctx
+        return error_response(error, 409, patient_id=error.patient_id)
+    except FormErrors as errors:
+        fields = {_json_path(name): message for name, message in errors.errors.items()}
+        return error_response(FormErrors(fields, message=errors.message), 422)
 
 
 # --------------------------------------------------------------------------- search & files
@@ -270,83 +328,78 @@ def _ctx(request: Request) -> Any:
 
 @router.get("/patients", response_model=list[PatientOut])
 def patients(
-    request: Request, q: SearchText = "", order: Order = "asc", limit: Limit = 50
+    desk: DeskDep, q: SearchText = "", order: Order = "asc", limit: Limit = 50
 ) -> list[PatientOut]:
-    """Patients whose last, first or usage name starts with ``q`` (seed 001 « Recherche »)."""
-    rows = service.search_patients(_ctx(request).uow(), q, order=order, limit=limit)
+    """Patients whose last, first or usage name starts with ``q`` (manuel eS-KAP+ « Recherche »)."""
+    rows = service.search_patients(desk.uow(), q, order=order, limit=limit)
     return [_patient_out(p) for p in rows]
 
 
 @router.post("/patients", status_code=201, response_model=PatientFileOut,
-             responses={409: {"description": "duplicate_patient"},
-                        422: {"description": "invalid_patient"}})
-def create_patient(request: Request, body: PatientIn) -> Any:
-    ctx = _ctx(request)
-    created = _checked(lambda: service.create_patient(ctx.uow(), body.to_input(), _today()))
+             responses=documented(409, e409="`duplicate_patient` (with `patient_id`)"))
+def create_patient(desk: DeskDep, body: PatientIn) -> Any:
+    created = _checked(lambda: service.create_patient(desk.uow(), body.to_input(), desk.today))
     if isinstance(created, JSONResponse):
         return created
-    return _file_out(service.open_file(ctx.uow(), created.id, _today()))
+    return _file_out(service.open_file(desk.uow(), created.id, desk.today))
 
 
 @router.get("/patients/{patient_id}", response_model=PatientFileOut)
-def patient_file(request: Request, patient_id: int) -> PatientFileOut:
-    return _file_out(service.open_file(_ctx(request).uow(), patient_id, _today()))
+def patient_file(desk: DeskDep, patient_id: int) -> PatientFileOut:
+    return _file_out(service.open_file(desk.uow(), patient_id, desk.today))
 
 
 @router.put("/patients/{patient_id}", response_model=PatientFileOut,
-            responses={409: {"description": "identity_locked / duplicate_patient"},
-                       422: {"description": "invalid_patient"}})
-def update_patient(request: Request, patient_id: int, body: PatientIn) -> Any:
-    ctx = _ctx(request)
-    updated = _checked(lambda: service.update_patient(ctx.uow(), patient_id, body.to_input(),
-                                                      _today(), strict_identity=True))
+            responses=documented(409, e409="`identity_locked` / `duplicate_patient`"))
+def update_patient(desk: DeskDep, patient_id: int, body: PatientIn) -> Any:
+    updated = _checked(lambda: service.update_patient(desk.uow(), patient_id, body.to_input(),
+                                                      desk.today, strict_identity=True))
     if isinstance(updated, JSONResponse):
         return updated
-    return _file_out(service.open_file(ctx.uow(), patient_id, _today()))
+    return _file_out(service.open_file(desk.uow(), patient_id, desk.today))
 
 
 @router.delete("/patients/{patient_id}", status_code=204,
-               responses={409: {"description": "patient_has_invoices: merge instead"}})
-def delete_patient(request: Request, patient_id: int) -> Response:
-    service.delete_patient(_ctx(request).uow(), patient_id)
+               responses=documented(409, e409="`patient_has_invoices`: merge instead"))
+def delete_patient(desk: DeskDep, patient_id: int) -> Response:
+    service.delete_patient(desk.uow(), patient_id)
     return Response(status_code=204)
 
 
 class MergeIn(BaseModel):
-    other_id: int = Field(description="The file merged into this one, then deleted")
+    other_id: RowId = Field(
+                          description="The file merged into this one, then deleted")
 
 
 @router.post("/patients/{patient_id}/merge", response_model=PatientFileOut)
-def merge_patient(request: Request, patient_id: int, body: MergeIn) -> PatientFileOut:
-    ctx = _ctx(request)
-    service.merge_patients(ctx.uow(), patient_id, body.other_id)
-    return _file_out(service.open_file(ctx.uow(), patient_id, _today()))
+def merge_patient(desk: DeskDep, patient_id: int, body: MergeIn) -> PatientFileOut:
+    service.merge_patients(desk.uow(), patient_id, body.other_id)
+    return _file_out(service.open_file(desk.uow(), patient_id, desk.today))
 
 
 # --------------------------------------------------------------------------- family
 
 
 class FamilyLinkIn(BaseModel):
-    relative_id: int
+    relative_id: RowId
     relation: FamilyRelation = Field(description="What the relative is to the patient")
 
 
 @router.get("/patients/{patient_id}/family", response_model=list[FamilyMemberOut])
-def family(request: Request, patient_id: int) -> list[FamilyMemberOut]:
-    return _file_out(service.open_file(_ctx(request).uow(), patient_id, _today())).family
+def family(desk: DeskDep, patient_id: int) -> list[FamilyMemberOut]:
+    return _file_out(service.open_file(desk.uow(), patient_id, desk.today)).family
 
 
 @router.post("/patients/{patient_id}/family", status_code=201,
              response_model=list[FamilyMemberOut])
-def add_relative(request: Request, patient_id: int, body: FamilyLinkIn) -> list[FamilyMemberOut]:
-    ctx = _ctx(request)
-    service.link_family(ctx.uow(), patient_id, body.relative_id, body.relation)
-    return _file_out(service.open_file(ctx.uow(), patient_id, _today())).family
+def add_relative(desk: DeskDep, patient_id: int, body: FamilyLinkIn) -> list[FamilyMemberOut]:
+    service.link_family(desk.uow(), patient_id, body.relative_id, body.relation)
+    return _file_out(service.open_file(desk.uow(), patient_id, desk.today)).family
 
 
 @router.delete("/patients/{patient_id}/family/{link_id}", status_code=204)
-def remove_relative(request: Request, patient_id: int, link_id: int) -> Response:
-    service.unlink_family(_ctx(request).uow(), patient_id, link_id)
+def remove_relative(desk: DeskDep, patient_id: int, link_id: int) -> Response:
+    service.unlink_family(desk.uow(), patient_id, link_id)
     return Response(status_code=204)
 
 
@@ -372,35 +425,28 @@ class AdriOut(BaseModel):
     fields: list[ComparedFieldOut]
 
 
-def _unavailable(result: AdriUnavailableResult) -> JSONResponse:
-    body = {"error": {"code": "adri_unavailable", "message": result.message,
-                      "reason": result.reason}}
-    return JSONResponse(body, status_code=503)
-
-
 def _adri_failure(result: AdriResult) -> JSONResponse | None:
     if isinstance(result, AdriUnavailableResult):
-        return _unavailable(result)
+        return error_response(OpenFSEError(result.message, code="adri_unavailable"), 503,
+                              reason=result.reason)
     if not isinstance(result, AdriFound | AdriMismatch):
-        body = {"error": {"code": "adri_unknown_patient", "message": result.message}}
-        return JSONResponse(body, status_code=404)
+        return error_response(NotFound(result.message, code="adri_unknown_patient"), 404)
     return None
 
 
 @router.post("/patients/{patient_id}/adri", response_model=AdriOut,
-             responses={503: {"description": "adri_unavailable"},
-                        404: {"description": "adri_unknown_patient / not_found"}})
-def query_rights(request: Request, patient_id: int) -> Any:
+             responses=documented(503, 404, e503="`adri_unavailable` (with `reason`)",
+                                  e404="`adri_unknown_patient` / `not_found`"))
+def query_rights(desk: DeskDep, patient_id: int) -> Any:
     """« Interroger l'ADRI »: the rights of the day, compared field by field with the file."""
-    ctx = _ctx(request)
-    _, result = service.query_patient_rights(ctx.uow(), ctx.adri, patient_id, _today())
+    _, result = service.query_patient_rights(desk.uow(), desk.adri, patient_id, desk.today)
     failure = _adri_failure(result)
     if failure is not None:
         return failure
     assert isinstance(result, AdriFound | AdriMismatch)
     answer = result.answer if isinstance(result, AdriFound) else result.returned
-    token = keep(request, PendingKind.ADRI, answer, patient_id)
-    comparison = service.compare_with_adri(ctx.uow(), patient_id, answer, _today())
+    token = keep(desk.request, PendingKind.ADRI, answer, patient_id)
+    comparison = service.compare_with_adri(desk.uow(), patient_id, answer, desk.today)
     return AdriOut(
         outcome="found" if isinstance(result, AdriFound) else "mismatch",
         message=result.message, token=token, amo_open=answer.amo_open,
@@ -410,48 +456,60 @@ def query_rights(request: Request, patient_id: int) -> Any:
                 for f in comparison.fields])
 
 
+AdriField = StrEnum("AdriField", {key: key for key in service.ADRI_FIELDS})  # type: ignore[misc]
+
+
 class AdriChoiceIn(BaseModel):
-    take_from_adri: list[str] = Field(
-        default_factory=list, description=f"Any of {', '.join(service.ADRI_FIELDS)}")
+    take_from_adri: list[AdriField] = Field(
+        default_factory=list, description="The fields to take from ADRi's answer")
 
 
 @router.post("/patients/{patient_id}/adri/{token}", response_model=PatientFileOut)
-def apply_rights(request: Request, patient_id: int, token: str,
+def apply_rights(desk: DeskDep, patient_id: int, token: str,
                  body: AdriChoiceIn) -> PatientFileOut:
-    answer = kept(request, token, PendingKind.ADRI, patient_id)
-    ctx = _ctx(request)
-    service.apply_adri(ctx.uow(), patient_id, answer, body.take_from_adri, _today())
-    return _file_out(service.open_file(ctx.uow(), patient_id, _today()))
+    answer = kept(desk.request, token, PendingKind.ADRI, patient_id)
+    service.apply_adri(desk.uow(), patient_id, answer, body.take_from_adri, desk.today)
+    return _file_out(service.open_file(desk.uow(), patient_id, desk.today))
+
+
+# The ADRi request's words → the keys of ``AdriCreateIn``.
+_ADRI_FIELDS = {"date_naissance": "birth_date", "rang": "birth_rank"}
 
 
 class AdriCreateIn(BaseModel):
-    nir: str
-    birth_date: str = Field(examples=["08/05/1990"])
-    birth_rank: int = Field(default=1, ge=1, le=9)
-    regime: str = Field(default="01")
-    caisse: str | None = Field(default=None, description="Required for a NIR 7 or 8")
-    centre: str | None = Field(default=None, description="Required for a NIR 7 or 8")
+    nir: str = Field(pattern=r"^[0-9]{5}([0-9]{2}|2[ABab])[0-9]{8}$",
+                     description="15 characters with the key (2A/2B in Corse)")
+    birth_date: str = Field(max_length=10, examples=["08/05/1990"])
+    birth_rank: Annotated[int, Field(ge=1, le=9), JSON_INT] = 1
+    regime: str = Field(default="01", pattern="^[0-9]{2}$")
+    caisse: str | None = Field(default=None, pattern="^[0-9]{3}$",
+                               description="Required for a NIR 7 or 8")
+    centre: str | None = Field(default=None, pattern="^[0-9]{4}$",
+                               description="Required for a NIR 7 or 8")
 
 
 @router.post("/patients/adri", status_code=201, response_model=PatientFileOut,
-             responses={503: {"description": "adri_unavailable"},
-                        404: {"description": "adri_unknown_patient"}})
-def create_by_adri(request: Request, body: AdriCreateIn) -> Any:
-    """Create the file of the beneficiary ADRi knows (seed 000 « mode ADRI »)."""
-    ctx = _ctx(request)
-    adri_request = AdriRequest.create(nir=body.nir, birth_date=body.birth_date,
-                                      rang=body.birth_rank, regime=body.regime,
-                                      caisse=body.caisse, centre=body.centre)
-    result = query_adri(ctx.adri, adri_request, _today())
+             responses=documented(503, 404, e503="`adri_unavailable` (with `reason`)",
+                                  e404="`adri_unknown_patient`"))
+def create_by_adri(desk: DeskDep, body: AdriCreateIn) -> Any:
+    """Create the file of the beneficiary ADRi knows (aide eS-KAP+ « mode ADRI »)."""
+    try:
+        adri_request = AdriRequest.create(nir=body.nir, birth_date=body.birth_date,
+                                          rang=body.birth_rank, regime=body.regime,
+                                          caisse=body.caisse, centre=body.centre)
+    except InvalidInput as error:  # named as the body names it
+        field = _ADRI_FIELDS.get(error.field or "", error.field)
+        raise InvalidInput(error.message, code=error.code, field=field) from None
+    result = query_adri(desk.adri, adri_request, desk.today)
     failure = _adri_failure(result)
     if failure is not None:
         return failure
     assert isinstance(result, AdriFound | AdriMismatch)
     answer = result.answer if isinstance(result, AdriFound) else result.returned
-    created = _checked(lambda: service.create_from_adri(ctx.uow(), answer, _today()))
+    created = _checked(lambda: service.create_from_adri(desk.uow(), answer, desk.today))
     if isinstance(created, JSONResponse):
         return created
-    return _file_out(service.open_file(ctx.uow(), created.id, _today()))
+    return _file_out(service.open_file(desk.uow(), created.id, desk.today))
 
 
 # --------------------------------------------------------------------------- carte Vitale
@@ -470,29 +528,30 @@ class BeneficiaryOut(BaseModel):
 
 
 class BeneficiaryKey(BaseModel):
-    nir: str
-    birth_date: str
-    rank: int
+    """A beneficiary of the card in the reader, as ``vitale/beneficiaries`` lists it."""
+
+    nir: str = Field(max_length=15)
+    birth_date: str = Field(max_length=8, description="AAAAMMJJ as on the card")
+    rank: Annotated[int, Field(ge=1, le=9), JSON_INT]
 
 
 def _card_failure(error: OpenFSEError) -> JSONResponse:
-    return JSONResponse({"error": error.as_dict()}, status_code=409)
+    return error_response(error, 409)
 
 
 @router.get("/patients/vitale/beneficiaries", response_model=list[BeneficiaryOut],
-            responses={409: {"description": "card_absent / wrong_card / cps_required"}})
-def vitale_beneficiaries(request: Request) -> Any:
+            responses=documented(409, e409="`card_absent` / `wrong_card` / `cps_required`"))
+def vitale_beneficiaries(desk: DeskDep) -> Any:
     """The carte Vitale in the reader, each beneficiary coloured against the base."""
-    ctx = _ctx(request)
     try:
-        reading = service.read_vitale(ctx.uow(), ctx.card_reader)
+        reading = service.read_vitale(desk.uow(), desk.card_reader)
     except CardError as error:
         return _card_failure(error)
     out = []
     for entry in reading.entries:
         b = entry.beneficiary
         known = (None if entry.status.colour is StatusColour.GREY
-                 else service.find_beneficiary_id(ctx.uow(), b))
+                 else service.find_beneficiary_id(desk.uow(), b))
         out.append(BeneficiaryOut(
             nom=b.nom, prenom=b.prenom, birth_date=b.date_naissance, rank=b.rang,
             quality=b.qualite, nir=b.nir, status=entry.status.colour.value,
@@ -502,12 +561,11 @@ def vitale_beneficiaries(request: Request) -> Any:
 
 
 @router.post("/patients/vitale", response_model=PatientFileOut,
-             responses={409: {"description": "card errors"}})
-def import_from_vitale(request: Request, body: Annotated[BeneficiaryKey, Body()]) -> Any:
+             responses=documented(409, e409="card errors (`card_absent`, `wrong_card`…)"))
+def import_from_vitale(desk: DeskDep, body: Annotated[BeneficiaryKey, Body()]) -> Any:
     """Create (grey) or update (yellow) the file of a beneficiary of the card in the reader."""
-    ctx = _ctx(request)
     try:
-        reading = service.read_vitale(ctx.uow(), ctx.card_reader)
+        reading = service.read_vitale(desk.uow(), desk.card_reader)
     except CardError as error:
         return _card_failure(error)
     key = (body.nir, body.birth_date, body.rank)
@@ -516,5 +574,5 @@ def import_from_vitale(request: Request, body: Annotated[BeneficiaryKey, Body()]
     if beneficiary is None:
         raise NotFound("Ce bénéficiaire n'est pas sur la carte Vitale du lecteur.",
                        code="beneficiary_not_on_card")
-    imported = service.import_beneficiary(ctx.uow(), beneficiary, DataSource.VITALE, _today())
-    return _file_out(service.open_file(ctx.uow(), imported.patient.id, _today()))
+    imported = service.import_beneficiary(desk.uow(), beneficiary, DataSource.VITALE, desk.today)
+    return _file_out(service.open_file(desk.uow(), imported.patient.id, desk.today))

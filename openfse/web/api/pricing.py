@@ -8,13 +8,18 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Body
 from fastapi.responses import Response
 
 from openfse.domain.pricing.contract import DraftError, dumps, price_document
+from openfse.web.api.errors import documented, error_response
+from openfse.web.api.schemas.pricing import PricedOut, PriceDraftIn
+from openfse.web.deps import DeskDep
 
-router = APIRouter(tags=["tarification"])
+# The CLI's document is read as JSON whatever the Content-Type says (docs/formats/price.md).
+router = APIRouter(tags=["tarification"], strict_content_type=False)
 
 _EXAMPLE = {
     "date_soins": "2026-03-02",
@@ -32,30 +37,25 @@ _EXAMPLE = {
     summary="Price an invoice draft",
     description="Values the acts and splits each euro between AMO, AMC and patient. "
     "See docs/formats/price.md for every key.",
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {"application/json": {"schema": {"type": "object"}, "example": _EXAMPLE}},
-        }
-    },
+    response_model=PricedOut,
     responses={
-        200: {"description": "Priced invoice", "content": {"application/json": {}}},
-        422: {"description": "Invalid draft: error with code, field and message"},
+        200: {"description": "Priced invoice"},
+        **documented(422, e422="`invalid_draft` / `unknown_tariff` / `invalid_json`: `field` is "
+                               "the JSON path, `message` English, `message_fr` French"),
     },
 )
-async def price(request: Request) -> Response:
-    raw = await request.body()
+async def price(desk: DeskDep,
+                draft: Annotated[PriceDraftIn, Body(examples=[_EXAMPLE])]) -> Response:
+    # The model has checked the document's shape; the contract's reader reads it again with
+    # every number as a Decimal (never a binary float) and checks the rest.
+    raw = await desk.request.body()
     try:
         document = json.loads(raw, parse_float=Decimal)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        return _error("invalid_json", "", f"invalid JSON: {exc}")
+        return error_response(DraftError("$", f"invalid JSON: {exc}", "Document JSON illisible.",
+                                         code="invalid_json"), 422)
     try:
-        result = price_document(document, request.app.state.ctx.tariffs())
+        result = price_document(document, desk.tariffs())
     except DraftError as exc:
-        return _error(exc.code, exc.field or "", exc.message)
+        return error_response(exc, 422)
     return Response(dumps(result), media_type="application/json")
-
-
-def _error(code: str, field: str, message: str) -> Response:
-    body = json.dumps({"error": {"code": code, "field": field, "message": message}})
-    return Response(body, status_code=422, media_type="application/json")

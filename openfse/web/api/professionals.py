@@ -12,11 +12,10 @@ failures 429 ``too_many_attempts`` with a ``Retry-After`` header.
 
 from __future__ import annotations
 
-import time
-from datetime import date
+from datetime import UTC, date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
@@ -32,13 +31,17 @@ from openfse.errors import Conflict, InvalidInput, OpenFSEError
 from openfse.services import directory, session_login
 from openfse.services import professionals as ps
 from openfse.services.session_login import (
+    AccessPending,
     AccountDisabled,
     InvalidCredentials,
     ProfessionalInactive,
     SessionUser,
     TooManyAttempts,
 )
-from openfse.web.session import current_user, log_in, log_out, login_throttle
+from openfse.web.api.errors import documented, error_response
+from openfse.web.api.schemas.fields import NOT_BLANK
+from openfse.web.deps import DeskDep
+from openfse.web.session import client_address, log_in, log_out
 
 router = APIRouter(tags=["professionnels"])
 
@@ -73,15 +76,15 @@ class ProfessionalDetailOut(ProfessionalOut):
 
 
 @router.get("/professionals", response_model=list[ProfessionalOut])
-def professionals(request: Request) -> list[ProfessionalOut]:
-    rows = directory.list_professionals(request.app.state.ctx.uow())
+def professionals(desk: DeskDep) -> list[ProfessionalOut]:
+    rows = directory.list_professionals(desk.uow())
     return [ProfessionalOut.model_validate(p, from_attributes=True) for p in rows]
 
 
 @router.get("/professionals/{professional_id}", response_model=ProfessionalDetailOut,
-            responses={404: {"description": "No such professional in this cabinet"}})
-def professional(request: Request, professional_id: int) -> ProfessionalDetailOut:
-    file = ps.professional_file(request.app.state.ctx.uow(), professional_id)
+            responses=documented(404, e404="No such professional in this cabinet"))
+def professional(desk: DeskDep, professional_id: int) -> ProfessionalDetailOut:
+    file = ps.professional_file(desk.uow(), professional_id)
     detail = ProfessionalDetailOut.model_validate(file.professional, from_attributes=True)
     detail.replacements = [ReplacementOut(titulaire_id=t, days=list(days))
                            for t, days in sorted(file.calendar.items())]
@@ -114,30 +117,31 @@ class SessionOut(BaseModel):
 
 class CpsLoginIn(BaseModel):
     method: Literal["cps"]
-    pin: str = Field(description="The code porteur (4 digits), checked by the card.")
+    pin: str = Field(pattern="^[0-9]{4}$",
+                     description="The code porteur (4 digits), checked by the card.")
 
 
 class PasswordLoginIn(BaseModel):
     method: Literal["password"]
-    login: str
-    password: str
+    login: str = Field(min_length=1, max_length=64, pattern=NOT_BLANK)
+    password: str = Field(min_length=1, max_length=session_login.PASSWORD_MAX_LENGTH)
 
 
 LoginIn = Annotated[CpsLoginIn | PasswordLoginIn, Field(discriminator="method")]
 
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"description": "pin_incorrect (with tries_left) or invalid_credentials"},
-    403: {"description": "account_disabled or professional_inactive"},
-    409: {"description": "card_absent, wrong_card, or registration_required (unknown RPPS: "
-                         "register from the web UI)"},
-    422: {"description": "malformed code porteur or missing credentials"},
-    423: {"description": "card_blocked or card_unusable"},
-    429: {"description": "too_many_attempts (Retry-After header)"},
-}
+_ERRORS = documented(
+    401, 403, 409, 422, 423, 429,
+    e401="`pin_incorrect` (with `tries_left`) or `invalid_credentials`",
+    e403="`account_disabled`, `professional_inactive` or `access_pending`",
+    e409="`card_absent`, `wrong_card`, or `registration_required` (unknown RPPS: register "
+         "from the web UI)",
+    e422="malformed code porteur or missing credentials",
+    e423="`card_blocked` or `card_unusable`",
+    e429="`too_many_attempts` (`Retry-After` header)")
 
 
 def _error(error: OpenFSEError, status: int, **extra: Any) -> JSONResponse:
-    return JSONResponse({"error": {**error.as_dict(), **extra}}, status_code=status)
+    return error_response(error, status, **extra)
 
 
 def _refusal(error: OpenFSEError) -> JSONResponse:
@@ -145,7 +149,7 @@ def _refusal(error: OpenFSEError) -> JSONResponse:
         return _error(error, 401, tries_left=error.remaining)
     if isinstance(error, InvalidCredentials):
         return _error(error, 401)
-    if isinstance(error, AccountDisabled | ProfessionalInactive):
+    if isinstance(error, AccountDisabled | ProfessionalInactive | AccessPending):
         return _error(error, 403)
     if isinstance(error, CardBlocked | CardUnusable):
         return _error(error, 423)
@@ -159,18 +163,18 @@ def _refusal(error: OpenFSEError) -> JSONResponse:
 
 
 @router.get("/session", response_model=SessionOut)
-def session(request: Request) -> SessionOut:
-    user = current_user(request)
+def session(desk: DeskDep) -> SessionOut:
+    user = desk.user
     return SessionOut(user=SessionUserOut.of(user) if user is not None else None)
 
 
 @router.post("/session", response_model=SessionOut, responses=_ERRORS)
-def login(request: Request, body: LoginIn) -> SessionOut | JSONResponse:
-    ctx = request.app.state.ctx
+def login(desk: DeskDep, body: LoginIn) -> SessionOut | JSONResponse:
     try:
         if isinstance(body, CpsLoginIn):
-            outcome = session_login.login_with_cps(ctx.uow(), ctx.card_reader, body.pin.strip(),
-                                                   today=date.today())
+            outcome = session_login.login_with_cps(
+                desk.uow(), desk.card_reader, body.pin.strip(), today=desk.today,
+                client=client_address(desk.request), now=desk.now.astimezone(UTC))
             if outcome.user is None:
                 return _error(Conflict(
                     f"Carte de {outcome.card.prenom.title()} {outcome.card.nom} (RPPS "
@@ -180,15 +184,15 @@ def login(request: Request, body: LoginIn) -> SessionOut | JSONResponse:
             user = outcome.user
         else:
             user = session_login.login_with_password(
-                ctx.uow(), login_throttle(request), body.login, body.password,
-                now=time.monotonic())
+                desk.uow(), body.login, body.password, client=client_address(desk.request),
+                now=desk.now.astimezone(UTC))
     except (CardError, InvalidInput, OpenFSEError) as error:
         return _refusal(error)
-    log_in(request, user)
+    log_in(desk.request, user)
     return SessionOut(user=SessionUserOut.of(user))
 
 
 @router.delete("/session", status_code=204)
-def logout(request: Request) -> Response:
-    log_out(request)
+def logout(desk: DeskDep) -> Response:
+    log_out(desk.request)
     return Response(status_code=204)

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from enum import StrEnum
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from openfse.referentials import ngap
 from openfse.referentials.professions import PROFESSION_IDS
+from openfse.web.api.params import IsoDate
+from openfse.web.deps import DeskDep
 
 router = APIRouter(prefix="/referentials", tags=["référentiels"])
+Profession = StrEnum("Profession", {name: name for name in PROFESSION_IDS})  # type: ignore[misc]
 
 
 class CcamLineOut(BaseModel):
@@ -47,16 +51,16 @@ def _money(value: Decimal | None) -> str | None:
 
 @router.get("/ccam", response_model=list[CcamActOut])
 def search_ccam(
-    request: Request,
+    desk: DeskDep,
     q: Annotated[str, Query(min_length=1, max_length=80, description="Code prefix or keywords")],
-    on: Annotated[date | None, Query(description="Date of care (default: today)")] = None,
+    on: Annotated[IsoDate | None, Query(description="Date of care (default: today)")] = None,
     grid: Annotated[str, Query(pattern="^(secteur1_optam|hors_secteur1_hors_optam)$")] = (
         "secteur1_optam"
     ),
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> list[CcamActOut]:
-    catalog = request.app.state.ctx.ccam_catalog()
-    day = on or date.today()
+    catalog = desk.ccam_catalog()
+    day = on or desk.today
     return [
         CcamActOut(
             code=act.code,
@@ -80,18 +84,12 @@ def search_ccam(
 
 @router.get("/ngap", response_model=list[NgapKeyOut])
 def ngap_keys(
-    profession: Annotated[str, Query(description="Profession id, e.g. medecin, infirmier")],
-    on: Annotated[date | None, Query(description="Date of care (default: today)")] = None,
+    desk: DeskDep,
+    profession: Annotated[Profession, Query(description="Profession id, e.g. medecin")],
+    on: Annotated[IsoDate | None, Query(description="Date of care (default: today)")] = None,
     prefix: Annotated[str, Query(max_length=40)] = "",
 ) -> list[NgapKeyOut]:
-    from openfse.errors import InvalidInput
-
-    if profession not in PROFESSION_IDS:
-        raise InvalidInput(
-            f"Profession inconnue : {profession!r} (attendu : {', '.join(PROFESSION_IDS)}).",
-            field="profession",
-        )
-    day = on or date.today()
+    day = on or desk.today
     keys = ngap.search(prefix, profession, day) if prefix else ngap.keys(profession, day)
     return [
         NgapKeyOut(

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from pydantic import BaseModel
 
 from openfse import __version__
+from openfse.web.deps import DeskDep
 
 router = APIRouter(tags=["système"])
 
@@ -17,6 +18,5 @@ class Health(BaseModel):
 
 
 @router.get("/health", response_model=Health)
-def health(request: Request) -> Health:
-    ctx = request.app.state.ctx
-    return Health(status="ok", version=__version__, database=ctx.database_kind)
+def health(desk: DeskDep) -> Health:
+    return Health(status="ok", version=__version__, database=desk.context.database_kind)

@@ -5,6 +5,7 @@
 
 from openfse.web.ui import (
     audit,
+    cabinet_settings,
     favourites,
     home,
     invoice,
@@ -15,6 +16,7 @@ from openfse.web.ui import (
     professionals,
     profiles,
     settings_sv,
+    shares,
     start,
     teletransmission,
 )
@@ -24,11 +26,13 @@ ROUTERS = (
     patient_amc.router,
     invoice.router,
     invoices.router,
+    shares.router,
     start.router,
     professionals.router,
     prescribers.router,
     favourites.router,
     profiles.router,
+    cabinet_settings.router,
     settings_sv.router,
     teletransmission.router,
     audit.router,

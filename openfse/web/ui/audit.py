@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse
 
 from openfse.errors import InvalidInput
 from openfse.services import audit
-from openfse.web.session import actor_uow
+from openfse.web.deps import DeskDep
 from openfse.web.ui.rendering import is_htmx, render
 
 router = APIRouter(include_in_schema=False)
@@ -26,6 +26,10 @@ ACTION_LABELS = {
     "resend": "renvoi", "receive": "réception", "acknowledge": "accusé de réception",
     "reconcile": "rapprochement", "pay": "règlement", "login": "connexion",
     "logout": "déconnexion", "merge": "fusion", "export": "export", "restore": "restauration",
+    "put_in_lot": "mise en lot", "reject": "rejet", "receive_returns": "réception des retours",
+    "scheduled_transmission": "télétransmission programmée", "claim_on_paper": "réclamation papier",
+    "write_off": "abandon de créance", "bill_patient": "facturation au patient",
+    "unblock": "déblocage de carte",
 }
 ENTITY_LABELS = {
     "patient": "Patient", "family_link": "Lien familial", "ald": "ALD",
@@ -37,12 +41,15 @@ ENTITY_LABELS = {
     "invoice": "Facture", "invoice_act": "Acte de facture", "payment": "Règlement",
     "invoice_attachment": "Pièce jointe", "lot": "Lot", "sent_message": "Envoi",
     "received_document": "Retour reçu", "payment_return_line": "Ligne de retour",
-    "share_transfer": "Transfert de part", "cabinet": "Cabinet",
+    "share_transfer": "Transfert de part", "share_decision": "Décision sur une part",
+    "cabinet": "Cabinet", "transmission_run": "Télétransmission programmée",
+    "prepared_invoice": "Facture à valider", "lot_invoice": "Facture du lot",
+    "ccam_version": "Version CCAM", "web_session": "Session",
 }
 
 
 @router.get("/journal", response_class=HTMLResponse)
-def journal_page(request: Request, entite: str = "", acteur: str = "",
+def journal_page(desk: DeskDep, request: Request, entite: str = "", acteur: str = "",
                  jour: str = "") -> HTMLResponse:
     errors: dict[str, str] = {}
     try:
@@ -50,9 +57,11 @@ def journal_page(request: Request, entite: str = "", acteur: str = "",
     except InvalidInput as error:
         errors[error.field or "day"] = error.message
         wanted = audit.parse_filter(entite, acteur)
-    with actor_uow(request) as uow:
-        lines = audit.search_journal(uow, wanted)
+    with desk.uow() as uow:
+        lines = audit.search_journal(uow, wanted, clock=desk.clock)
+        actors = audit.actor_choices(uow)
     template = "audit/rows.html" if is_htmx(request) else "audit/journal.html"
     return render(request, template, "journal", title="Journal", lines=lines, errors=errors,
+                  actors=actors,
                   entite=entite, acteur=acteur, jour=jour, page_size=audit.PAGE_SIZE,
                   action_labels=ACTION_LABELS, entity_labels=ENTITY_LABELS)

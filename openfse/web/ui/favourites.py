@@ -1,4 +1,4 @@
-"""Mes favoris (seed 001, « Soins favoris »): live search, create, modify, delete with
+"""Mes favoris (manuel eS-KAP+, « Soins favoris »): live search, create, modify, delete with
 confirmation; the fiche edits the label, the owner and the act lines.
 
 The act lines are edited in place: « Ajouter un soin », ↑ / ↓ (order) and ✕ post the whole
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -24,6 +23,7 @@ from openfse.services import favourites
 from openfse.services.favourites import ACT_FIELDS, CABINET, FavouriteActLine, FavouriteView
 from openfse.services.prescribers import InvalidForm
 from openfse.typed_numbers import record_id
+from openfse.web.deps import Desk, DeskDep
 from openfse.web.ui.prescribers import (
     after_save,
     done_message,
@@ -114,12 +114,11 @@ def _owner_filter(pro: str) -> int | str | None:
 
 
 @router.get("/favoris", response_class=HTMLResponse)
-def favourite_list(request: Request, q: SearchText = "", order: Order = "asc",
+def favourite_list(desk: DeskDep, request: Request, q: SearchText = "", order: Order = "asc",
                    pro: Owner = "", fait: str | None = None) -> HTMLResponse:
-    ctx = request.app.state.ctx
-    rows = favourites.search(ctx.uow(), q, professional_id=_owner_filter(pro), order=order,
+    rows = favourites.search(desk.uow(), q, professional_id=_owner_filter(pro), order=order,
                              limit=LIST_LIMIT)
-    owners = favourites.owner_choices(ctx.uow())
+    owners = favourites.owner_choices(desk.uow())
     template = "favourites/rows.html" if is_htmx(request) else "favourites/list.html"
     return render(request, template, active="favoris", title="Mes favoris", q=q, order=order,
                   pro=pro, favourites=rows, owners=owners, owner_names=dict(owners),
@@ -127,14 +126,13 @@ def favourite_list(request: Request, q: SearchText = "", order: Order = "asc",
                   done=done_message(fait))
 
 
-def _fiche(request: Request, *, form: Mapping[str, Any], favourite_id: int | None,
+def _fiche(desk: Desk, *, form: Mapping[str, Any], favourite_id: int | None,
            errors: Mapping[str, str] | None = None, focus: int | None = None,
            status_code: int = 200) -> HTMLResponse:
-    ctx = request.app.state.ctx
-    today = date.today()  # the date of care a favourite is checked against: read at the edge
+    today = desk.today  # the date of care a favourite is checked against: the cabinet's day
     owner = str(form.get("professional_id") or "")
-    professions = _professions(ctx, owner)
-    catalog = ctx.ccam_catalog()
+    professions = _professions(desk, owner)
+    catalog = desk.ccam_catalog()
     acts: Sequence[Mapping[str, str]] = form.get("acts") or [blank_act()]
     labels = [favourites.code_label(code, "CCAM" if _CCAM_CODE.fullmatch(code) else "NGAP",
                                     professions, today, catalog)
@@ -142,9 +140,9 @@ def _fiche(request: Request, *, form: Mapping[str, Any], favourite_id: int | Non
               for act in acts]
     title = "Nouveau favori" if favourite_id is None else "Favori"
     return render(
-        request, "favourites/fiche.html", active="favoris", title=title,
+        desk.request, "favourites/fiche.html", active="favoris", title=title,
         status_code=status_code, form=form, acts=acts, labels=labels, errors=errors or {},
-        focus=focus, favourite_id=favourite_id, owners=favourites.owner_choices(ctx.uow()),
+        focus=focus, favourite_id=favourite_id, owners=favourites.owner_choices(desk.uow()),
         codes=favourites.code_choices(professions, today),
         travel_choices=[(k.code, f"{k.code} — {k.label}")
                         for k in favourites.travel_allowance_choices(professions, today)],
@@ -153,65 +151,65 @@ def _fiche(request: Request, *, form: Mapping[str, Any], favourite_id: int | Non
     )
 
 
-def _professions(ctx: Any, owner: str) -> tuple[str, ...]:
+def _professions(desk: Desk, owner: str) -> tuple[str, ...]:
     try:
-        return favourites.owner_professions(ctx.uow(), record_id(owner))
+        return favourites.owner_professions(desk.uow(), record_id(owner))
     except NotFound:  # a professional removed meanwhile: the cabinet's professions
-        return favourites.owner_professions(ctx.uow(), None)
+        return favourites.owner_professions(desk.uow(), None)
 
 
 @router.get("/favoris/nouveau", response_class=HTMLResponse)
-def favourite_new(request: Request, pro: Owner = "") -> HTMLResponse:
+def favourite_new(desk: DeskDep, pro: Owner = "") -> HTMLResponse:
     owner = pro if record_id(pro) is not None else ""
-    return _fiche(request, form={"label": "", "professional_id": owner, "acts": [blank_act()]},
+    return _fiche(desk, form={"label": "", "professional_id": owner, "acts": [blank_act()]},
                   favourite_id=None, focus=None)
 
 
 @router.get("/favoris/{favourite_id:int}", response_class=HTMLResponse)
-def favourite_fiche(request: Request, favourite_id: int) -> Response:
-    view = load_or_none(lambda: favourites.get(request.app.state.ctx.uow(), favourite_id))
+def favourite_fiche(desk: DeskDep, favourite_id: int) -> Response:
+    view = load_or_none(lambda: favourites.get(desk.uow(), favourite_id))
     if view is None:
-        return not_found(request)
-    return _fiche(request, form=favourite_form(view), favourite_id=favourite_id)
+        return not_found(desk.request)
+    return _fiche(desk, form=favourite_form(view), favourite_id=favourite_id)
 
 
-async def _submit(request: Request, favourite_id: int | None) -> Response:
+async def _submit(desk: Desk, favourite_id: int | None) -> Response:
+    request = desk.request
     fields = await posted_form(request)
     acts, focus = apply_op(acts_from_form(fields), fields.get("op", "save"))
     form = {"label": fields.get("label", ""),
             "professional_id": fields.get("professional_id", ""), "acts": acts}
     if fields.get("op", "save") != "save":  # editing the lines: nothing is saved yet
-        return _fiche(request, form=form, favourite_id=favourite_id, focus=focus)
-    ctx = request.app.state.ctx
+        return _fiche(desk, form=form, favourite_id=favourite_id, focus=focus)
     data = {**form, "professional_id": form["professional_id"] or None}
     try:
         if favourite_id is None:
-            favourites.create(ctx.uow(), data, on=date.today(), ccam=ctx.ccam_catalog())
+            favourites.create(desk.uow(), data, on=desk.today, ccam=desk.ccam_catalog())
         else:
-            favourites.update(ctx.uow(), favourite_id, data, on=date.today(),
-                              ccam=ctx.ccam_catalog())
+            favourites.update(desk.uow(), favourite_id, data, on=desk.today,
+                              ccam=desk.ccam_catalog())
     except NotFound:
         return not_found(request)
     except InvalidForm as error:
-        return _fiche(request, form=form, favourite_id=favourite_id, errors=error.errors,
+        return _fiche(desk, form=form, favourite_id=favourite_id, errors=error.errors,
                       status_code=refused_status(request, 422))
     return after_save(request, LIST_URL)
 
 
 @router.post("/favoris/nouveau", response_class=HTMLResponse)
-async def favourite_create(request: Request) -> Response:
-    return await _submit(request, None)
+async def favourite_create(desk: DeskDep) -> Response:
+    return await _submit(desk, None)
 
 
 @router.post("/favoris/{favourite_id:int}", response_class=HTMLResponse)
-async def favourite_update(request: Request, favourite_id: int) -> Response:
-    return await _submit(request, favourite_id)
+async def favourite_update(desk: DeskDep, favourite_id: int) -> Response:
+    return await _submit(desk, favourite_id)
 
 
 @router.post("/favoris/{favourite_id:int}/supprimer", response_class=HTMLResponse)
-def favourite_delete(request: Request, favourite_id: int) -> Response:
+def favourite_delete(desk: DeskDep, favourite_id: int) -> Response:
     try:
-        favourites.delete(request.app.state.ctx.uow(), favourite_id)
+        favourites.delete(desk.uow(), favourite_id)
     except NotFound:
-        return not_found(request)
-    return after_save(request, LIST_URL, done="supprime")
+        return not_found(desk.request)
+    return after_save(desk.request, LIST_URL, done="supprime")

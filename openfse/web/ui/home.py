@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from openfse.services import directory
+from openfse.web.deps import DeskDep
 from openfse.web.ui.menus import MENUS
 from openfse.web.ui.rendering import render
 
@@ -17,22 +18,21 @@ UPCOMING: dict[str, str] = {}
 
 
 @router.get("/", response_class=HTMLResponse)
-def home(request: Request) -> HTMLResponse:
-    ctx = request.app.state.ctx
-    catalog = ctx.ccam_catalog()
+def home(desk: DeskDep, request: Request) -> HTMLResponse:
+    catalog = desk.ccam_catalog()
     return render(
         request,
         "pages/home.html",
         page="home",
         title="Accueil",
-        counts=directory.counts(ctx.uow()),
-        database_kind=ctx.database_kind,
+        counts=directory.counts(desk.uow()),
+        database_kind=desk.context.database_kind,
         ccam_version=f"{catalog.version} ({len(catalog.acts)} actes)",
     )
 
 
 @router.get("/{menu_key}", response_class=HTMLResponse)
-def upcoming(request: Request, menu_key: str) -> HTMLResponse:
+def upcoming(desk: DeskDep, request: Request, menu_key: str) -> HTMLResponse:
     menu = next((m for m in MENUS if m.path == f"/{menu_key}"), None)
     if menu is None or menu.key not in UPCOMING:
         return render(

@@ -1,8 +1,8 @@
 """« Corriger et refacturer »: the invoice screen filled from the invoice it replaces.
 
-A rejected invoice is cancelled, then made again corrected (télétransmission screen, seed 002
-« Rejets »): the new invoice starts from what the old one said — date of care, nature
-d'assurance, parcours, tiers payant, prescription, mutuelle, acts… — so that the user only
+A rejected invoice is cancelled, then made again corrected (the « Rejets » list of
+the télétransmission screen): the new invoice starts from what the old one said — date of care,
+nature d'assurance, parcours, tiers payant, prescription, mutuelle, acts… — so that the user only
 corrects what the caisse refused. The values are the screen's (``pricing_form``): dates
 jj/mm/aaaa, decimals with a comma, checkboxes « on ». The ordonnance scan is not copied (a
 file is joined again on purpose).

@@ -1,5 +1,5 @@
-"""« Factures » (seed 001 « Factures eS-KAP+ », « Factures poste de travail »): the list with its
-filters and paging, the multi-selection to sign with the CPS or delete (unsent invoices only),
+"""« Factures » (manuel eS-KAP+ « Factures eS-KAP+ », « Factures poste de travail »): the list with
+its filters and paging, the multi-selection to sign with the CPS or delete (unsent invoices only),
 the invoices awaiting the carte Vitale (only the presented assuré's), the detail page with its
 payments, cancellation and status history, and the printed documents as PDF.
 
@@ -12,7 +12,7 @@ carry the CSRF token in a header). Templates: ``templates/invoices/``.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -22,14 +22,19 @@ from openfse.adapters.cards.errors import CardError
 from openfse.domain.cards import VitaleCard
 from openfse.domain.invoice import DisplayStatus, InvalidTransition, InvoiceState
 from openfse.domain.payment import Payer, Payment, PaymentKind
+from openfse.domain.shares import Shown
 from openfse.errors import InvalidInput, NotFound, OpenFSEError
 from openfse.money import InvalidAmount, format_eur, parse_amount
 from openfse.printing import PrintingUnavailable
-from openfse.services import invoice_documents, invoicing
+from openfse.services import invoice_authority, invoice_documents, invoicing, shares
+from openfse.services import invoice_signature as invoicing_signature
 from openfse.services.cards import authenticate_cps
+from openfse.services.invoice_authority import Acting, NotYourCard
+from openfse.services.invoice_signature import SIGNABLE
 from openfse.services.invoicing import InvoiceFilters, SignatureReport
 from openfse.typed_numbers import record_id, small_int
-from openfse.web.session import actor_uow, current_user, flash, redirect, take_flash
+from openfse.web.deps import Desk, DeskDep
+from openfse.web.session import flash, redirect, take_flash
 from openfse.web.ui.rendering import is_htmx, render
 
 router = APIRouter(include_in_schema=False)
@@ -40,7 +45,7 @@ PAYMENT_KINDS = {PaymentKind.CHEQUE: "Chèque", PaymentKind.CB: "Carte bancaire"
                  PaymentKind.ESPECES: "Espèces", PaymentKind.VIREMENT: "Virement",
                  PaymentKind.AUTRE: "Autre"}
 PAYERS = {Payer.PATIENT: "Patient", Payer.AMO: "Caisse (AMO)", Payer.AMC: "Mutuelle (AMC)"}
-# The statuses a user filters on (seed 001): the life of an FSE, then the special ones.
+# The statuses a user filters on (manuel eS-KAP+): the life of an FSE, then the special ones.
 STATUS_CHOICES = tuple(s for s in DisplayStatus if s is not DisplayStatus.BROUILLON)
 _BADGE = {DisplayStatus.SECURISEE: "ok", DisplayStatus.ACQUITTEE: "ok", DisplayStatus.PAYEE: "ok",
           DisplayStatus.A_SIGNER: "warn", DisplayStatus.DESYNCHRONISEE: "warn",
@@ -57,14 +62,20 @@ def _refused(request: Request) -> int:
 
 
 def _common(**context: Any) -> dict[str, Any]:
-    return {"eur": format_eur, "status_of": _status, "payment_kinds": PAYMENT_KINDS,
+    return {"eur": format_eur, "badge_of": _badge, "payment_kinds": PAYMENT_KINDS,
             "payers": PAYERS, **context}
 
 
-def _status(row: Any) -> tuple[str, str]:
-    """``(label, badge class)`` of an invoice's displayed status."""
-    shown = invoicing.state_of(row).display_status
-    return shown.label, _BADGE.get(shown, "")
+# The badge of a money state by its tone (docs/money-states.md §2).
+_TONE_BADGE = {"done": "ok", "waiting": "", "todo": "warn", "rejected": "ko"}
+
+
+def _badge(shown: Shown, row: Any) -> str:
+    """The badge class of an invoice's shown state: by its step of life before the money
+    (« À signer », « Sécurisée »…), by the tone of its money state after."""
+    if shown.tone in _TONE_BADGE:
+        return _TONE_BADGE[shown.tone]
+    return _BADGE.get(invoicing.state_of(row).display_status, "")
 
 
 # --------------------------------------------------------------------------------------------
@@ -93,11 +104,11 @@ def _status_or_error(text: str, errors: dict[str, str]) -> tuple[DisplayStatus, 
 
 
 @router.get("/factures", response_class=HTMLResponse)
-def invoice_list(request: Request, statut: Text = "", professionnel: Text = "",
+def invoice_list(request: Request, desk: DeskDep, statut: Text = "",
+                 professionnel: Text = "",
                  du: Text = "", au: Text = "", patient: Text = "", patient_id: Text = "",
                  numero: Text = "", page: Annotated[int, Query(ge=1, le=100_000)] = 1
                  ) -> HTMLResponse:
-    ctx = request.app.state.ctx
     form = {"statut": statut, "professionnel": professionnel, "du": du, "au": au,
             "patient": patient, "patient_id": patient_id, "numero": numero}
     errors: dict[str, str] = {}
@@ -105,7 +116,7 @@ def invoice_list(request: Request, statut: Text = "", professionnel: Text = "",
     date_to = _date_or_error(au, "au", errors)
     if date_from and date_to and date_from > date_to:
         errors["au"] = "La date de fin précède la date de début."
-    chosen_patient, candidates = _patient_filter(ctx, patient, patient_id, errors)
+    chosen_patient, candidates = _patient_filter(desk, patient, patient_id, errors)
     filters = InvoiceFilters(
         display_statuses=_status_or_error(statut, errors),
         professional_id=record_id(professionnel),  # not int(): « ² » passes isdigit()
@@ -117,19 +128,66 @@ def invoice_list(request: Request, statut: Text = "", professionnel: Text = "",
     rows: list[Any] = []
     total = 0
     if not errors and not candidates:
-        rows, total = invoicing.list_invoices(ctx.uow(), filters, limit=PAGE_SIZE,
+        rows, total = invoicing.list_invoices(desk.uow(), filters, limit=PAGE_SIZE,
                                               offset=(page - 1) * PAGE_SIZE)
+    # Each row's state derived from its shares (docs/money-states.md), read in one go.
+    shown = shares.shown_for(desk.uow(), [inv.id for inv, _ in rows])
     query = "&".join(f"{k}={v}" for k, v in form.items() if v)
+    professionals = invoice_documents.professional_choices(desk.uow())
+    user = desk.user
     return render(request, "invoices/list.html", ACTIVE, title="Factures",
                   status_code=_refused(request) if errors else 200,
                   **_common(form=form, errors=errors, rows=rows, total=total, page=page,
+                            status_of=lambda row: (shown[row.id].label,
+                                                   _badge(shown[row.id], row)),
+                            # « Dû par le patient »: what he owes now (derived, not stored).
+                            owed_of=lambda row: shown[row.id].patient_owes,
                             pages=max(1, -(-total // PAGE_SIZE)), query=query,
                             candidates=candidates, statuses=STATUS_CHOICES,
-                            professionals=invoice_documents.professional_choices(ctx.uow()),
-                            done=take_flash(request), user=current_user(request)))
+                            professionals=professionals, names=dict(professionals),
+                            # « Tout cocher » ticks the logged-in professional's invoices only.
+                            mine=None if user is None else user.professional_id,
+                            done=take_flash(request), problem=_take_problem(request),
+                            user=user))
 
 
-def _patient_filter(ctx: Any, prefix: str, patient_id: str, errors: dict[str, str]
+PATIENT_INVOICES = 50
+
+
+@router.get("/factures/patient/{patient_id}", response_class=HTMLResponse)
+def patient_invoices(request: Request, desk: DeskDep, patient_id: int) -> HTMLResponse:
+    """The patient's invoices under the balance of his file (issue 13: a balance with no
+    invoice to explain it), newest first, each with its professional — two invoices may both
+    be « n° 1 », one per professional — and its state."""
+    rows, total = invoicing.list_invoices(desk.uow(), InvoiceFilters(patient_id=patient_id),
+                                          limit=PATIENT_INVOICES)
+    names = dict(invoice_documents.professional_choices(desk.uow()))
+    shown = shares.shown_for(desk.uow(), [inv.id for inv, _ in rows])
+    return render(request, "invoices/_of_patient.html",
+                  **_common(rows=rows, total=total, names=names, patient_id=patient_id,
+                            status_of=lambda row: (shown[row.id].label,
+                                                   _badge(shown[row.id], row)),
+                            owed_of=lambda row: shown[row.id].patient_owes))
+
+
+# A refusal said after a redirect: red, never in the green box of a success (issue 13).
+_PROBLEM_KEY = "invoice_problem"
+
+
+def _flash_report(request: Request, done: str, problems: list[str]) -> None:
+    flash(request, done)
+    if problems:
+        request.session[_PROBLEM_KEY] = " ".join(problems)
+
+
+def _take_problem(request: Request) -> str | None:
+    if "session" not in request.scope:
+        return None
+    problem = request.session.pop(_PROBLEM_KEY, None)
+    return problem if isinstance(problem, str) else None
+
+
+def _patient_filter(desk: Desk, prefix: str, patient_id: str, errors: dict[str, str]
                     ) -> tuple[int | None, list[Any]]:
     """The patient filter: a chosen id, else the patients whose name starts with the text —
     one is taken at once, several are offered to choose from."""
@@ -137,7 +195,7 @@ def _patient_filter(ctx: Any, prefix: str, patient_id: str, errors: dict[str, st
         return chosen, []
     if not prefix.strip():
         return None, []
-    found = invoice_documents.patients_starting(ctx.uow(), prefix)
+    found = invoice_documents.patients_starting(desk.uow(), prefix)
     if not found:
         errors["patient"] = f"Aucun patient ne commence par « {prefix} »."
         return None, []
@@ -157,11 +215,11 @@ def _back_to_list(form: Mapping[str, Any]) -> str:
     return back if back.startswith("/factures") and not back.startswith("//") else "/factures"
 
 
-def _rows_of(request: Request, ids: list[int]) -> list[Any]:
+def _rows_of(desk: Desk, ids: list[int]) -> list[Any]:
     rows = []
     for invoice_id in ids:
         try:
-            rows.append(invoice_documents.invoice_record(request.app.state.ctx.uow(),
+            rows.append(invoice_documents.invoice_record(desk.uow(),
                                                          invoice_id))
         except NotFound:
             continue  # gone meanwhile: the confirmation lists what is left
@@ -169,7 +227,7 @@ def _rows_of(request: Request, ids: list[int]) -> list[Any]:
 
 
 @router.post("/factures/selection", response_class=HTMLResponse)
-async def selection(request: Request) -> Response:
+async def selection(request: Request, desk: DeskDep) -> Response:
     """« Signer » / « Supprimer » on the ticked invoices: the confirmation step."""
     form = await request.form()
     ids = _selected(form)
@@ -179,76 +237,96 @@ async def selection(request: Request) -> Response:
         flash(request, "Sélectionnez au moins une facture (case à cocher, barre d'espace).")
         return redirect(request, back)
     if action == "signer":
-        user = current_user(request)
+        user = desk.user
         if user is None or not user.can_sign:
             flash(request, "Seul un professionnel connecté avec sa carte CPS peut signer des "
                            "factures : le secrétariat ne signe pas.")
             return redirect(request, back)
-        return _sign_page(request, ids, back)
+        return _sign_page(request, desk, ids, back)
     if action == "supprimer":
+        records = _rows_of(desk, ids)
         return render(request, "invoices/confirm_delete.html", ACTIVE,
                       title="Supprimer des factures",
-                      **_common(records=_rows_of(request, ids), back=back))
+                      **_common(records=records, back=back,
+                                status_of=_status_of(desk, [r.invoice for r in records])))
     flash(request, "Action inconnue.")
     return redirect(request, back)
 
 
-def _sign_page(request: Request, ids: list[int], back: str, error: str = "",
+def _status_of(desk: Desk, rows: list[Any]) -> Callable[[Any], tuple[str, str]]:
+    """``status_of(invoice)``: its shown state and badge, the states read in one go."""
+    shown = shares.shown_for(desk.uow(), [row.id for row in rows])
+    return lambda row: (shown[row.id].label, _badge(shown[row.id], row))
+
+
+def _sign_page(request: Request, desk: Desk, ids: list[int], back: str, error: str = "",
                status_code: int = 200) -> HTMLResponse:
+    user = desk.user
+    records = _rows_of(desk, ids)
     return render(request, "invoices/sign.html", ACTIVE, title="Signer des factures",
                   status_code=status_code,
-                  **_common(records=_rows_of(request, ids), back=back, error=error))
+                  **_common(records=records, back=back, error=error,
+                            status_of=_status_of(desk, [r.invoice for r in records]),
+                            mine=None if user is None else user.professional_id))
 
 
 def _report_message(report: SignatureReport, verb: str) -> str:
-    parts = [f"{len(report.done)} facture(s) {verb}."]
-    parts += [message for _, message in report.refused]
-    return " ".join(parts)
+    return f"{len(report.done)} facture(s) {verb}."
 
 
-def _vitale_in_reader(request: Request) -> VitaleCard | None:
+def _flash_signature_report(request: Request, report: SignatureReport, verb: str) -> None:
+    _flash_report(request, _report_message(report, verb),
+                  [message for _, message in report.refused])
+
+
+def _vitale_in_reader(desk: Desk) -> VitaleCard | None:
     """The carte Vitale in the reader, if any: in mode sécurisé it signs with the CPS."""
     try:
-        card: VitaleCard = request.app.state.ctx.card_reader.read_vitale()
+        card: VitaleCard = desk.card_reader.read_vitale()
     except CardError:
         return None
     return card
 
 
 @router.post("/factures/signer", response_class=HTMLResponse)
-async def sign(request: Request) -> Response:
+async def sign(request: Request, desk: DeskDep) -> Response:
     """Sign the selection with the CPS in the reader, after its code porteur."""
     form = await request.form()
     ids = _selected(form)
     back = _back_to_list(form)
-    user = current_user(request)
+    user = desk.user
     if user is None or not user.can_sign:
         flash(request, "Seul un professionnel connecté avec sa carte CPS peut signer.")
         return redirect(request, back)
     pin = str(form.get("pin") or "").strip()
     if not (len(pin) == 4 and pin.isdigit()):
-        return _sign_page(request, ids, back, "Le code porteur compte exactement 4 chiffres.",
+        return _sign_page(request, desk, ids, back, "Le code porteur compte exactement 4 chiffres.",
                           _refused(request))
-    reader = request.app.state.ctx.card_reader
+    reader = desk.card_reader
+    by = Acting.of(user)
     try:
+        with desk.uow() as uow:
+            # His own card, checked before its code: no try spent on a colleague's CPS.
+            invoice_authority.card_of(uow, reader, by)
         authenticate_cps(reader, pin)
-        report = invoicing.sign_invoices(actor_uow(request), ids, sign=reader.sign,
-                                         vitale=_vitale_in_reader(request),
-                                         certify=reader.certify_vitale)
-    except CardError as error:
-        return _sign_page(request, ids, back, error.message, _refused(request))
-    flash(request, _report_message(report, "signée(s)"))
+        report = invoicing.sign_invoices(desk.uow(), ids, sign=reader.sign,
+                                         vitale=_vitale_in_reader(desk),
+                                         certify=reader.certify_vitale, by=by)
+    except (CardError, NotYourCard) as error:
+        return _sign_page(request, desk, ids, back, error.message, _refused(request))
+    _flash_signature_report(request, report, "signée(s)")
     return redirect(request, back)
 
 
 @router.post("/factures/supprimer", response_class=HTMLResponse)
-async def delete(request: Request) -> Response:
+async def delete(request: Request, desk: DeskDep) -> Response:
     form = await request.form()
     back = _back_to_list(form)
     try:
-        rows = invoicing.delete_unsent(actor_uow(request), _selected(form))
+        rows = invoicing.delete_unsent(desk.uow(), _selected(form),
+                                       by=Acting.of(desk.user))
     except OpenFSEError as error:
-        flash(request, error.message)
+        _flash_report(request, "Aucune facture supprimée.", [error.message])
     else:
         flash(request, f"{len(rows)} facture(s) supprimée(s).")
     return redirect(request, back)
@@ -260,34 +338,35 @@ async def delete(request: Request) -> Response:
 
 
 @router.get("/factures/securiser", response_class=HTMLResponse)
-def to_secure(request: Request) -> HTMLResponse:
+def to_secure(request: Request, desk: DeskDep) -> HTMLResponse:
     """« Factures à sécuriser »: insert the assuré's carte Vitale (or read the appli); only
-    that assuré's désynchronisées invoices are shown (seed 001)."""
-    ctx = request.app.state.ctx
+    that assuré's désynchronisées invoices are shown (manuel eS-KAP+)."""
     problem = ""
     card: VitaleCard | None = None
     rows: list[Any] = []
     try:
-        card = ctx.card_reader.read_vitale()
+        card = desk.card_reader.read_vitale()
     except CardError as error:
         problem = error.message
     if card is not None:
-        rows = invoicing.invoices_to_secure(ctx.uow(), card.nir)
+        rows = invoicing.invoices_to_secure(desk.uow(), card.nir)
     return render(request, "invoices/secure.html", ACTIVE, title="Factures à sécuriser",
-                  **_common(card=card, problem=problem, rows=rows, done=take_flash(request)))
+                  **_common(card=card, problem=problem, rows=rows, done=take_flash(request),
+                            refused=_take_problem(request),
+                            names=dict(invoice_documents.professional_choices(desk.uow()))))
 
 
 @router.post("/factures/securiser", response_class=HTMLResponse)
-async def secure(request: Request) -> Response:
+async def secure(request: Request, desk: DeskDep) -> Response:
     form = await request.form()
     try:
-        card = request.app.state.ctx.card_reader.read_vitale()
-        report = invoicing.secure_invoices(actor_uow(request), _selected(form), vitale=card,
-                                           certify=request.app.state.ctx.card_reader.certify_vitale)
+        card = desk.card_reader.read_vitale()
+        report = invoicing.secure_invoices(desk.uow(), _selected(form), vitale=card,
+                                           certify=desk.card_reader.certify_vitale)
     except CardError as error:
-        flash(request, error.message)
+        _flash_report(request, "Aucune facture sécurisée.", [error.message])
     else:
-        flash(request, _report_message(report, "sécurisée(s)"))
+        _flash_signature_report(request, report, "sécurisée(s)")
     return redirect(request, "/factures/securiser")
 
 
@@ -296,23 +375,31 @@ async def secure(request: Request) -> Response:
 # --------------------------------------------------------------------------------------------
 
 
-def _detail(request: Request, invoice_id: int, *, payment_form: Mapping[str, str] | None = None,
+def _detail(request: Request, desk: Desk, invoice_id: int, *,
+            payment_form: Mapping[str, str] | None = None,
             payment_errors: Mapping[str, str] | None = None, editing: int | None = None,
             cancel_error: str = "", reason: str = "", status_code: int = 200) -> Response:
     try:
-        record = invoice_documents.invoice_record(request.app.state.ctx.uow(), invoice_id)
+        record = invoice_documents.invoice_record(desk.uow(), invoice_id)
     except NotFound:
         return _not_found(request)
-    today = date.today().isoformat()
+    today = desk.today.isoformat()
     blank = {"kind": "", "amount": "", "paid_on": today, "payer": "patient", "reference": ""}
     state = invoicing.state_of(record.invoice)
+    user = desk.user
+    # A titulaire sees a colleague's invoice but neither signs nor cancels it (issue 12).
+    own = user is not None and user.professional_id == record.invoice.professional_id
     return render(request, "invoices/detail.html", ACTIVE,
                   title=f"Facture n° {record.invoice.number or ''}", status_code=status_code,
                   **_common(r=record, today=today, can_pay=state.counts_for_balance,
-                            can_cancel=_can_cancel(state), payment_form=payment_form or blank,
+                            can_cancel=own and _can_cancel(state, desk.now),
+                            can_sign=own and user is not None and user.can_sign
+                            and state.display_status in SIGNABLE,
+                            waits_for=invoicing_signature.waiting_for(state),
+                            payment_form=payment_form or blank,
                             payment_errors=payment_errors or {}, editing=editing,
                             cancel_error=cancel_error, reason=reason,
-                            done=take_flash(request)))
+                            done=take_flash(request), problem=_take_problem(request)))
 
 
 def _not_found(request: Request) -> HTMLResponse:
@@ -320,18 +407,18 @@ def _not_found(request: Request) -> HTMLResponse:
                   path=request.url.path, status_code=404)
 
 
-def _can_cancel(state: InvoiceState) -> bool:
+def _can_cancel(state: InvoiceState, now: datetime) -> bool:
     # Asked to the lifecycle itself (validated, signed or rejected invoices only).
     try:
-        state.cancel(datetime.now(UTC))
+        state.cancel(now)
     except InvalidTransition:
         return False
     return True
 
 
 @router.get("/factures/{invoice_id}", response_class=HTMLResponse)
-def invoice_detail(request: Request, invoice_id: int) -> Response:
-    return _detail(request, invoice_id)
+def invoice_detail(request: Request, desk: DeskDep, invoice_id: int) -> Response:
+    return _detail(request, desk, invoice_id)
 
 
 def _parse_payment(form: Mapping[str, str]) -> tuple[Payment | None, dict[str, str]]:
@@ -371,7 +458,7 @@ async def _text_form(request: Request) -> dict[str, str]:
     return {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
 
 
-def _payment_action(request: Request, invoice_id: int, form: Mapping[str, str],
+def _payment_action(request: Request, desk: Desk, invoice_id: int, form: Mapping[str, str],
                     save: Callable[[Payment], Any], editing: int | None) -> Response:
     payment, errors = _parse_payment(form)
     if payment is not None:
@@ -382,44 +469,46 @@ def _payment_action(request: Request, invoice_id: int, form: Mapping[str, str],
         else:
             flash(request, "Paiement enregistré.")
             return redirect(request, f"/factures/{invoice_id}")
-    return _detail(request, invoice_id, payment_form=form, payment_errors=errors,
+    return _detail(request, desk, invoice_id, payment_form=form, payment_errors=errors,
                    editing=editing, status_code=_refused(request))
 
 
-def _own_payment(request: Request, invoice_id: int, payment_id: int) -> bool:
+def _own_payment(desk: Desk, invoice_id: int, payment_id: int) -> bool:
     """Whether the payment belongs to that invoice (of this cabinet)."""
     try:
-        record = invoice_documents.invoice_record(request.app.state.ctx.uow(), invoice_id)
+        record = invoice_documents.invoice_record(desk.uow(), invoice_id)
     except NotFound:
         return False
     return any(p.id == payment_id for p in record.invoice.payments)
 
 
 @router.post("/factures/{invoice_id}/paiements", response_class=HTMLResponse)
-async def add_payment(request: Request, invoice_id: int) -> Response:
+async def add_payment(request: Request, desk: DeskDep, invoice_id: int) -> Response:
     form = await _text_form(request)
     return _payment_action(
-        request, invoice_id, form,
-        lambda p: invoicing.record_payment(actor_uow(request), invoice_id, p), None)
+        request, desk, invoice_id, form,
+        lambda p: invoicing.record_payment(desk.uow(), invoice_id, p), None)
 
 
 @router.post("/factures/{invoice_id}/paiements/{payment_id}", response_class=HTMLResponse)
-async def edit_payment(request: Request, invoice_id: int, payment_id: int) -> Response:
+async def edit_payment(request: Request, desk: DeskDep, invoice_id: int,
+                       payment_id: int) -> Response:
     form = await _text_form(request)
-    if not _own_payment(request, invoice_id, payment_id):
+    if not _own_payment(desk, invoice_id, payment_id):
         return _not_found(request)
     return _payment_action(
-        request, invoice_id, form,
-        lambda p: invoicing.edit_payment(actor_uow(request), payment_id, p), payment_id)
+        request, desk, invoice_id, form,
+        lambda p: invoicing.edit_payment(desk.uow(), payment_id, p), payment_id)
 
 
 @router.post("/factures/{invoice_id}/paiements/{payment_id}/supprimer",
              response_class=HTMLResponse)
-def delete_payment(request: Request, invoice_id: int, payment_id: int) -> Response:
-    if not _own_payment(request, invoice_id, payment_id):
+def delete_payment(request: Request, desk: DeskDep, invoice_id: int,
+                   payment_id: int) -> Response:
+    if not _own_payment(desk, invoice_id, payment_id):
         return _not_found(request)
     try:
-        invoicing.delete_payment(actor_uow(request), payment_id)
+        invoicing.delete_payment(desk.uow(), payment_id)
     except OpenFSEError as error:
         flash(request, error.message)
     else:
@@ -428,25 +517,27 @@ def delete_payment(request: Request, invoice_id: int, payment_id: int) -> Respon
 
 
 @router.post("/factures/{invoice_id}/annuler", response_class=HTMLResponse)
-async def cancel(request: Request, invoice_id: int) -> Response:
+async def cancel(request: Request, desk: DeskDep, invoice_id: int) -> Response:
     """« Annuler la facture »: a reason, then the linked cancellation document."""
     form = await _text_form(request)
     reason = form.get("reason", "")
     if len(reason) > 500:
-        return _detail(request, invoice_id, cancel_error="Motif : 500 caractères au plus.",
+        return _detail(request, desk, invoice_id, cancel_error="Motif : 500 caractères au plus.",
                        reason=reason, status_code=_refused(request))
     try:
-        document = invoicing.cancel_invoice(actor_uow(request), invoice_id, reason)
+        document = invoicing.cancel_invoice(desk.uow(), invoice_id, reason,
+                                            by=Acting.of(desk.user))
     except OpenFSEError as error:
-        return _detail(request, invoice_id, cancel_error=error.message, reason=reason,
+        return _detail(request, desk, invoice_id, cancel_error=error.message, reason=reason,
                        status_code=_refused(request))
     flash(request, f"Facture annulée : document d'annulation n° {document.number}.")
     return redirect(request, f"/factures/{invoice_id}")
 
 
-def _pdf(request: Request, invoice_id: int, build: Callable[..., bytes], name: str) -> Response:
+def _pdf(request: Request, desk: Desk, invoice_id: int, build: Callable[..., bytes],
+         name: str) -> Response:
     try:
-        content = build(request.app.state.ctx.uow(), invoice_id)
+        content = build(desk.uow(), invoice_id)
     except NotFound:
         return _not_found(request)
     except (PrintingUnavailable, OpenFSEError) as error:
@@ -457,12 +548,12 @@ def _pdf(request: Request, invoice_id: int, build: Callable[..., bytes], name: s
 
 
 @router.get("/factures/{invoice_id}/feuille-de-soins.pdf")
-def print_care_sheet(request: Request, invoice_id: int) -> Response:
-    return _pdf(request, invoice_id, invoice_documents.care_sheet_pdf,
+def print_care_sheet(request: Request, desk: DeskDep, invoice_id: int) -> Response:
+    return _pdf(request, desk, invoice_id, invoice_documents.care_sheet_pdf,
                 f"feuille-de-soins-{invoice_id}.pdf")
 
 
 @router.get("/factures/{invoice_id}/note-honoraires.pdf")
-def print_receipt(request: Request, invoice_id: int) -> Response:
-    return _pdf(request, invoice_id, invoice_documents.receipt_pdf,
+def print_receipt(request: Request, desk: DeskDep, invoice_id: int) -> Response:
+    return _pdf(request, desk, invoice_id, invoice_documents.receipt_pdf,
                 f"note-honoraires-{invoice_id}.pdf")

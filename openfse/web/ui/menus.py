@@ -1,4 +1,4 @@
-"""The product's menus, in the order a professional meets them during the day (seed 001)."""
+"""The product's menus, in the order a professional meets them during the day (manuel eS-KAP+)."""
 
 from __future__ import annotations
 

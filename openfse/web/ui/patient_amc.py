@@ -23,7 +23,9 @@ from openfse.referentials import amc_formulas, codes
 from openfse.services import amc_coverage as amc
 from openfse.store.models import DataSource
 from openfse.typed_numbers import record_id
+from openfse.web.deps import Desk, DeskDep
 from openfse.web.ui.rendering import SearchText, is_htmx, render
+from openfse.web.uploads import uploaded_image
 
 router = APIRouter(include_in_schema=False)
 
@@ -59,18 +61,15 @@ def _base(patient_id: int) -> str:
     return f"/patients/{patient_id}/mutuelles"
 
 
-def _today() -> date:
-    return date.today()  # "today" is read once at the edge (ARCHITECTURE.md, Conventions)
-
-
 # --------------------------------------------------------------------------- list
 
 
 @router.get(BASE, response_class=HTMLResponse)
-def mutuelles(request: Request, patient_id: int, fait: str = "", id: int = 0) -> Response:
-    ctx = request.app.state.ctx
+def mutuelles(
+    desk: DeskDep, request: Request, patient_id: int, fait: str = "", id: int = 0
+) -> Response:
     try:
-        listed = amc.list_for_patient(ctx.uow(), patient_id, on=_today())
+        listed = amc.list_for_patient(desk.uow(), patient_id, on=desk.today)
     except NotFound as error:
         return _problem(request, error, status_code=404)
     return render(
@@ -107,7 +106,7 @@ class FicheState:
     q: str = ""  # the organism search text, kept across actions
 
 
-def _fiche_context(patient_id: int, state: FicheState) -> dict[str, Any]:
+def _fiche_context(patient_id: int, state: FicheState, today: date) -> dict[str, Any]:
     base = _base(patient_id)
     action = f"{base}/{state.coverage_id}" if state.coverage_id else f"{base}/nouvelle"
     focus = state.focus or next(iter(state.errors), "") or ("" if state.coverage_id else "q")
@@ -127,8 +126,8 @@ def _fiche_context(patient_id: int, state: FicheState) -> dict[str, Any]:
         "shortcuts": amc.SHORTCUTS,
         "formulas": amc_formulas.formulas(),
         "formula_help": _formula_help(state.values.get("formula_code", "")),
-        "pieces": codes.PIECE_JUSTIFICATIVE.items(_today()),
-        "indicators": codes.INDICATEUR_TRAITEMENT_AMC.items(_today()),
+        "pieces": codes.PIECE_JUSTIFICATIVE.items(today),
+        "indicators": codes.INDICATEUR_TRAITEMENT_AMC.items(today),
         "reference_dates": amc.REFERENCE_DATES,
     }
 
@@ -145,14 +144,15 @@ def _formula_help(code: str) -> str:
 
 
 def _render_fiche(
-    request: Request, patient_id: int, state: FicheState, *, status_code: int = 200
+    desk: Desk, patient_id: int, state: FicheState, *, status_code: int = 200
 ) -> HTMLResponse:
-    context = _fiche_context(patient_id, state)
+    request = desk.request
+    context = _fiche_context(patient_id, state, desk.today)
     if is_htmx(request):
         # htmx swaps only 2xx answers: the fragment carries the errors next to the fields.
         return render(request, "amc/_form.html", **context)
     patient_name = amc.list_for_patient(
-        request.app.state.ctx.uow(), patient_id, on=_today()
+        desk.uow(), patient_id, on=desk.today
     ).patient_name
     if state.read_only:
         heading = "Informations mutuelle (carte Vitale)"
@@ -171,17 +171,19 @@ def _render_fiche(
 
 
 @router.get(BASE + "/nouvelle", response_class=HTMLResponse)
-def new_fiche(request: Request, patient_id: int) -> Response:
+def new_fiche(desk: DeskDep, request: Request, patient_id: int) -> Response:
     try:
-        return _render_fiche(request, patient_id, FicheState(amc.blank_form()))
+        return _render_fiche(desk, patient_id, FicheState(amc.blank_form()))
     except NotFound as error:
         return _problem(request, error, status_code=404)
 
 
 @router.get(ONE, response_class=HTMLResponse)
-def fiche(request: Request, patient_id: int, coverage_id: int, fait: str = "") -> Response:
+def fiche(
+    desk: DeskDep, request: Request, patient_id: int, coverage_id: int, fait: str = ""
+) -> Response:
     try:
-        view = amc.get(request.app.state.ctx.uow(), patient_id, coverage_id, on=_today())
+        view = amc.get(desk.uow(), patient_id, coverage_id, on=desk.today)
     except NotFound as error:
         return _problem(request, error, status_code=404)
     values = {**view.data.as_form(), "source": view.source.value}
@@ -191,20 +193,21 @@ def fiche(request: Request, patient_id: int, coverage_id: int, fait: str = "") -
             "Mutuelle lue sur la carte Vitale : lecture seule. « Dupliquer » en fait une "
             "copie modifiable."
         )
-    return _render_fiche(request, patient_id, state)
+    return _render_fiche(desk, patient_id, state)
 
 
 @router.post(BASE + "/nouvelle", response_class=HTMLResponse)
-async def submit_new(request: Request, patient_id: int) -> Response:
-    return await _submit(request, patient_id, None)
+async def submit_new(desk: DeskDep, patient_id: int) -> Response:
+    return await _submit(desk, patient_id, None)
 
 
 @router.post(ONE, response_class=HTMLResponse)
-async def submit_existing(request: Request, patient_id: int, coverage_id: int) -> Response:
-    return await _submit(request, patient_id, coverage_id)
+async def submit_existing(desk: DeskDep, patient_id: int, coverage_id: int) -> Response:
+    return await _submit(desk, patient_id, coverage_id)
 
 
-async def _submit(request: Request, patient_id: int, coverage_id: int | None) -> Response:
+async def _submit(desk: Desk, patient_id: int, coverage_id: int | None) -> Response:
+    request = desk.request
     form = await request.form()
     values = {name: _text(form, name) for name in (*amc.FIELD_NAMES, "source")}
     action, _, argument = _text(form, "_action").partition(":")
@@ -212,11 +215,11 @@ async def _submit(request: Request, patient_id: int, coverage_id: int | None) ->
     state = FicheState(values, coverage_id, q="" if action == "organisme" else _text(form, "q"))
     try:
         if action in ("", "enregistrer"):
-            return _save(request, patient_id, state)
-        await _prefill(request, state, action, argument, form)
+            return _save(desk, patient_id, state)
+        await _prefill(desk, state, action, argument, form)
     except NotFound as error:
         return _problem(request, error, status_code=404)
-    return _render_fiche(request, patient_id, state)
+    return _render_fiche(desk, patient_id, state)
 
 
 def _text(form: FormData, name: str) -> str:
@@ -224,17 +227,23 @@ def _text(form: FormData, name: str) -> str:
     return value if isinstance(value, str) else ""
 
 
-def _save(request: Request, patient_id: int, state: FicheState) -> Response:
-    ctx = request.app.state.ctx
+def _save(desk: Desk, patient_id: int, state: FicheState) -> Response:
+    request = desk.request
     try:
         if state.coverage_id is None:
             source = DataSource.ATTESTATION if state.values["source"] == "attestation" else None
             view = amc.add(
-                ctx.uow(), patient_id, state.values, on=_today(), source=source or DataSource.MANUEL
+                desk.uow(),
+                patient_id,
+                state.values,
+                on=desk.today,
+                source=source or DataSource.MANUEL,
             )
             done = "ajoutee"
         else:
-            view = amc.update(ctx.uow(), patient_id, state.coverage_id, state.values, on=_today())
+            view = amc.update(
+                desk.uow(), patient_id, state.coverage_id, state.values, on=desk.today
+            )
             done = "modifiee"
     except amc.AmcCoverageInvalid as error:
         state.errors = error.errors
@@ -242,23 +251,22 @@ def _save(request: Request, patient_id: int, state: FicheState) -> Response:
         state.general_error = error.message
     else:
         return _redirect(request, f"{_base(patient_id)}?fait={done}&id={view.id}#amc-{view.id}")
-    return _render_fiche(request, patient_id, state, status_code=422)
+    return _render_fiche(desk, patient_id, state, status_code=422)
 
 
 async def _prefill(
-    request: Request, state: FicheState, action: str, argument: str, form: FormData
+    desk: Desk, state: FicheState, action: str, argument: str, form: FormData
 ) -> None:
     """Fill the fiche from a source (nothing is saved, except an organism created inline)."""
-    ctx = request.app.state.ctx
     state.focus = _FOCUS_AFTER.get(action, "")
     try:
         if action == "annee":
-            state.values = amc.apply_current_year(state.values, _today())
+            state.values = amc.apply_current_year(state.values, desk.today)
         elif action == "raccourci":
             state.values, state.notice = amc.apply_shortcut(state.values, argument)
         elif action == "organisme":
             try:
-                state.values, name = amc.pick_organism(ctx.uow(), state.values, _number(argument))
+                state.values, name = amc.pick_organism(desk.uow(), state.values, _number(argument))
             except NotFound:  # deleted meanwhile from Paramètres SV
                 raise InvalidInput(
                     "Cet organisme n'existe plus dans votre liste : cherchez-le à nouveau.",
@@ -266,13 +274,13 @@ async def _prefill(
                 ) from None
             state.message = f"Organisme choisi : {name}."
         elif action == "creer_organisme":
-            created = amc.create_organism(ctx.uow(), state.values, on=_today())
+            created = amc.create_organism(desk.uow(), state.values, on=desk.today)
             state.values = {**state.values, "amc_organism_id": str(created.id)}
             state.message = (
                 f"Organisme créé dans votre liste : {created.name} (n° {created.number})."
             )
         elif action == "attestation":
-            await _read_attestation(ctx, state, form.get("attestation"))
+            await _read_attestation(desk, state, form.get("attestation"))
         else:
             state.general_error = f"Action inconnue : « {action} »."
     except amc.AmcCoverageInvalid as error:
@@ -281,7 +289,7 @@ async def _prefill(
         state.errors, state.focus = {error.field or "amc_number": error.message}, ""
 
 
-async def _read_attestation(ctx: Any, state: FicheState, upload: object) -> None:
+async def _read_attestation(desk: Desk, state: FicheState, upload: object) -> None:
     if not isinstance(upload, UploadFile) or not upload.filename:
         state.errors, state.focus = (
             {"attestation": "Choisissez d'abord la photo ou le scan de l'attestation."},
@@ -289,12 +297,13 @@ async def _read_attestation(ctx: Any, state: FicheState, upload: object) -> None
         )
         return
     try:
-        attestation = amc.read_attestation(await upload.read(), _today())
-    except amc.AttestationError as error:
+        attestation = amc.read_attestation(
+            uploaded_image(upload, field="attestation") or b"", desk.today)
+    except (amc.AttestationError, InvalidInput) as error:
         # Unreadable: say why, keep the fiche as typed, save nothing.
         state.errors, state.focus = {"attestation": error.message}, "attestation"
         return
-    prefill = amc.apply_attestation(ctx.uow(), state.values, attestation)
+    prefill = amc.apply_attestation(desk.uow(), state.values, attestation)
     state.values, state.message = prefill.values, prefill.message
     state.errors = dict(prefill.errors)
     state.focus = next(iter(state.errors), "") or (
@@ -310,9 +319,9 @@ def _number(text: str) -> int:
 
 
 @router.get(BASE + "/organismes", response_class=HTMLResponse)
-def organisms(request: Request, patient_id: int, q: SearchText = "") -> HTMLResponse:
+def organisms(desk: DeskDep, request: Request, patient_id: int, q: SearchText = "") -> HTMLResponse:
     """The pick-list fragment under the search field of the fiche."""
-    found = amc.search_organisms(request.app.state.ctx.uow(), q) if q.strip() else None
+    found = amc.search_organisms(desk.uow(), q) if q.strip() else None
     return render(request, "amc/_organisms.html", organisms=found, q=q)
 
 
@@ -320,39 +329,38 @@ def organisms(request: Request, patient_id: int, q: SearchText = "") -> HTMLResp
 
 
 @router.post(ONE + "/dupliquer")
-def duplicate(request: Request, patient_id: int, coverage_id: int) -> Response:
+def duplicate(desk: DeskDep, request: Request, patient_id: int, coverage_id: int) -> Response:
     try:
-        copy = amc.duplicate(request.app.state.ctx.uow(), patient_id, coverage_id, on=_today())
+        copy = amc.duplicate(desk.uow(), patient_id, coverage_id, on=desk.today)
     except NotFound as error:
         return _problem(request, error, status_code=404)
     return _redirect(request, f"{_base(patient_id)}/{copy.id}?fait=copie")
 
 
 @router.get(ONE + "/renouveler", response_class=HTMLResponse)
-def renew_form(request: Request, patient_id: int, coverage_id: int) -> Response:
+def renew_form(desk: DeskDep, request: Request, patient_id: int, coverage_id: int) -> Response:
     try:
-        view = amc.get(request.app.state.ctx.uow(), patient_id, coverage_id, on=_today())
+        view = amc.get(desk.uow(), patient_id, coverage_id, on=desk.today)
     except NotFound as error:
         return _problem(request, error, status_code=404)
-    start, end = amc.renewal_period(view.data.rights_end, _today())
+    start, end = amc.renewal_period(view.data.rights_end, desk.today)
     values = {"rights_start": start.isoformat(), "rights_end": end.isoformat()}
-    return _render_dialog(request, patient_id, "amc/_renew.html", view, values=values)
+    return _render_dialog(desk, patient_id, "amc/_renew.html", view, values=values)
 
 
 @router.post(ONE + "/renouveler", response_class=HTMLResponse)
-async def renew(request: Request, patient_id: int, coverage_id: int) -> Response:
+async def renew(desk: DeskDep, request: Request, patient_id: int, coverage_id: int) -> Response:
     form = await request.form()
     values = {name: _text(form, name) for name in ("rights_start", "rights_end")}
-    ctx = request.app.state.ctx
     try:
-        renewed = amc.renew(ctx.uow(), patient_id, coverage_id, on=_today(), values=values)
+        renewed = amc.renew(desk.uow(), patient_id, coverage_id, on=desk.today, values=values)
     except NotFound as error:
         return _problem(request, error, status_code=404)
     except (amc.AmcCoverageInvalid, Conflict) as error:
-        view = amc.get(ctx.uow(), patient_id, coverage_id, on=_today())
+        view = amc.get(desk.uow(), patient_id, coverage_id, on=desk.today)
         errors = getattr(error, "errors", None) or {"rights_start": error.message}
         return _render_dialog(
-            request,
+            desk,
             patient_id,
             "amc/_renew.html",
             view,
@@ -366,25 +374,25 @@ async def renew(request: Request, patient_id: int, coverage_id: int) -> Response
 
 
 @router.get(ONE + "/supprimer", response_class=HTMLResponse)
-def delete_form(request: Request, patient_id: int, coverage_id: int) -> Response:
+def delete_form(desk: DeskDep, request: Request, patient_id: int, coverage_id: int) -> Response:
     try:
-        view = amc.get(request.app.state.ctx.uow(), patient_id, coverage_id, on=_today())
+        view = amc.get(desk.uow(), patient_id, coverage_id, on=desk.today)
     except NotFound as error:
         return _problem(request, error, status_code=404)
-    return _render_dialog(request, patient_id, "amc/_delete.html", view)
+    return _render_dialog(desk, patient_id, "amc/_delete.html", view)
 
 
 @router.post(ONE + "/supprimer")
-def delete(request: Request, patient_id: int, coverage_id: int) -> Response:
+def delete(desk: DeskDep, request: Request, patient_id: int, coverage_id: int) -> Response:
     try:
-        amc.delete(request.app.state.ctx.uow(), patient_id, coverage_id)
+        amc.delete(desk.uow(), patient_id, coverage_id)
     except NotFound as error:
         return _problem(request, error, status_code=404)
     return _redirect(request, f"{_base(patient_id)}?fait=supprimee")
 
 
 def _render_dialog(
-    request: Request,
+    desk: Desk,
     patient_id: int,
     template: str,
     view: amc.AmcCoverageView,
@@ -394,6 +402,7 @@ def _render_dialog(
     status_code: int = 200,
 ) -> HTMLResponse:
     """A confirmation: the dialog's content for htmx, else a page holding the same form."""
+    request = desk.request
     context: dict[str, Any] = {
         "base": _base(patient_id),
         "c": view,
@@ -404,7 +413,7 @@ def _render_dialog(
     if is_htmx(request):
         return render(request, template, **context)
     patient_name = amc.list_for_patient(
-        request.app.state.ctx.uow(), patient_id, on=_today()
+        desk.uow(), patient_id, on=desk.today
     ).patient_name
     return render(
         request,

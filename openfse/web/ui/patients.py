@@ -20,7 +20,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import FormData, UploadFile
+from starlette.datastructures import FormData
 
 from openfse.adapters.cards.errors import CardError
 from openfse.adapters.cards.port import ApcvError
@@ -50,8 +50,10 @@ from openfse.services.teleservices import (
 )
 from openfse.store.models import DataSource, FamilyRelation
 from openfse.typed_numbers import small_int
+from openfse.web.deps import Desk, DeskDep
 from openfse.web.pending import PendingKind, keep, kept
 from openfse.web.ui.rendering import Order, SearchText, is_htmx, render
+from openfse.web.uploads import uploaded_image
 
 router = APIRouter(include_in_schema=False)
 
@@ -59,7 +61,7 @@ ONE = "/patients/{patient_id:int}"
 
 # Messages after a redirect (``?fait=``): a reload does not post again, nothing typed echoes.
 DONE = {
-    "cree": "Enregistrement correctement effectué.",  # seed 001 « Dossier patient »
+    "cree": "Enregistrement correctement effectué.",  # manuel eS-KAP+ « Dossier patient »
     "cree-vitale": "Dossier créé depuis la carte Vitale.",
     "maj-vitale": "Dossier mis à jour depuis la carte Vitale.",
     "cree-apcv": "Dossier créé depuis l'appli carte Vitale.",
@@ -88,14 +90,6 @@ SOURCE_TEXT = {
 }
 
 
-def _today() -> date:
-    return date.today()  # "today" is read once at the edge (ARCHITECTURE.md, Conventions)
-
-
-def _ctx(request: Request) -> Any:
-    return request.app.state.ctx
-
-
 def _redirect(request: Request, url: str) -> Response:
     if is_htmx(request):
         return Response(status_code=200, headers={"HX-Redirect": url})
@@ -113,21 +107,18 @@ def _problem(request: Request, error: OpenFSEError, status_code: int) -> HTMLRes
                  status_code=status_code)
 
 
-def _posted(handler: Callable[[Request, FormData], Response]) -> Callable[..., Any]:
-    """An async endpoint reading the form, then running the (blocking) handler off the loop."""
-    async def endpoint(request: Request) -> Response:
-        form = await request.form()
-        return await run_in_threadpool(handler, request, form)
+def _posted(handler: Callable[[Desk, FormData], Response]) -> Callable[..., Any]:
+    """An async endpoint reading the form, then running the (blocking) handler off the loop
+    with the request's desk (its user's unit of work, the cabinet's day)."""
+    async def endpoint(desk: DeskDep) -> Response:
+        form = await desk.request.form()
+        return await run_in_threadpool(handler, desk, form)
     endpoint.__name__ = handler.__name__
     return endpoint
 
 
-def _choices() -> dict[str, Any]:
-    return _choices_on(_today())
-
-
 @lru_cache(maxsize=4)
-def _choices_on(today: date) -> dict[str, Any]:
+def _choices(today: date) -> dict[str, Any]:
     """The pick-lists of the forms, as in force on ``today`` (built once a day)."""
     return {
         "sexes": SEXES,
@@ -146,19 +137,19 @@ def _choices_on(today: date) -> dict[str, Any]:
 
 
 @router.get("/patients", response_class=HTMLResponse)
-def patients(request: Request, q: SearchText = "", order: Order = "asc",
+def patients(desk: DeskDep, request: Request, q: SearchText = "", order: Order = "asc",
              fait: str = "") -> HTMLResponse:
-    rows = service.search_patients(_ctx(request).uow(), q, order=order, limit=50)
+    rows = service.search_patients(desk.uow(), q, order=order, limit=50)
     template = "patients/_rows.html" if is_htmx(request) else "patients/list.html"
     return _page(request, template, title="Patients", q=q, order=order, patients=rows,
                  flash=DONE.get(fait, ""), birth=birth_date_display)
 
 
 @router.get("/patients/choisir", response_class=HTMLResponse)
-def pick_patient(request: Request, q: SearchText = "", sauf: int = 0,
+def pick_patient(desk: DeskDep, request: Request, q: SearchText = "", sauf: int = 0,
                  champ: str = "autre") -> HTMLResponse:
     """Radio list of patients (family and merge pages): the start of a name."""
-    rows = [p for p in service.search_patients(_ctx(request).uow(), q, limit=20) if p.id != sauf]
+    rows = [p for p in service.search_patients(desk.uow(), q, limit=20) if p.id != sauf]
     return _page(request, "patients/_pick.html", title="Patients",
                  patients=rows if q.strip() else [], q=q,
                  field=champ if champ in ("autre", "relative_id") else "autre",
@@ -166,8 +157,8 @@ def pick_patient(request: Request, q: SearchText = "", sauf: int = 0,
 
 
 @router.get("/patients/organismes-amo", response_class=HTMLResponse)
-def amo_organisms(request: Request, q: SearchText = "") -> HTMLResponse:
-    found = service.search_amo_organisms(_ctx(request).uow(), q) if q.strip() else []
+def amo_organisms(desk: DeskDep, request: Request, q: SearchText = "") -> HTMLResponse:
+    found = service.search_amo_organisms(desk.uow(), q) if q.strip() else []
     return _page(request, "patients/_organisms.html", title="Organismes AMO", organisms=found,
                  q=q)
 
@@ -176,7 +167,7 @@ def amo_organisms(request: Request, q: SearchText = "") -> HTMLResponse:
 
 
 @router.get("/patients/nouveau", response_class=HTMLResponse)
-def new_patient(request: Request) -> HTMLResponse:
+def new_patient(desk: DeskDep, request: Request) -> HTMLResponse:
     return _page(request, "patients/new.html", title="Nouveau patient")
 
 
@@ -199,17 +190,19 @@ class FormPage:
     notice: str = ""
 
 
-def _form_page(request: Request, page: FormPage, *, status_code: int = 200) -> HTMLResponse:
+def _form_page(desk: Desk, page: FormPage, *, status_code: int = 200) -> HTMLResponse:
+    request = desk.request
     errors = dict(page.errors or {})
     template = "patients/_form.html" if is_htmx(request) else "patients/form.html"
     return _page(request, template, title=page.heading, status_code=status_code, page=page,
                  form=page.raw, errors=errors, focus=page.focus or next(iter(errors), ""),
-                 **_choices())
+                 **_choices(desk.today))
 
 
-def _form_failed(request: Request, page: FormPage) -> HTMLResponse:
+def _form_failed(desk: Desk, page: FormPage) -> HTMLResponse:
     # htmx swaps only 2xx: the fragment with the errors comes back with 200.
-    return _form_page(request, page, status_code=200 if is_htmx(request) else 422)
+    request = desk.request
+    return _form_page(desk, page, status_code=200 if is_htmx(request) else 422)
 
 
 def _rows_action(form: FormData) -> tuple[int, int, str] | None:
@@ -227,15 +220,15 @@ def _count(form: FormData, prefix: str) -> int:
 
 
 @router.get("/patients/nouveau/manuel", response_class=HTMLResponse)
-def manual_form(request: Request, client: int = 0, nir: str = "", naissance: str = "",
-                rang: str = "", regime: str = "", caisse: str = "",
+def manual_form(desk: DeskDep, request: Request, client: int = 0, nir: str = "",
+                naissance: str = "", rang: str = "", regime: str = "", caisse: str = "",
                 centre: str = "") -> HTMLResponse:
     # The ADRi screen passes what was typed when the service is down (same patient, by hand).
     raw = PatientInput(is_company=bool(client), nir=nir[:30], birth_date=naissance[:20],
                        birth_rank=rang[:2] or "1", amo_regime=regime[:2], amo_caisse=caisse[:3],
                        amo_centre=centre[:4], lunar=_looks_lunar(naissance))
     heading = "Nouveau client professionnel" if client else "Nouveau patient — saisie manuelle"
-    return _form_page(request, FormPage(raw.with_rows(periods=1), "/patients/nouveau/manuel",
+    return _form_page(desk, FormPage(raw.with_rows(periods=1), "/patients/nouveau/manuel",
                                         "/patients/nouveau", heading))
 
 
@@ -245,7 +238,8 @@ def _looks_lunar(text: str) -> bool:
                                  or int(digits[2:4]) > 12 and int(digits[4:6]) > 12)
 
 
-def _create_manual(request: Request, form: FormData) -> Response:
+def _create_manual(desk: Desk, form: FormData) -> Response:
+    request = desk.request
     raw = PatientInput.from_form(form)
     heading = ("Nouveau client professionnel" if raw.is_company
                else "Nouveau patient — saisie manuelle")
@@ -253,15 +247,15 @@ def _create_manual(request: Request, form: FormData) -> Response:
     extra = _rows_action(form)
     if extra is not None:
         page.raw, page.focus = raw.with_rows(periods=extra[0], alds=extra[1]), extra[2]
-        return _form_page(request, page)
+        return _form_page(desk, page)
     try:
-        patient = service.create_patient(_ctx(request).uow(), raw, _today())
+        patient = service.create_patient(desk.uow(), raw, desk.today)
     except PatientFormErrors as errors:
         page.errors = errors.errors
-        return _form_failed(request, page)
+        return _form_failed(desk, page)
     except service.DuplicatePatient as error:
         page.errors, page.existing_id = {"nir": error.message}, error.patient_id
-        return _form_failed(request, page)
+        return _form_failed(desk, page)
     return _redirect(request, f"/patients/{patient.id}?fait=cree")
 
 
@@ -270,9 +264,9 @@ router.add_api_route("/patients/nouveau/manuel", _posted(_create_manual), method
 
 
 @router.get(ONE + "/modifier", response_class=HTMLResponse)
-def edit_form(request: Request, patient_id: int, fait: str = "") -> Response:
+def edit_form(desk: DeskDep, request: Request, patient_id: int, fait: str = "") -> Response:
     try:
-        file = service.open_file(_ctx(request).uow(), patient_id, _today())
+        file = service.open_file(desk.uow(), patient_id, desk.today)
     except NotFound as error:
         return _problem(request, error, 404)
     raw = service.form_of(file)
@@ -281,14 +275,14 @@ def edit_form(request: Request, patient_id: int, fait: str = "") -> Response:
                     f"/patients/{patient_id}/modifier", f"/patients/{patient_id}",
                     f"Modifier le dossier — {service.display_name(file.patient)}",
                     locked=locked, notice=DONE.get(fait, ""))
-    return _form_page(request, page)
+    return _form_page(desk, page)
 
 
-def _update(request: Request, form: FormData) -> Response:
+def _update(desk: Desk, form: FormData) -> Response:
+    request = desk.request
     patient_id = int(request.path_params["patient_id"])
-    ctx = _ctx(request)
     try:
-        file = service.open_file(ctx.uow(), patient_id, _today())
+        file = service.open_file(desk.uow(), patient_id, desk.today)
     except NotFound as error:
         return _problem(request, error, 404)
     raw = PatientInput.from_form(form)
@@ -301,15 +295,15 @@ def _update(request: Request, form: FormData) -> Response:
     extra = None if locked else _rows_action(form)
     if extra is not None:
         page.raw, page.focus = raw.with_rows(periods=extra[0], alds=extra[1]), extra[2]
-        return _form_page(request, page)
+        return _form_page(desk, page)
     try:
-        service.update_patient(ctx.uow(), patient_id, raw, _today())
+        service.update_patient(desk.uow(), patient_id, raw, desk.today)
     except PatientFormErrors as errors:
         page.errors = errors.errors
-        return _form_failed(request, page)
+        return _form_failed(desk, page)
     except service.DuplicatePatient as error:
         page.errors, page.existing_id = {"nir": error.message}, error.patient_id
-        return _form_failed(request, page)
+        return _form_failed(desk, page)
     return _redirect(request, f"/patients/{patient_id}?fait=modifie")
 
 
@@ -330,17 +324,18 @@ def _merge_contact(current: PatientInput, typed: PatientInput) -> PatientInput:
 
 
 @router.get(ONE, response_class=HTMLResponse)
-def patient_file(request: Request, patient_id: int, fait: str = "") -> Response:
+def patient_file(desk: DeskDep, request: Request, patient_id: int, fait: str = "") -> Response:
     try:
-        file = service.open_file(_ctx(request).uow(), patient_id, _today())
+        file = service.open_file(desk.uow(), patient_id, desk.today)
     except NotFound as error:
         return _problem(request, error, 404)
-    return _file_page(request, file, flash=DONE.get(fait, ""))
+    return _file_page(desk, file, flash=DONE.get(fait, ""))
 
 
-def _file_page(request: Request, file: service.PatientFile, *, status_code: int = 200,
+def _file_page(desk: Desk, file: service.PatientFile, *, status_code: int = 200,
                **extra: Any) -> HTMLResponse:
-    choices = _choices()
+    request = desk.request
+    choices = _choices(desk.today)
     return _page(request, "patients/file.html", title=service.display_name(file.patient),
                  status_code=status_code, file=file, p=file.patient,
                  amo_rows=service.rows_for_display(file), birth=birth_date_display,
@@ -368,24 +363,24 @@ def km_display(distance: Decimal | None) -> str:
 
 
 @router.get(ONE + "/supprimer", response_class=HTMLResponse)
-def delete_dialog(request: Request, patient_id: int) -> Response:
+def delete_dialog(desk: DeskDep, request: Request, patient_id: int) -> Response:
     try:
-        file = service.open_file(_ctx(request).uow(), patient_id, _today())
+        file = service.open_file(desk.uow(), patient_id, desk.today)
     except NotFound as error:
         return _problem(request, error, 404)
     return _page(request, "patients/delete.html", title="Supprimer le dossier", file=file,
                  p=file.patient, refusal="")
 
 
-def _delete(request: Request, form: FormData) -> Response:
+def _delete(desk: Desk, form: FormData) -> Response:
+    request = desk.request
     patient_id = int(request.path_params["patient_id"])
-    ctx = _ctx(request)
     try:
-        service.delete_patient(ctx.uow(), patient_id)
+        service.delete_patient(desk.uow(), patient_id)
     except NotFound as error:
         return _problem(request, error, 404)
     except service.PatientHasInvoices as error:
-        file = service.open_file(ctx.uow(), patient_id, _today())
+        file = service.open_file(desk.uow(), patient_id, desk.today)
         return _page(request, "patients/delete.html", title="Supprimer le dossier", file=file,
                      p=file.patient, refusal=error.message, status_code=409)
     return _redirect(request, "/patients?fait=supprime")
@@ -399,11 +394,10 @@ router.add_api_route(ONE + "/supprimer", _posted(_delete), methods=["POST"],
 
 
 @router.get(ONE + "/fusionner", response_class=HTMLResponse)
-def merge_page(request: Request, patient_id: int, autre: int = 0) -> Response:
-    ctx = _ctx(request)
+def merge_page(desk: DeskDep, request: Request, patient_id: int, autre: int = 0) -> Response:
     try:
-        file = service.open_file(ctx.uow(), patient_id, _today())
-        other = service.open_file(ctx.uow(), autre, _today()) if autre else None
+        file = service.open_file(desk.uow(), patient_id, desk.today)
+        other = service.open_file(desk.uow(), autre, desk.today) if autre else None
     except NotFound as error:
         return _problem(request, error, 404)
     return _merge_page(request, file, other)
@@ -420,16 +414,16 @@ def _merge_page(request: Request, file: service.PatientFile,
                  nir=service.nir_display, sources=SOURCE_TEXT, status_code=status_code)
 
 
-def _merge(request: Request, form: FormData) -> Response:
+def _merge(desk: Desk, form: FormData) -> Response:
+    request = desk.request
     patient_id = int(request.path_params["patient_id"])
-    ctx = _ctx(request)
     try:
         other_id = int(str(form.get("other_id") or "0"))
         keep_id = int(str(form.get("keep_id") or "0"))
     except ValueError:
         other_id = keep_id = 0
     try:
-        file = service.open_file(ctx.uow(), patient_id, _today())
+        file = service.open_file(desk.uow(), patient_id, desk.today)
     except NotFound as error:
         return _problem(request, error, 404)
     if not other_id or keep_id not in (patient_id, other_id):
@@ -437,9 +431,9 @@ def _merge(request: Request, form: FormData) -> Response:
                                                       "celui-ci.", status_code=422)
     removed = other_id if keep_id == patient_id else patient_id
     try:
-        service.merge_patients(ctx.uow(), keep_id, removed)
+        service.merge_patients(desk.uow(), keep_id, removed)
     except OpenFSEError as error:
-        other = service.open_file(ctx.uow(), other_id, _today())
+        other = service.open_file(desk.uow(), other_id, desk.today)
         return _merge_page(request, file, other, error=error.message, status_code=409)
     return _redirect(request, f"/patients/{keep_id}?fait=fusionne")
 
@@ -452,45 +446,46 @@ router.add_api_route(ONE + "/fusionner", _posted(_merge), methods=["POST"],
 
 
 @router.get(ONE + "/famille", response_class=HTMLResponse)
-def family_page(request: Request, patient_id: int, fait: str = "") -> Response:
+def family_page(desk: DeskDep, request: Request, patient_id: int, fait: str = "") -> Response:
     try:
-        file = service.open_file(_ctx(request).uow(), patient_id, _today())
+        file = service.open_file(desk.uow(), patient_id, desk.today)
     except NotFound as error:
         return _problem(request, error, 404)
-    return _family_page(request, file, flash=DONE.get(fait, ""))
+    return _family_page(desk, file, flash=DONE.get(fait, ""))
 
 
-def _family_page(request: Request, file: service.PatientFile, *, error: str = "",
+def _family_page(desk: Desk, file: service.PatientFile, *, error: str = "",
                  error_field: str = "", relation: str = "", status_code: int = 200,
                  flash: str = "") -> HTMLResponse:
+    request = desk.request
     return _page(request, "patients/family.html", title="Famille", file=file, p=file.patient,
                  error=error, error_field=error_field, relation=relation, flash=flash,
-                 birth=birth_date_display, status_code=status_code, **_choices())
+                 birth=birth_date_display, status_code=status_code, **_choices(desk.today))
 
 
-def _add_relative(request: Request, form: FormData) -> Response:
+def _add_relative(desk: Desk, form: FormData) -> Response:
+    request = desk.request
     patient_id = int(request.path_params["patient_id"])
-    ctx = _ctx(request)
     relation = str(form.get("relation") or "")
     try:
         relative_id = int(str(form.get("relative_id") or "0"))
         if not relative_id:
             raise InvalidInput("Choisissez le patient à lier dans la liste.", field="relative_id")
-        service.link_family(ctx.uow(), patient_id, relative_id, relation)
+        service.link_family(desk.uow(), patient_id, relative_id, relation)
     except ValueError:
-        return _family_failed(request, patient_id, "Choisissez le patient à lier dans la liste.",
+        return _family_failed(desk, patient_id, "Choisissez le patient à lier dans la liste.",
                               "relative_id", relation)
     except NotFound as error:
         return _problem(request, error, 404)
     except OpenFSEError as error:
-        return _family_failed(request, patient_id, error.message, error.field or "", relation)
+        return _family_failed(desk, patient_id, error.message, error.field or "", relation)
     return _redirect(request, f"/patients/{patient_id}/famille?fait=lien")
 
 
-def _family_failed(request: Request, patient_id: int, message: str, field: str,
+def _family_failed(desk: Desk, patient_id: int, message: str, field: str,
                    relation: str) -> HTMLResponse:
-    file = service.open_file(_ctx(request).uow(), patient_id, _today())
-    return _family_page(request, file, error=message, error_field=field, relation=relation,
+    file = service.open_file(desk.uow(), patient_id, desk.today)
+    return _family_page(desk, file, error=message, error_field=field, relation=relation,
                         status_code=422)
 
 
@@ -498,11 +493,12 @@ router.add_api_route(ONE + "/famille", _posted(_add_relative), methods=["POST"],
                      response_class=HTMLResponse)
 
 
-def _remove_relative(request: Request, form: FormData) -> Response:
+def _remove_relative(desk: Desk, form: FormData) -> Response:
+    request = desk.request
     patient_id = int(request.path_params["patient_id"])
     link_id = int(request.path_params["link_id"])
     try:
-        service.unlink_family(_ctx(request).uow(), patient_id, link_id)
+        service.unlink_family(desk.uow(), patient_id, link_id)
     except NotFound as error:
         return _problem(request, error, 404)
     return _redirect(request, f"/patients/{patient_id}/famille?fait=lien-retire")
@@ -515,71 +511,72 @@ router.add_api_route(ONE + "/famille/{link_id:int}/supprimer", _posted(_remove_r
 # --------------------------------------------------------------------------- ADRi from the file
 
 
-def _query_from_file(request: Request, form: FormData) -> Response:
+def _query_from_file(desk: Desk, form: FormData) -> Response:
+    request = desk.request
     patient_id = int(request.path_params["patient_id"])
-    ctx = _ctx(request)
     try:
-        file, result = service.query_patient_rights(ctx.uow(), ctx.adri, patient_id, _today())
+        file, result = service.query_patient_rights(desk.uow(), desk.adri, patient_id, desk.today)
     except NotFound as error:
         return _problem(request, error, 404)
     except InvalidInput as error:
-        file = service.open_file(ctx.uow(), patient_id, _today())
-        return _file_page(request, file, adri_problem=error.message, status_code=422)
-    return _adri_outcome(request, file, result)
+        file = service.open_file(desk.uow(), patient_id, desk.today)
+        return _file_page(desk, file, adri_problem=error.message, status_code=422)
+    return _adri_outcome(desk, file, result)
 
 
 router.add_api_route(ONE + "/adri", _posted(_query_from_file), methods=["POST"],
                      response_class=HTMLResponse)
 
 
-def _adri_outcome(request: Request, file: service.PatientFile, result: AdriResult, *,
+def _adri_outcome(desk: Desk, file: service.PatientFile, result: AdriResult, *,
                   flash: str = "") -> Response:
     """Found → the compare-and-choose screen; someone else → the ADRUN question; unknown or
     unavailable → the file with the message (billing goes on with the card's rights)."""
+    request = desk.request
     if isinstance(result, AdriFound | AdriMismatch):
         answer = result.answer if isinstance(result, AdriFound) else result.returned
-        token = keep(request, PendingKind.ADRI, answer, file.patient.id)
+        token = keep(desk, PendingKind.ADRI, answer, file.patient.id)
         url = f"/patients/{file.patient.id}/adri/{token}"
         return _redirect(request, url + ("?confirmer=1" if isinstance(result, AdriMismatch)
                                          else ""))
     level = "warn" if isinstance(result, AdriUnavailableResult) else "ko"
     assert isinstance(result, AdriUnavailableResult | AdriUnknown)
-    return _file_page(request, file, adri_message=result.message, adri_level=level,
+    return _file_page(desk, file, adri_message=result.message, adri_level=level,
                       flash=flash)
 
 
-def _pending_answer(request: Request, patient_id: int, token: str) -> Any:
-    return kept(request, token, PendingKind.ADRI, patient_id)
+def _pending_answer(desk: Desk, patient_id: int, token: str) -> Any:
+    return kept(desk, token, PendingKind.ADRI, patient_id)
 
 
 @router.get(ONE + "/adri/{token}", response_class=HTMLResponse)
-def adri_compare(request: Request, patient_id: int, token: str,
+def adri_compare(desk: DeskDep, request: Request, patient_id: int, token: str,
                  confirmer: int = 0) -> Response:
-    ctx = _ctx(request)
     try:
-        answer = _pending_answer(request, patient_id, token)
-        file = service.open_file(ctx.uow(), patient_id, _today())
+        answer = _pending_answer(desk, patient_id, token)
+        file = service.open_file(desk.uow(), patient_id, desk.today)
     except NotFound as error:
         return _problem(request, error, 404)
     if confirmer and not service.same_person(file, answer):
-        # Seed 001 « Consultation ADRI - ADRUN »: the answer names someone else.
+        # Manuel eS-KAP+ « Consultation ADRI - ADRUN »: the answer names someone else.
         return _page(request, "patients/adrun.html", title="Consultation ADRI", file=file,
                      p=file.patient, answer=answer, token=token, birth=birth_date_display,
                      nir=service.nir_display)
-    comparison = service.compare_with_adri(ctx.uow(), patient_id, answer, _today())
+    comparison = service.compare_with_adri(desk.uow(), patient_id, answer, desk.today)
     return _page(request, "patients/adri_compare.html", title="Choix informations AMO",
                  file=file, p=file.patient, comparison=comparison, token=token)
 
 
-def _adri_apply(request: Request, form: FormData) -> Response:
+def _adri_apply(desk: Desk, form: FormData) -> Response:
+    request = desk.request
     patient_id = int(request.path_params["patient_id"])
     token = str(request.path_params["token"])
     try:
-        answer = _pending_answer(request, patient_id, token)
+        answer = _pending_answer(desk, patient_id, token)
     except NotFound as error:
         return _problem(request, error, 404)
     chosen = {key for key in service.ADRI_FIELDS if form.get(f"choix-{key}") == "adri"}
-    service.apply_adri(_ctx(request).uow(), patient_id, answer, chosen, _today())
+    service.apply_adri(desk.uow(), patient_id, answer, chosen, desk.today)
     return _redirect(request, f"/patients/{patient_id}?fait={'adri' if chosen else 'adri-garde'}")
 
 
@@ -595,7 +592,7 @@ _ADRI_FIELDS = {"nir": "nir", "date_naissance": "birth_date", "rang": "birth_ran
 
 
 @router.get("/patients/nouveau/adri", response_class=HTMLResponse)
-def adri_form(request: Request) -> HTMLResponse:
+def adri_form(desk: DeskDep, request: Request) -> HTMLResponse:
     return _adri_page(request, {"amo_regime": "01", "birth_rank": "1"})
 
 
@@ -609,10 +606,10 @@ def _adri_page(request: Request, values: Mapping[str, str], *, errors: Mapping[s
                  regimes=sorted(REGIMES.items()))
 
 
-def _create_by_adri(request: Request, form: FormData) -> Response:
+def _create_by_adri(desk: Desk, form: FormData) -> Response:
+    request = desk.request
     values = {name: str(form.get(name) or "").strip() for name in _ADRI_FIELDS.values()}
     failed = 200 if is_htmx(request) else 422
-    ctx = _ctx(request)
     try:
         adri_request = AdriRequest.create(
             nir=values["nir"], birth_date=values["birth_date"], rang=values["birth_rank"] or "1",
@@ -621,9 +618,9 @@ def _create_by_adri(request: Request, form: FormData) -> Response:
     except InvalidInput as error:
         field = _ADRI_FIELDS.get(error.field or "", "nir")
         return _adri_page(request, values, errors={field: error.message}, status_code=failed)
-    result = query_adri(ctx.adri, adri_request, _today())
+    result = query_adri(desk.adri, adri_request, desk.today)
     if isinstance(result, AdriUnavailableResult):
-        # Billing goes on: the same values pre-fill the manual form (seed 000 « Le mode
+        # Billing goes on: the same values pre-fill the manual form (aide eS-KAP+ « Le mode
         # manuel peut être utilisé lorsque vous ne disposez pas des informations … ADRI »).
         query = urlencode({"nir": values["nir"], "naissance": values["birth_date"],
                            "rang": values["birth_rank"], "regime": values["amo_regime"],
@@ -634,7 +631,7 @@ def _create_by_adri(request: Request, form: FormData) -> Response:
         return _adri_page(request, values, errors={"nir": result.message}, status_code=failed)
     answer = result.answer if isinstance(result, AdriFound) else result.returned
     try:
-        patient = service.create_from_adri(ctx.uow(), answer, _today())
+        patient = service.create_from_adri(desk.uow(), answer, desk.today)
     except service.DuplicatePatient as error:
         return _adri_page(request, values, errors={"nir": error.message},
                           existing_id=error.patient_id, status_code=409 if failed == 422 else 200)
@@ -649,33 +646,32 @@ router.add_api_route("/patients/nouveau/adri", _posted(_create_by_adri), methods
 
 
 @router.get("/patients/nouveau/vitale", response_class=HTMLResponse)
-def vitale_page(request: Request) -> HTMLResponse:
-    ctx = _ctx(request)
+def vitale_page(desk: DeskDep, request: Request) -> HTMLResponse:
     try:
-        reading = service.read_vitale(ctx.uow(), ctx.card_reader)
+        reading = service.read_vitale(desk.uow(), desk.card_reader)
     except CardError as error:
-        return _beneficiaries_page(request, None, source=DataSource.VITALE, error=error.message,
+        return _beneficiaries_page(desk, None, source=DataSource.VITALE, error=error.message,
                                    status_code=409)
-    return _beneficiaries_page(request, reading, source=DataSource.VITALE)
+    return _beneficiaries_page(desk, reading, source=DataSource.VITALE)
 
 
-def _beneficiaries_page(request: Request, reading: VitaleReading | None, *, source: DataSource,
+def _beneficiaries_page(desk: Desk, reading: VitaleReading | None, *, source: DataSource,
                         error: str = "", token: str = "", status_code: int = 200,
                         ids: Mapping[tuple[str, str, int], int] | None = None) -> HTMLResponse:
-    ctx = _ctx(request)
+    request = desk.request
     known = dict(ids or {})
     if reading is not None and not known:
         for entry in reading.entries:
             if entry.status.colour is not StatusColour.GREY:
-                found = service.find_beneficiary_id(ctx.uow(), entry.beneficiary)
+                found = service.find_beneficiary_id(desk.uow(), entry.beneficiary)
                 if found is not None:
                     known[entry.beneficiary.key] = found
     apcv = source is DataSource.APCV
     return _page(request, "patients/beneficiaries.html",
                  title="Appli carte Vitale" if apcv else "Carte Vitale", reading=reading,
                  error=error, colours=COLOUR_TEXT, known=known, apcv=apcv, token=token,
-                 simulated=ctx.settings.card_backend == "simulated",
-                 qualites=dict(_choices()["qualites"]), status_code=status_code)
+                 simulated=desk.settings.card_backend == "simulated",
+                 qualites=dict(_choices(desk.today)["qualites"]), status_code=status_code)
 
 
 def _beneficiary_from(reading: VitaleReading, form: FormData) -> VitaleBeneficiary:
@@ -688,15 +684,15 @@ def _beneficiary_from(reading: VitaleReading, form: FormData) -> VitaleBeneficia
                    code="beneficiary_not_on_card")
 
 
-def _import_vitale(request: Request, form: FormData) -> Response:
-    ctx = _ctx(request)
+def _import_vitale(desk: Desk, form: FormData) -> Response:
+    request = desk.request
     try:
-        reading = service.read_vitale(ctx.uow(), ctx.card_reader)  # the card is the source
+        reading = service.read_vitale(desk.uow(), desk.card_reader)  # the card is the source
         beneficiary = _beneficiary_from(reading, form)
     except (CardError, NotFound) as error:
-        return _beneficiaries_page(request, None, source=DataSource.VITALE,
+        return _beneficiaries_page(desk, None, source=DataSource.VITALE,
                                    error=error.message, status_code=409)
-    imported = service.import_beneficiary(ctx.uow(), beneficiary, DataSource.VITALE, _today())
+    imported = service.import_beneficiary(desk.uow(), beneficiary, DataSource.VITALE, desk.today)
     done = "cree-vitale" if imported.created else "maj-vitale"
     return _redirect(request, f"/patients/{imported.patient.id}?fait={done}")
 
@@ -706,7 +702,7 @@ router.add_api_route("/patients/nouveau/vitale", _posted(_import_vitale), method
 
 
 @router.get("/patients/nouveau/apcv", response_class=HTMLResponse)
-def apcv_page(request: Request) -> HTMLResponse:
+def apcv_page(desk: DeskDep, request: Request) -> HTMLResponse:
     return _apcv_page(request)
 
 
@@ -716,19 +712,18 @@ def _apcv_page(request: Request, *, error: str = "", payload: str = "",
                  payload=payload, status_code=status_code)
 
 
-def _read_apcv(request: Request, form: FormData) -> Response:
-    ctx = _ctx(request)
+def _read_apcv(desk: Desk, form: FormData) -> Response:
+    request = desk.request
     payload = str(form.get("payload") or "").strip()
     failed = 200 if is_htmx(request) else 422
     image = form.get("image")
     try:
         reading = service.read_apcv_at_desk(
-            ctx.uow(), ctx.apcv, nfc=form.get("mode") == "nfc", payload=payload,
-            image=image.file.read() if isinstance(image, UploadFile) and image.filename
-            else None)
+            desk.uow(), desk.apcv, nfc=form.get("mode") == "nfc", payload=payload,
+            image=uploaded_image(image, field="image"))
     except (ApcvError, InvalidInput, CardError) as error:
         return _apcv_page(request, error=error.message, payload=payload, status_code=failed)
-    token = keep(request, PendingKind.APCV, reading)
+    token = keep(desk, PendingKind.APCV, reading)
     return _redirect(request, f"/patients/nouveau/apcv/{token}")
 
 
@@ -736,35 +731,35 @@ router.add_api_route("/patients/nouveau/apcv", _posted(_read_apcv), methods=["PO
                      response_class=HTMLResponse)
 
 
-def _pending_reading(request: Request, token: str) -> VitaleReading:
-    reading: VitaleReading = kept(request, token, PendingKind.APCV)
+def _pending_reading(desk: Desk, token: str) -> VitaleReading:
+    reading: VitaleReading = kept(desk, token, PendingKind.APCV)
     return reading
 
 
 @router.get("/patients/nouveau/apcv/{token}", response_class=HTMLResponse)
-def apcv_beneficiaries(request: Request, token: str) -> Response:
+def apcv_beneficiaries(desk: DeskDep, request: Request, token: str) -> Response:
     try:
-        reading = _pending_reading(request, token)
+        reading = _pending_reading(desk, token)
     except NotFound as error:
         return _apcv_page(request, error=error.message, status_code=404)
-    return _beneficiaries_page(request, reading, source=DataSource.APCV, token=token)
+    return _beneficiaries_page(desk, reading, source=DataSource.APCV, token=token)
 
 
-def _import_apcv(request: Request, form: FormData) -> Response:
+def _import_apcv(desk: Desk, form: FormData) -> Response:
     """Create or update the file, then ask ADRi: for the appli carte Vitale « l'appel ADRI est
-    systématique, quel que soit le choix effectué » (seed 001 l.666)."""
-    ctx = _ctx(request)
+    systématique, quel que soit le choix effectué » (manuel eS-KAP+)."""
+    request = desk.request
     token = str(request.path_params["token"])
     try:
-        reading = _pending_reading(request, token)
+        reading = _pending_reading(desk, token)
         beneficiary = _beneficiary_from(reading, form)
     except NotFound as error:
         return _apcv_page(request, error=error.message, status_code=404)
-    imported = service.import_beneficiary(ctx.uow(), beneficiary, DataSource.APCV, _today())
-    file = service.open_file(ctx.uow(), imported.patient.id, _today())
-    result = query_adri(ctx.adri, AdriRequest.from_vitale(beneficiary), _today())
+    imported = service.import_beneficiary(desk.uow(), beneficiary, DataSource.APCV, desk.today)
+    file = service.open_file(desk.uow(), imported.patient.id, desk.today)
+    result = query_adri(desk.adri, AdriRequest.from_vitale(beneficiary), desk.today)
     done = "cree-apcv" if imported.created else "maj-apcv"
-    return _adri_outcome(request, file, result, flash=DONE[done])
+    return _adri_outcome(desk, file, result, flash=DONE[done])
 
 
 router.add_api_route("/patients/nouveau/apcv/{token}", _posted(_import_apcv), methods=["POST"],

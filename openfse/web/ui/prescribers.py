@@ -1,4 +1,4 @@
-"""Prescripteurs (seed 001): live search A>Z / Z>A, create, modify, delete with confirmation.
+"""Prescripteurs (manuel eS-KAP+): live search A>Z / Z>A, create, modify, delete with confirmation.
 
 The first part holds what every **fiche screen** of the directory menus shares (Mes favoris,
 Profils and Paramètres SV import it): reading a posted form, the answers to a refused or a
@@ -20,6 +20,7 @@ from openfse.errors import Conflict, NotFound
 from openfse.ids import facturation_ps
 from openfse.services import prescribers
 from openfse.services.prescribers import InvalidForm
+from openfse.web.deps import DeskDep
 from openfse.web.ui.rendering import Order, SearchText, is_htmx, render
 
 router = APIRouter(include_in_schema=False)
@@ -28,7 +29,7 @@ router = APIRouter(include_in_schema=False)
 # Fiche screens: shared mechanics
 # ---------------------------------------------------------------------------------------
 
-# What the list says after a fiche was saved or deleted (seed 001: « Enregistrement — Les
+# What the list says after a fiche was saved or deleted (manuel eS-KAP+: « Enregistrement — Les
 # modifications ont bien été prises en compte »).
 DONE_MESSAGES = {
     "enregistre": "Enregistrement : les modifications ont bien été prises en compte.",
@@ -47,7 +48,7 @@ def done_message(code: str | None) -> str:
 
 
 def after_save(request: Request, list_url: str, done: str = "enregistre") -> Response:
-    """Back to the list with the seed's confirmation: a 303 for a plain post, an
+    """Back to the list with the manual's confirmation: a 303 for a plain post, an
     ``HX-Redirect`` for htmx (which would otherwise swap the list into the fiche)."""
     separator = "&" if "?" in list_url else "?"
     url = f"{list_url}{separator}fait={done}"
@@ -106,9 +107,9 @@ def _format_am(number: str | None) -> str:
 
 
 @router.get("/prescripteurs", response_class=HTMLResponse)
-def prescriber_list(request: Request, q: SearchText = "", order: Order = "asc",
+def prescriber_list(desk: DeskDep, request: Request, q: SearchText = "", order: Order = "asc",
                     fait: str | None = None) -> HTMLResponse:
-    rows = prescribers.search(request.app.state.ctx.uow(), q, order=order, limit=LIST_LIMIT)
+    rows = prescribers.search(desk.uow(), q, order=order, limit=LIST_LIMIT)
     template = "prescribers/rows.html" if is_htmx(request) else "prescribers/list.html"
     return render(request, template, title="Prescripteurs",
                   **_context(q=q, order=order, prescribers=rows, limit=LIST_LIMIT,
@@ -125,13 +126,13 @@ def _fiche(request: Request, *, form: Mapping[str, Any], prescriber_id: int | No
 
 
 @router.get("/prescripteurs/nouveau", response_class=HTMLResponse)
-def prescriber_new(request: Request) -> HTMLResponse:
+def prescriber_new(desk: DeskDep, request: Request) -> HTMLResponse:
     return _fiche(request, form={}, prescriber_id=None)
 
 
 @router.get("/prescripteurs/{prescriber_id:int}", response_class=HTMLResponse)
-def prescriber_fiche(request: Request, prescriber_id: int) -> Response:
-    row = load_or_none(lambda: prescribers.get(request.app.state.ctx.uow(), prescriber_id))
+def prescriber_fiche(desk: DeskDep, request: Request, prescriber_id: int) -> Response:
+    row = load_or_none(lambda: prescribers.get(desk.uow(), prescriber_id))
     if row is None:
         return not_found(request)
     form = row_values(row, prescribers.FIELDS)
@@ -140,10 +141,10 @@ def prescriber_fiche(request: Request, prescriber_id: int) -> Response:
 
 
 @router.post("/prescripteurs/nouveau", response_class=HTMLResponse)
-async def prescriber_create(request: Request) -> Response:
+async def prescriber_create(desk: DeskDep, request: Request) -> Response:
     form = await posted_form(request)
     try:
-        prescribers.create(request.app.state.ctx.uow(), form)
+        prescribers.create(desk.uow(), form)
     except InvalidForm as error:
         return _fiche(request, form=form, prescriber_id=None, errors=error.errors,
                       status_code=refused_status(request, 422))
@@ -151,10 +152,10 @@ async def prescriber_create(request: Request) -> Response:
 
 
 @router.post("/prescripteurs/{prescriber_id:int}", response_class=HTMLResponse)
-async def prescriber_update(request: Request, prescriber_id: int) -> Response:
+async def prescriber_update(desk: DeskDep, request: Request, prescriber_id: int) -> Response:
     form = await posted_form(request)
     try:
-        prescribers.update(request.app.state.ctx.uow(), prescriber_id, form)
+        prescribers.update(desk.uow(), prescriber_id, form)
     except NotFound:
         return not_found(request)
     except InvalidForm as error:
@@ -164,13 +165,13 @@ async def prescriber_update(request: Request, prescriber_id: int) -> Response:
 
 
 @router.post("/prescripteurs/{prescriber_id:int}/supprimer", response_class=HTMLResponse)
-def prescriber_delete(request: Request, prescriber_id: int) -> Response:
+def prescriber_delete(desk: DeskDep, request: Request, prescriber_id: int) -> Response:
     try:
-        prescribers.delete(request.app.state.ctx.uow(), prescriber_id)
+        prescribers.delete(desk.uow(), prescriber_id)
     except NotFound:
         return not_found(request)
     except Conflict as error:  # e.g. invoices still name him (database refusal)
-        row = prescribers.get(request.app.state.ctx.uow(), prescriber_id)
+        row = prescribers.get(desk.uow(), prescriber_id)
         return _fiche(request, form=row_values(row, prescribers.FIELDS),
                       prescriber_id=prescriber_id, problem=error.message,
                       status_code=refused_status(request, 409))

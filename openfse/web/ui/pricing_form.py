@@ -19,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
+from openfse.domain.coverage import PricingSituation
 from openfse.errors import InvalidInput
 from openfse.services.amc_conventions import split_key
 
@@ -92,7 +93,11 @@ ACT_TEXT_KEYS = (
     "amo_override",
     "amc_override",
 )
-ACT_KEYS = ("nomenclature", *ACT_TEXT_KEYS, "modifiers", "entente_prealable")
+# « En rapport avec l'ALD ? », asked on each act of a patient in ALD: "oui", "non" or ""
+# (not answered: the invoice's « Soins en rapport avec l'ALD » applies).
+ALD_ANSWERS = (("", "—"), ("oui", "Oui"), ("non", "Non"))
+ACT_KEYS = ("nomenclature", *ACT_TEXT_KEYS, "modifiers", "entente_prealable",
+            "soins_en_rapport_ald")
 # Amount-like fields: a French decimal comma becomes a point.
 _DECIMAL_KEYS = frozenset({"coefficient", "distance_km", "depassement", "amo_override",
                            "amc_override"})
@@ -138,7 +143,7 @@ def blank_act() -> dict[str, str]:
 
 
 def default_form(today: date, *, home_visit: bool = False) -> dict[str, Any]:
-    """A new invoice: today, maladie, médecin traitant, mode sécurisé (seed 001 defaults)."""
+    """A new invoice: today, maladie, médecin traitant, mode sécurisé (manuel eS-KAP+ defaults)."""
     return {
         "date_soins": french_date(today),
         "nature_assurance": "maladie",
@@ -147,6 +152,22 @@ def default_form(today: date, *, home_visit: bool = False) -> dict[str, Any]:
         "a_domicile": "on" if home_visit else "",
         "acts": [blank_act() for _ in range(ACT_ROWS)],
     }
+
+
+def with_file_defaults(state: dict[str, Any], situation: PricingSituation) -> dict[str, Any]:
+    """A new invoice showing what the patient file imposes (issue 13, defects 3 and 13): the
+    mutuelle in force chosen with its tiers payant, the tiers payant of the situation (C2S,
+    AME, sortant de C2S, ALD) ticked, the file's exonération (domain/coverage.py)."""
+    filled = dict(state)
+    if situation.amc_coverage_id is not None:
+        filled["amc_coverage"] = str(situation.amc_coverage_id)
+    if situation.tiers_payant.amo:
+        filled["tp_amo"] = "on"
+    if situation.tiers_payant.amc:
+        filled["tp_amc"] = "on"
+    if situation.exo is not None:
+        filled["exo"] = situation.exo.value
+    return filled
 
 
 def form_state(form: Mapping[str, str]) -> dict[str, Any]:
@@ -177,6 +198,8 @@ def _row_of(act: Mapping[str, Any]) -> dict[str, str]:
     for key, value in act.items():
         if key == "modifiers":
             row[key] = " ".join(str(m) for m in value)
+        elif key == "soins_en_rapport_ald" and isinstance(value, bool):
+            row[key] = "oui" if value else "non"
         elif key in row and value is not None:
             row[key] = str(value).replace(".", ",") if key in _DECIMAL_KEYS else str(value)
     return row
@@ -205,6 +228,9 @@ def _acts(form: Mapping[str, str]) -> list[dict[str, Any]]:
             act["modifiers"] = [m.upper() for m in modifiers]
         if form.get(f"acts-{i}-entente_prealable") == "on":
             act["entente_prealable"] = True
+        related = form.get(f"acts-{i}-soins_en_rapport_ald", "")
+        if related in ("oui", "non"):
+            act["soins_en_rapport_ald"] = related == "oui"
         acts.append(act)
     return acts
 
@@ -236,13 +262,14 @@ def to_document(form: Mapping[str, str]) -> dict[str, Any]:
                  "group_identical"):
         doc[flag] = on[flag]
     if on["forcage_amo_service"]:
-        # « Forçage du service AMO » (seed 001): the rights typed by hand, code and dates.
+        # « Forçage du service AMO » (manuel eS-KAP+): the rights typed by hand, code and dates.
         doc["amo_service"] = {"code": form.get("amo_service_code", "").strip(),
                               "start": _optional(form, "amo_service_start"),
                               "end": _optional(form, "amo_service_end")}
-    if _optional(form, "exo"):
-        doc["exo"] = form["exo"].strip()
-    # Nature d'assurance details (seed 001 « Nature d'assurance »).
+    # The exonération the screen shows (pre-filled from the file): always said, so that
+    # « Aucune » is not replaced by the file's.
+    doc["exo"] = _optional(form, "exo")
+    # Nature d'assurance details (manuel eS-KAP+ « Nature d'assurance »).
     if nature == "maladie" and on["accident_droit_commun"]:
         doc["accident_droit_commun"] = True
         doc["accident_date"] = _optional(form, "accident_date")
@@ -264,6 +291,10 @@ def to_document(form: Mapping[str, str]) -> dict[str, Any]:
         doc["amc"] = {"formula": form["formula"],
                       "parameter": _clean("depassement", form.get("parameter", "")) or "100",
                       "gestion": form.get("gestion") or "separee"}
+    else:
+        # « aucune »: the screen says it (the file's mutuelle is chosen when the screen opens,
+        # ``with_file_defaults``), the file's is not put back.
+        doc["amc"] = None
     entente = _optional(form, "entente_code")
     if entente:
         doc["entente_prealable"] = {"code": entente, "date": _optional(form, "entente_date")}

@@ -1,12 +1,16 @@
 """Professionnels de santé: titulaires, remplaçants and their calendar, staff accounts.
 
-Seed 001 « Le professionnel de santé »: the list of titulaires and remplaçants, a professional's
-« Information » (for a remplaçant: his replacement calendar per titulaire), « Désactiver » then
-« Supprimer » a remplaçant, « Supprimer » a titulaire under the seed's three conditions. The
-« Ajouter remplaçant » flow starts here and goes through the CPS screens of ``start``.
+Manuel eS-KAP+ « Le professionnel de santé »: the list of titulaires and remplaçants, a
+professional's « Information » (for a remplaçant: his replacement calendar per titulaire),
+« Désactiver » then « Supprimer » a remplaçant, « Supprimer » a titulaire under the manual's three
+conditions. The « Ajouter remplaçant » flow starts here and goes through the CPS screens of
+``start``.
 
 Also the month calendar shared with the registration screen (:func:`month_view`): a grid of
 checkboxes — click or Space toggles a day, the arrow keys move between days.
+
+And the accounts « en attente »: a CPS unknown to the cabinet registered itself and opens
+nothing until a titulaire approves it here (« Approuver », journaled; issue 12, finding 3).
 """
 
 from __future__ import annotations
@@ -26,7 +30,8 @@ from openfse.services.professionals import InvalidForm, TitulaireNotDeletable
 from openfse.services.session_login import professional_display_name
 from openfse.store.models import ProfessionalKind
 from openfse.typed_numbers import record_id
-from openfse.web.session import actor_uow, current_user, flash, redirect, take_flash
+from openfse.web.deps import Desk, DeskDep
+from openfse.web.session import flash, redirect, take_flash
 from openfse.web.ui.rendering import is_htmx, render
 
 router = APIRouter(include_in_schema=False)
@@ -59,11 +64,6 @@ def answer(
     if is_htmx(request):
         return render(request, fragment, **context)
     return render(request, page, status_code=status_code, **context)
-
-
-def today() -> date:
-    """The desk's date, read once per request at the edge."""
-    return date.today()
 
 
 # --------------------------------------------------------------------------- calendar
@@ -178,17 +178,31 @@ def chosen_days(texts: Iterable[str]) -> frozenset[date]:
 
 
 @router.get("/professionnels", response_class=HTMLResponse)
-def professionals(request: Request) -> HTMLResponse:
-    people = ps.cabinet_people(request.app.state.ctx.uow(), today=today())
+def professionals(desk: DeskDep) -> HTMLResponse:
+    people = ps.cabinet_people(desk.uow(), today=desk.today)
     return render(
-        request,
+        desk.request,
         "professionals/list.html",
         active="professionnels",
         title="Professionnels de santé",
         people=people,
-        flash=take_flash(request),
+        pending=ps.pending_accounts(desk.uow()),
+        flash=take_flash(desk.request),
         labels=_labels(),
     )
+
+
+@router.post("/professionnels/acces/{user_id:int}/approuver", response_class=HTMLResponse)
+def approve(desk: DeskDep, user_id: int) -> Response:
+    """A titulaire of the cabinet opens the account of a newly registered CPS."""
+    try:
+        professional = ps.approve_access(desk.uow(), approved_by=desk.user, user_id=user_id)
+    except (ps.ApprovalRefused, NotFound) as error:
+        flash(desk.request, error.message)
+        return redirect(desk.request, "/professionnels")
+    flash(desk.request, f"Accès de {professional_display_name(professional)} approuvé : il "
+                        "(elle) peut commencer la journée avec sa CPS.")
+    return redirect(desk.request, "/professionnels")
 
 
 def _labels() -> dict[str, Any]:
@@ -203,7 +217,7 @@ def _labels() -> dict[str, Any]:
 
 
 def _file_context(
-    request: Request,
+    desk: Desk,
     professional_id: int,
     *,
     titulaire_id: int | None = None,
@@ -211,22 +225,22 @@ def _file_context(
     month: date | None = None,
     errors: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    file = ps.professional_file(request.app.state.ctx.uow(), professional_id)
+    file = ps.professional_file(desk.uow(), professional_id)
     context: dict[str, Any] = {
         "active": "professionnels",
         "title": professional_display_name(file.professional),
         "file": file,
         "errors": dict(errors or {}),
-        "flash": take_flash(request),
+        "flash": take_flash(desk.request),
         "labels": _labels(),
-        "user": current_user(request),
+        "user": desk.user,
         "conditions": ps.TITULAIRE_DELETION_CONDITIONS,
     }
     if file.professional.kind is ProfessionalKind.REMPLACANT and file.titulaires:
         shown = _shown_titulaire(file, titulaire_id)
         selected = days if days is not None else frozenset(file.days_for(shown))
         stored = frozenset(file.days_for(shown))
-        now = today()
+        now = desk.today
         locks = {d: f"remplace {_name_of(file, t)} ce jour-là"
                  for t, ds in file.calendar.items() if t != shown for d in ds}
         # Past days already in the calendar are history (the service keeps them).
@@ -258,11 +272,12 @@ def _name_of(file: ps.ProfessionalFile, titulaire_id: int) -> str:
 
 
 @router.get("/professionnels/{professional_id:int}", response_class=HTMLResponse)
-def professional(request: Request, professional_id: int, titulaire: int | None = None,
+def professional(desk: DeskDep, professional_id: int, titulaire: int | None = None,
                  mois: str = "") -> HTMLResponse:
+    request = desk.request
     try:
-        context = _file_context(request, professional_id, titulaire_id=titulaire,
-                                month=parse_month(mois, today()) if mois else None)
+        context = _file_context(desk, professional_id, titulaire_id=titulaire,
+                                month=parse_month(mois, desk.today) if mois else None)
     except NotFound as missing:
         return render(request, "pages/not_found.html", title="Page introuvable",
                       path=f"/professionnels/{professional_id}", message=missing.message,
@@ -272,7 +287,7 @@ def professional(request: Request, professional_id: int, titulaire: int | None =
 
 @router.post("/professionnels/{professional_id:int}/calendrier", response_class=HTMLResponse)
 def save_calendar(
-    request: Request,
+    desk: DeskDep,
     professional_id: int,
     titulaire: TEXT = "",
     shown_titulaire: TEXT = "",
@@ -280,26 +295,27 @@ def save_calendar(
     intent: TEXT = "",
     days: DAYS = None,
 ) -> Response:
-    """Seed 001 « Sélectionnez les jours de remplacement souhaités, puis cliquez sur
+    """Manuel eS-KAP+ « Sélectionnez les jours de remplacement souhaités, puis cliquez sur
     Valider ». Month buttons and the titulaire choice redraw the calendar, typed days kept."""
+    request = desk.request
     picked = chosen_days(days or [])
     titulaire_id = record_id(titulaire)  # not int(): a 5,000-digit id is none, not a 500
     if titulaire != shown_titulaire:  # another titulaire: his own stored days are shown
-        context = _file_context(request, professional_id, titulaire_id=titulaire_id)
+        context = _file_context(desk, professional_id, titulaire_id=titulaire_id)
         return answer(request, "professionals/file.html", "professionals/_calendar_form.html",
                       **context)
     wanted_month = month_of_intent(intent)
-    shown_month = parse_month(wanted_month or month, today())
+    shown_month = parse_month(wanted_month or month, desk.today)
     if intent != "enregistrer":
-        context = _file_context(request, professional_id, titulaire_id=titulaire_id,
+        context = _file_context(desk, professional_id, titulaire_id=titulaire_id,
                                 days=picked, month=shown_month)
         return answer(request, "professionals/file.html", "professionals/_calendar_form.html",
                       **context)
     try:
-        change = ps.set_calendar(actor_uow(request), professional_id, titulaire_id or 0, picked,
-                                 today=today())
+        change = ps.set_calendar(desk.uow(), professional_id, titulaire_id or 0, picked,
+                                 today=desk.today)
     except (InvalidInput, Conflict, NotFound) as error:
-        context = _file_context(request, professional_id, titulaire_id=titulaire_id,
+        context = _file_context(desk, professional_id, titulaire_id=titulaire_id,
                                 days=picked, month=shown_month, errors=form_errors(error))
         return answer(request, "professionals/file.html", "professionals/_calendar_form.html",
                       status_code=422, **context)
@@ -322,37 +338,39 @@ def _calendar_message(change: ps.CalendarChange) -> str:
 
 
 @router.post("/professionnels/{professional_id:int}/desactiver", response_class=HTMLResponse)
-def deactivate(request: Request, professional_id: int) -> Response:
-    """Seed 001 « Désactiver un remplaçant avant suppression »."""
+def deactivate(desk: DeskDep, professional_id: int) -> Response:
+    """Manuel eS-KAP+ « Désactiver un remplaçant avant suppression »."""
+    request = desk.request
     try:
-        remplacant = ps.deactivate_remplacant(actor_uow(request), professional_id)
+        remplacant = ps.deactivate_remplacant(desk.uow(), professional_id)
     except (InvalidInput, Conflict) as error:
-        return _refused(request, professional_id, error)
+        return _refused(desk, professional_id, error)
     flash(request, f"{professional_display_name(remplacant)} est désactivé(e) : il (elle) ne "
                    "peut plus se connecter ni facturer. Son calendrier est conservé.")
     return redirect(request, f"/professionnels/{professional_id}")
 
 
 @router.post("/professionnels/{professional_id:int}/supprimer", response_class=HTMLResponse)
-def delete(request: Request, professional_id: int) -> Response:
-    """Seed 001 « Supprimer remplaçant » / « Supprimer » a titulaire."""
-    ctx = request.app.state.ctx
+def delete(desk: DeskDep, professional_id: int) -> Response:
+    """Manuel eS-KAP+ « Supprimer remplaçant » / « Supprimer » a titulaire."""
+    request = desk.request
     try:
-        file = ps.professional_file(ctx.uow(), professional_id)
+        file = ps.professional_file(desk.uow(), professional_id)
         if file.professional.kind is ProfessionalKind.REMPLACANT:
-            ps.delete_remplacant(actor_uow(request), professional_id)
+            ps.delete_remplacant(desk.uow(), professional_id)
         else:
-            ps.delete_titulaire(actor_uow(request), ctx.card_reader, professional_id)
+            ps.delete_titulaire(desk.uow(), desk.card_reader, professional_id)
     except NotFound:
         return redirect(request, "/professionnels")
     except (InvalidInput, Conflict) as error:
-        return _refused(request, professional_id, error)
+        return _refused(desk, professional_id, error)
     flash(request, f"{professional_display_name(file.professional)} a été supprimé(e).")
     return redirect(request, "/professionnels")
 
 
-def _refused(request: Request, professional_id: int, error: OpenFSEError) -> HTMLResponse:
-    context = _file_context(request, professional_id)
+def _refused(desk: Desk, professional_id: int, error: OpenFSEError) -> HTMLResponse:
+    request = desk.request
+    context = _file_context(desk, professional_id)
     context["refusal"] = (list(error.reasons) if isinstance(error, TitulaireNotDeletable)
                           else [error.message])
     status = 409 if isinstance(error, Conflict) else 422
@@ -364,23 +382,23 @@ def _refused(request: Request, professional_id: int, error: OpenFSEError) -> HTM
 
 
 @router.get("/professionnels/secretariat", response_class=HTMLResponse)
-def staff_form(request: Request) -> HTMLResponse:
-    return render(request, "professionals/staff.html", active="professionnels",
-                  title="Nouvel accès secrétariat", form={}, errors={},
-                  user=current_user(request))
+def staff_form(desk: DeskDep) -> HTMLResponse:
+    return render(desk.request, "professionals/staff.html", active="professionnels",
+                  title="Nouvel accès secrétariat", form={}, errors={}, user=desk.user)
 
 
 @router.post("/professionnels/secretariat", response_class=HTMLResponse)
 def staff_create(
-    request: Request,
+    desk: DeskDep,
     login: TEXT = "",
     display_name: TEXT = "",
     password: TEXT = "",
     confirm: TEXT = "",
 ) -> Response:
     """A secrétariat account (patients and payments, no signing): login and password twice."""
+    request = desk.request
     try:
-        account = ps.create_staff_user(actor_uow(request), created_by=current_user(request),
+        account = ps.create_staff_user(desk.uow(), created_by=desk.user,
                                        login=login, display_name=display_name,
                                        password=password, confirm=confirm)
     except (InvalidInput, Conflict, ps.TitulaireRequired) as error:
@@ -389,7 +407,7 @@ def staff_create(
         response = answer(request, "professionals/staff.html", "professionals/_staff_form.html",
                           status_code=422, active="professionnels",
                           title="Nouvel accès secrétariat", form=form,
-                          errors=form_errors(error), user=current_user(request))
+                          errors=form_errors(error), user=desk.user)
         # The typed passwords are sent back so that nothing typed is lost: never cache it.
         response.headers["Cache-Control"] = "no-store"
         return response
@@ -399,9 +417,10 @@ def staff_create(
 
 
 @router.post("/professionnels/secretariat/{user_id:int}/desactiver", response_class=HTMLResponse)
-def staff_deactivate(request: Request, user_id: int) -> Response:
+def staff_deactivate(desk: DeskDep, user_id: int) -> Response:
+    request = desk.request
     try:
-        account = ps.deactivate_staff_user(actor_uow(request), user_id)
+        account = ps.deactivate_staff_user(desk.uow(), user_id)
     except (InvalidInput, NotFound) as error:
         flash(request, error.message)
         return redirect(request, "/professionnels")

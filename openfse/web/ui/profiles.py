@@ -1,4 +1,4 @@
-"""Profils (seed 001): the « Préférences » pages — ADRi mode, AMC options, treatment defaults,
+"""Profils (manuel eS-KAP+): the « Préférences » pages — ADRi mode, AMC options, treatment defaults,
 default payment type — and the way to « Paramètres SV » (the organism lists).
 
 Two pages share one template:
@@ -23,7 +23,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from openfse.services import preferences
 from openfse.services.prescribers import InvalidForm
 from openfse.services.session_login import SessionUser
-from openfse.web.session import actor_uow, current_user
+from openfse.web.deps import Desk, DeskDep
 from openfse.web.ui.prescribers import after_save, done_message, posted_form, refused_status
 from openfse.web.ui.rendering import may_open, render
 
@@ -55,15 +55,15 @@ CABINET = Scope(CABINET_URL, "Préférences du cabinet",
                 "personnels (menu Profils).", False)
 
 
-def _page(request: Request, scope: Scope, *, form: Mapping[str, Any],
+def _page(desk: Desk, scope: Scope, *, form: Mapping[str, Any],
           errors: Mapping[str, str] | None = None, done: str = "",
           own_notes: Mapping[str, str] | None = None, status_code: int = 200) -> HTMLResponse:
     specs = {spec.key: spec for spec in preferences.SPECS}
     return render(
-        request, "profiles/preferences.html", active="profils", title=scope.heading,
+        desk.request, "profiles/preferences.html", active="profils", title=scope.heading,
         status_code=status_code, form=form, errors=errors or {}, done=done, specs=specs,
         scope=scope, own_notes=own_notes or {}, reset_url=RESET_URL,
-        cabinet_url=CABINET_URL if scope.mine and may_open(current_user(request), CABINET_URL)
+        cabinet_url=CABINET_URL if scope.mine and may_open(desk.user, CABINET_URL)
         else "",
         adri_modes=[(mode.value, label, help_text)
                     for mode, (label, help_text) in preferences.ADRI_MODE_HELP.items()],
@@ -120,8 +120,8 @@ def _posted(form: Mapping[str, str]) -> dict[str, object]:
     return {spec.key: form.get(spec.key) for spec in preferences.SPECS}
 
 
-def _user(request: Request) -> SessionUser:
-    user = current_user(request)
+def _user(desk: Desk) -> SessionUser:
+    user = desk.user
     assert user is not None  # the guard (web.security) lets only logged-in users here
     return user
 
@@ -134,28 +134,28 @@ def _done(code: str | None) -> str:
 
 
 @router.get(PAGE_URL, response_class=HTMLResponse)
-def my_preferences(request: Request, fait: str | None = None) -> HTMLResponse:
-    mine = preferences.for_user(request.app.state.ctx.uow(), _user(request).user_id)
-    return _page(request, MINE, form=_as_form(mine.in_force), done=_done(fait),
+def my_preferences(desk: DeskDep, fait: str | None = None) -> HTMLResponse:
+    mine = preferences.for_user(desk.uow(), _user(desk).user_id)
+    return _page(desk, MINE, form=_as_form(mine.in_force), done=_done(fait),
                  own_notes=_own_notes(mine))
 
 
 @router.post(PAGE_URL, response_class=HTMLResponse)
-async def my_preferences_save(request: Request) -> Response:
+async def my_preferences_save(desk: DeskDep, request: Request) -> Response:
     form = await posted_form(request)
-    user_id = _user(request).user_id
+    user_id = _user(desk).user_id
     try:
-        preferences.save_own(actor_uow(request), _posted(form), user_id=user_id)
+        preferences.save_own(desk.uow(), _posted(form), user_id=user_id)
     except InvalidForm as error:
-        mine = preferences.for_user(request.app.state.ctx.uow(), user_id)
-        return _page(request, MINE, form=form, errors=error.errors, own_notes=_own_notes(mine),
+        mine = preferences.for_user(desk.uow(), user_id)
+        return _page(desk, MINE, form=form, errors=error.errors, own_notes=_own_notes(mine),
                      status_code=refused_status(request, 422))
     return after_save(request, PAGE_URL)
 
 
 @router.post(RESET_URL)
-def my_preferences_reset(request: Request) -> Response:
-    preferences.reset_user(actor_uow(request), _user(request).user_id)
+def my_preferences_reset(desk: DeskDep) -> Response:
+    preferences.reset_user(desk.uow(), _user(desk).user_id)
     return RedirectResponse(f"{PAGE_URL}?fait={RESET_DONE}", status_code=303)
 
 
@@ -163,18 +163,18 @@ def my_preferences_reset(request: Request) -> Response:
 
 
 @router.get(CABINET_URL, response_class=HTMLResponse)
-def cabinet_preferences(request: Request, fait: str | None = None) -> HTMLResponse:
-    prefs = preferences.get_all(request.app.state.ctx.uow())
-    return _page(request, CABINET, form=_as_form(prefs), done=done_message(fait))
+def cabinet_preferences(desk: DeskDep, fait: str | None = None) -> HTMLResponse:
+    prefs = preferences.get_all(desk.uow())
+    return _page(desk, CABINET, form=_as_form(prefs), done=done_message(fait))
 
 
 @router.post(CABINET_URL, response_class=HTMLResponse)
-async def cabinet_preferences_save(request: Request) -> Response:
+async def cabinet_preferences_save(desk: DeskDep, request: Request) -> Response:
     form = await posted_form(request)
     try:
-        preferences.save(actor_uow(request), _posted(form))
+        preferences.save(desk.uow(), _posted(form))
     except InvalidForm as error:
-        return _page(request, CABINET, form=form, errors=error.errors,
+        return _page(desk, CABINET, form=form, errors=error.errors,
                      status_code=refused_status(request, 422))
     return after_save(request, CABINET_URL)
 

@@ -1,4 +1,4 @@
-"""Paramètres SV (seed 001): the AMO and AMC organism lists — search by name or number, A>Z /
+"""Paramètres SV (manuel eS-KAP+): the AMO and AMC organism lists — search by name or number, A>Z /
 Z>A, add, modify, delete with confirmation (refused while a patient's coverage uses it)."""
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from openfse.ids import organisme
 from openfse.services import organisms
 from openfse.services.prescribers import InvalidForm
 from openfse.store.uow import UnitOfWork
+from openfse.web.deps import DeskDep
 from openfse.web.ui.prescribers import (
     after_save,
     done_message,
@@ -56,7 +57,7 @@ KINDS: dict[str, _Kind] = {
     "amo": _Kind("amo", "Organismes AMO utilisés", "organisme AMO", organisms.AMO_FIELDS,
                  organisms.search_amo, organisms.get_amo, organisms.create_amo,
                  organisms.update_amo, organisms.delete_amo, {}),
-    # Seed 001, new AMC fiche: « Type contrat … 0 » and « ☒ Gestion séparée » preset.
+    # Manuel eS-KAP+, new AMC fiche: « Type contrat … 0 » and « ☒ Gestion séparée » preset.
     "amc": _Kind("amc", "Organismes AMC (complémentaires)", "organisme AMC",
                  organisms.AMC_FIELDS, organisms.search_amc, organisms.get_amc,
                  organisms.create_amc, organisms.update_amc, organisms.delete_amc,
@@ -71,11 +72,11 @@ def _common(kind: _Kind, **context: Any) -> dict[str, Any]:
 
 
 @router.get("/parametres", response_class=HTMLResponse)
-def organism_list(request: Request, q: SearchText = "", order: Order = "asc",
+def organism_list(desk: DeskDep, request: Request, q: SearchText = "", order: Order = "asc",
                   liste: Annotated[Liste, Query()] = "amc",
                   fait: str | None = None) -> HTMLResponse:
     kind = KINDS[liste]
-    rows = kind.search(request.app.state.ctx.uow(), q, order=order, limit=LIST_LIMIT)
+    rows = kind.search(desk.uow(), q, order=order, limit=LIST_LIMIT)
     template = "settings_sv/rows.html" if is_htmx(request) else "settings_sv/list.html"
     return render(request, template, title="Paramètres SV",
                   **_common(kind, q=q, order=order, organisms=rows, limit=LIST_LIMIT,
@@ -103,15 +104,15 @@ def _number_hint(kind: _Kind, row: Any) -> str:
 
 
 @router.get("/parametres/{liste}/nouveau", response_class=HTMLResponse)
-def organism_new(request: Request, liste: Liste) -> HTMLResponse:
+def organism_new(desk: DeskDep, request: Request, liste: Liste) -> HTMLResponse:
     kind = KINDS[liste]
     return _fiche(request, kind, form=dict(kind.defaults), organism_id=None)
 
 
 @router.get("/parametres/{liste}/{organism_id:int}", response_class=HTMLResponse)
-def organism_fiche(request: Request, liste: Liste, organism_id: int) -> Response:
+def organism_fiche(desk: DeskDep, request: Request, liste: Liste, organism_id: int) -> Response:
     kind = KINDS[liste]
-    row = load_or_none(lambda: kind.get(request.app.state.ctx.uow(), organism_id))
+    row = load_or_none(lambda: kind.get(desk.uow(), organism_id))
     if row is None:
         return not_found(request)
     return _fiche(request, kind, form=_stored_form(kind, row), organism_id=organism_id,
@@ -119,11 +120,11 @@ def organism_fiche(request: Request, liste: Liste, organism_id: int) -> Response
 
 
 @router.post("/parametres/{liste}/nouveau", response_class=HTMLResponse)
-async def organism_create(request: Request, liste: Liste) -> Response:
+async def organism_create(desk: DeskDep, request: Request, liste: Liste) -> Response:
     kind = KINDS[liste]
     form = await posted_form(request)
     try:
-        kind.create(request.app.state.ctx.uow(), form)
+        kind.create(desk.uow(), form)
     except InvalidForm as error:
         return _fiche(request, kind, form=form, organism_id=None, errors=error.errors,
                       status_code=refused_status(request, 422))
@@ -131,11 +132,12 @@ async def organism_create(request: Request, liste: Liste) -> Response:
 
 
 @router.post("/parametres/{liste}/{organism_id:int}", response_class=HTMLResponse)
-async def organism_update(request: Request, liste: Liste, organism_id: int) -> Response:
+async def organism_update(desk: DeskDep, request: Request, liste: Liste,
+                          organism_id: int) -> Response:
     kind = KINDS[liste]
     form = await posted_form(request)
     try:
-        kind.update(request.app.state.ctx.uow(), organism_id, form)
+        kind.update(desk.uow(), organism_id, form)
     except NotFound:
         return not_found(request)
     except InvalidForm as error:
@@ -145,14 +147,14 @@ async def organism_update(request: Request, liste: Liste, organism_id: int) -> R
 
 
 @router.post("/parametres/{liste}/{organism_id:int}/supprimer", response_class=HTMLResponse)
-def organism_delete(request: Request, liste: Liste, organism_id: int) -> Response:
+def organism_delete(desk: DeskDep, request: Request, liste: Liste, organism_id: int) -> Response:
     kind = KINDS[liste]
     try:
-        kind.delete(request.app.state.ctx.uow(), organism_id)
+        kind.delete(desk.uow(), organism_id)
     except NotFound:
         return not_found(request)
     except Conflict as error:  # still used by a patient's coverage
-        row = kind.get(request.app.state.ctx.uow(), organism_id)
+        row = kind.get(desk.uow(), organism_id)
         return _fiche(request, kind, form=_stored_form(kind, row), organism_id=organism_id,
                       problem=error.message, hint=_number_hint(kind, row),
                       status_code=refused_status(request, 409))

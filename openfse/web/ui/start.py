@@ -1,8 +1,8 @@
 """Start of the day: the CPS and its code porteur, the first registration of a professional,
 the titulaire's confirmation of a remplaçant, the staff log-in, and the simulated reader.
 
-Seed 003 « En pratique »: "on place sa CPS dans le lecteur … le code confidentiel de la CPS
-est saisi pour s'identifier"; seed 001 « Déverrouiller CPS », « Informations PS », « Ajout
+Guide LOGOSw « En pratique »: "on place sa CPS dans le lecteur … le code confidentiel de la CPS
+est saisi pour s'identifier"; manuel eS-KAP+ « Déverrouiller CPS », « Informations PS », « Ajout
 remplaçant ». A code porteur is typed on three screens, which share one form
 (``start/_cps.html``) and differ by their :class:`CpsStep`:
 
@@ -15,13 +15,18 @@ accepted (``cps_verified``) and the remplaçant waiting for confirmation (``enro
 card must still be in the reader with its code unlocked when the registration is validated
 (:func:`openfse.services.session_login.prove_card_presence`).
 
-In demo mode (``OPENFSE_CARD_BACKEND=simulated``) a panel « Lecteur simulé (démonstration) »
-puts test cards in and out of the reader: it replaces the physical gesture.
+In demo mode — the simulated card backend (``OPENFSE_CARD_BACKEND=simulated``, the default)
+over the demonstration cabinet (``openfse init --demo-if-empty``, ``openfse demo``) — a panel
+« Lecteur simulé (démonstration) » puts test cards in and out of the reader: it replaces the
+physical gesture. Outside demo mode it does not exist (issue 12, finding 14).
+
+Every form here posts under the guard's same-origin and CSRF checks (:mod:`openfse.web.security`),
+and each code typed counts against the limits per card and per client
+(:mod:`openfse.services.throttle`): a page of another site cannot block the card.
 """
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -30,23 +35,23 @@ from fastapi.responses import HTMLResponse, Response
 
 from openfse.adapters.cards.codec import card_from_data, to_data
 from openfse.adapters.cards.errors import CardBlocked, CardError, NoFreeSlot, UnknownTestCard
-from openfse.adapters.cards.simulated import SimulatedReader
+from openfse.composition.simulated_cards import SimulatedReader
 from openfse.domain.cards import CardKind, CpsCard
 from openfse.errors import Conflict, InvalidInput, NotFound, OpenFSEError
 from openfse.services import professionals as ps
 from openfse.services import session_login
 from openfse.services.professionals import CardReview, RemplacantEnrolment
 from openfse.services.session_login import LoginMethod, professional_display_name
+from openfse.services.setup import is_demo_cabinet
 from openfse.store.models import ProfessionalKind
 from openfse.typed_numbers import small_int
+from openfse.web.deps import ANONYMOUS, Desk, DeskDep, app_context
 from openfse.web.session import (
-    actor_uow,
-    current_user,
+    client_address,
     flash,
     local_path,
     log_in,
     log_out,
-    login_throttle,
     redirect,
     take_flash,
 )
@@ -57,7 +62,6 @@ from openfse.web.ui.professionals import (
     month_of_intent,
     month_view,
     parse_month,
-    today,
 )
 from openfse.web.ui.rendering import render
 
@@ -98,22 +102,21 @@ STEPS = {
 
 
 def _cps_context(
-    request: Request,
+    desk: Desk,
     step: CpsStep,
     *,
     errors: dict[str, str] | None = None,
     notice: str | None = None,
     expected: str | None = None,
 ) -> dict[str, Any]:
-    ctx = request.app.state.ctx
-    state = session_login.cps_reader_state(ctx.card_reader, today=today())
+    state = session_login.cps_reader_state(desk.card_reader, today=desk.today)
     return {
         "step": step,
         "cps": state,
         "cps_errors": errors or {},
         "cps_notice": notice,
         "expected": expected,
-        "panel": reader_panel(request, step.page),
+        "panel": reader_panel(desk.request, step.page),
     }
 
 
@@ -147,11 +150,15 @@ class ReaderPanel:
 
 
 def _simulated_reader(request: Request) -> SimulatedReader | None:
-    ctx = request.app.state.ctx
-    if ctx.settings.card_backend.strip().lower() != "simulated":
-        return None
+    """The reader the panel moves cards in, in demo mode only (see the module docstring)."""
+    ctx = app_context(request)
     reader = ctx.card_reader
-    return reader if isinstance(reader, SimulatedReader) else None
+    if ctx.settings.card_backend.strip().lower() != "simulated" \
+            or not isinstance(reader, SimulatedReader):
+        return None
+    if not is_demo_cabinet(ctx.unit_of_work(actor=ANONYMOUS, actor_user_id=None)):
+        return None  # a real cabinet: no panel, whatever the card backend
+    return reader
 
 
 def reader_panel(request: Request, back_to: str) -> ReaderPanel | None:
@@ -171,9 +178,10 @@ def reader_panel(request: Request, back_to: str) -> ReaderPanel | None:
 
 @router.post("/connexion/lecteur", response_class=HTMLResponse)
 def simulated_reader(
-    request: Request, action: TEXT = "", card: TEXT = "", retour: TEXT = "/connexion"
+    desk: DeskDep, action: TEXT = "", card: TEXT = "", retour: TEXT = "/connexion"
 ) -> Response:
     """Insert or pull out a test card (demo mode only)."""
+    request = desk.request
     back = local_path(retour, "/connexion")
     reader = _simulated_reader(request)
     if reader is None:
@@ -195,34 +203,35 @@ def simulated_reader(
 
 
 def _start_context(
-    request: Request, staff: dict[str, Any] | None = None, **cps: Any
+    desk: Desk, staff: dict[str, Any] | None = None, **cps: Any
 ) -> dict[str, Any]:
     return {
         "active": None,
         "title": "Commencer la journée",
-        "user": current_user(request),
-        "flash": take_flash(request),
+        "user": desk.user,
+        "flash": take_flash(desk.request),
         "staff": staff or {"login": "", "errors": {}},
-        **_cps_context(request, STEPS["connexion"], **cps),
+        **_cps_context(desk, STEPS["connexion"], **cps),
     }
 
 
 @router.get("/connexion", response_class=HTMLResponse)
-def start(request: Request) -> HTMLResponse:
-    return render(request, "start/start.html", **_start_context(request))
+def start(desk: DeskDep) -> HTMLResponse:
+    return render(desk.request, "start/start.html", **_start_context(desk))
 
 
 @router.post("/connexion/cps", response_class=HTMLResponse)
-def cps_login(request: Request, pin: TEXT = "") -> Response:
+def cps_login(desk: DeskDep, pin: TEXT = "") -> Response:
     """The code porteur, checked by the card; a known professional is in, an unknown one goes
-    to the review of his card (seed 001 « Informations PS »)."""
-    ctx = request.app.state.ctx
+    to the review of his card (manuel eS-KAP+ « Informations PS »)."""
+    request = desk.request
     try:
-        outcome = session_login.login_with_cps(ctx.uow(), ctx.card_reader, pin.strip(),
-                                               today=today())
-    except (CardError, InvalidInput, Conflict) as error:
+        outcome = session_login.login_with_cps(
+            desk.uow(), desk.card_reader, pin.strip(), today=desk.today,
+            client=client_address(request), now=desk.now)
+    except OpenFSEError as error:
         return answer(request, "start/start.html", "start/_cps.html", status_code=422,
-                      **_start_context(request, errors=_card_errors(error)))
+                      **_start_context(desk, errors=_card_errors(error)))
     if outcome.user is None:
         request.session[VERIFIED] = {"card": to_data(outcome.card), "purpose": "connexion"}
         return redirect(request, "/connexion/enregistrement")
@@ -232,54 +241,55 @@ def cps_login(request: Request, pin: TEXT = "") -> Response:
 
 @router.post("/connexion/debloquer", response_class=HTMLResponse)
 def unblock(
-    request: Request,
+    desk: DeskDep,
     step: TEXT = "connexion",
     unblock_code: TEXT = "",
     new_pin: TEXT = "",
     confirm: TEXT = "",
 ) -> Response:
-    """Seed 003 « débloquer code »: code de déblocage (8 caractères), new code porteur twice."""
+    """Guide LOGOSw « débloquer code »: code de déblocage (8 caractères), new code porteur twice."""
     cps_step = STEPS.get(step, STEPS["connexion"])
     try:
-        session_login.unblock_card(request.app.state.ctx.card_reader, unblock_code.strip(),
-                                   new_pin.strip(), confirm.strip())
-    except (CardError, InvalidInput) as error:
-        return _step_answer(request, cps_step, 422, errors=_card_errors(error, unblock=True))
-    return _step_answer(request, cps_step, 200,
+        session_login.unblock_card(desk.uow(), desk.card_reader, unblock_code.strip(),
+                                   new_pin.strip(), confirm.strip(),
+                                   client=client_address(desk.request), now=desk.now)
+    except OpenFSEError as error:
+        return _step_answer(desk, cps_step, 422, errors=_card_errors(error, unblock=True))
+    return _step_answer(desk, cps_step, 200,
                         notice="Carte débloquée : saisissez votre nouveau code porteur.")
 
 
-def _step_answer(request: Request, step: CpsStep, status: int, **cps: Any) -> Response:
+def _step_answer(desk: Desk, step: CpsStep, status: int, **cps: Any) -> Response:
     """The screen of ``step`` (or its CPS fragment for htmx) with this card outcome."""
     if step.key == "remplacant":
-        page, context = "start/add_remplacant.html", _add_context(request, **cps)
-    elif step.key == "titulaire" and (confirm := _confirm_context(request, **cps)) is not None:
+        page, context = "start/add_remplacant.html", _add_context(desk, **cps)
+    elif step.key == "titulaire" and (confirm := _confirm_context(desk, **cps)) is not None:
         page, context = "start/confirm.html", confirm
     else:
-        page, context = "start/start.html", _start_context(request, **cps)
-    return answer(request, page, "start/_cps.html", status_code=status, **context)
+        page, context = "start/start.html", _start_context(desk, **cps)
+    return answer(desk.request, page, "start/_cps.html", status_code=status, **context)
 
 
 @router.post("/connexion/identifiant", response_class=HTMLResponse)
-def password_login(request: Request, login: TEXT = "", password: TEXT = "") -> Response:
+def password_login(desk: DeskDep, login: TEXT = "", password: TEXT = "") -> Response:
     """Staff without a CPS (secrétariat): login and password, at most 5 failures per login in
-    15 minutes."""
+    15 minutes (and a limit per client), in the database."""
+    request = desk.request
     try:
         user = session_login.login_with_password(
-            request.app.state.ctx.uow(), login_throttle(request), login, password,
-            now=time.monotonic())
+            desk.uow(), login, password, client=client_address(request), now=desk.now)
     except OpenFSEError as error:
         staff = {"login": login, "errors": form_errors(error)}
         return answer(request, "start/start.html", "start/_password.html", status_code=422,
-                      **_start_context(request, staff))
+                      **_start_context(desk, staff))
     log_in(request, user)
     return redirect(request, "/")
 
 
 @router.post("/deconnexion", response_class=HTMLResponse)
-def logout(request: Request) -> Response:
-    log_out(request)
-    return redirect(request, "/connexion")
+def logout(desk: DeskDep) -> Response:
+    log_out(desk.request)
+    return redirect(desk.request, "/connexion")
 
 
 # --------------------------------------------------------------------------- registration
@@ -305,7 +315,7 @@ def _situations(card: CpsCard, purpose: str) -> list[CardReview]:
 
 
 def _register_context(
-    request: Request,
+    desk: Desk,
     card: CpsCard,
     purpose: str,
     form: dict[str, Any],
@@ -316,7 +326,7 @@ def _register_context(
     review = next((r for r in reviews if r.situation.numero == numero), reviews[0])
     form = {"sector": review.default_sector, "optam": False, "titulaire": "", **form,
             "situation": review.situation.numero}
-    now = today()
+    now = desk.today
     days = chosen_days(form.get("days", []))
     month = parse_month(str(form.get("month", "")), min((d for d in days if d >= now),
                                                            default=now))
@@ -330,14 +340,15 @@ def _register_context(
         "form": form,
         "errors": errors or {},
         "sectors": ps.SECTOR_CHOICES,
-        "titulaires": ps.active_titulaires(request.app.state.ctx.uow())
+        "titulaires": ps.active_titulaires(desk.uow())
         if review.kind is ProfessionalKind.REMPLACANT else (),
         "calendar": month_view(month, days, today=now),
     }
 
 
 @router.get("/connexion/enregistrement", response_class=HTMLResponse)
-def registration(request: Request) -> Response:
+def registration(desk: DeskDep) -> Response:
+    request = desk.request
     verified = _verified(request)
     if verified is None:
         return redirect(request, "/connexion")
@@ -346,12 +357,12 @@ def registration(request: Request) -> Response:
         request.session.pop(VERIFIED, None)
         flash(request, "Cette CPS ne porte aucune situation de remplaçant.")
         return redirect(request, "/professionnels/ajouter-remplacant")
-    return render(request, "start/register.html", **_register_context(request, card, purpose, {}))
+    return render(request, "start/register.html", **_register_context(desk, card, purpose, {}))
 
 
 @router.post("/connexion/enregistrement", response_class=HTMLResponse)
 def register(
-    request: Request,
+    desk: DeskDep,
     situation: TEXT = "",
     sector: TEXT = "",
     optam: TEXT = "",
@@ -360,8 +371,11 @@ def register(
     intent: TEXT = "",
     days: DAYS = None,
 ) -> Response:
-    """Seed 001 « Vérifiez les informations affichées, puis validez la fiche PS »; for a
-    remplaçant, « Cochez … le titulaire concerné », the days, then the titulaire's card."""
+    """Manuel eS-KAP+ « Vérifiez les informations affichées, puis validez la fiche PS »; for a
+    remplaçant, « Cochez … le titulaire concerné », the days, then the titulaire's card.
+    A titulaire unknown to the cabinet is registered « en attente » (the first of the
+    installation excepted): he logs in once a titulaire has approved him."""
+    request = desk.request
     verified = _verified(request)
     if verified is None:
         return redirect(request, "/connexion")
@@ -370,13 +384,12 @@ def register(
                             "titulaire": titulaire, "month": month_of_intent(intent) or month,
                             "days": days or []}
     if intent != "valider":  # another situation, titulaire or month: redraw, keep everything
-        context = _register_context(request, card, purpose, form)
+        context = _register_context(desk, card, purpose, form)
         return answer(request, "start/register.html", "start/_register_form.html", **context)
-    context = _register_context(request, card, purpose, form)
+    context = _register_context(desk, card, purpose, form)
     review: CardReview = context["review"]
-    ctx = request.app.state.ctx
     try:
-        session_login.prove_card_presence(ctx.card_reader, card.serial)
+        session_login.prove_card_presence(desk.card_reader, card.serial)
     except CardError as error:
         request.session.pop(VERIFIED, None)
         flash(request, f"{error.message} Recommencez en saisissant le code porteur.")
@@ -385,14 +398,23 @@ def register(
     try:
         if review.kind is ProfessionalKind.TITULAIRE:
             convention = ps.parse_convention(review, sector, bool(optam))
+            # Nobody is logged in yet: the journal names the card that proved itself, then
+            # the account made for it (session_login.act_as).
             _, account = ps.register_titulaire(
-                ctx.uow(actor=f"CPS {card.rpps}"), review, convention)
+                app_context(request).unit_of_work(actor=f"CPS {card.rpps}", actor_user_id=None),
+                review, convention)
+            request.session.pop(VERIFIED, None)
+            try:
+                session_login.check_not_pending(desk.uow(), account.id)
+            except session_login.AccessPending as pending:
+                flash(request, f"Professionnel enregistré. {pending.message}")
+                return redirect(request, "/connexion")
             log_in(request, session_login.session_user_of(account, LoginMethod.CPS))
             flash(request, "Professionnel enregistré : bonne journée !")
             return redirect(request, "/")
         enrolment = ps.prepare_remplacant(
-            ctx.uow(), review, sector=sector, optam=bool(optam), titulaire=titulaire,
-            days=days or [], today=today())
+            desk.uow(), review, sector=sector, optam=bool(optam), titulaire=titulaire,
+            days=days or [], today=desk.today)
     except (InvalidInput, Conflict) as error:
         context["errors"] = form_errors(error)
         return answer(request, "start/register.html", "start/_register_form.html",
@@ -416,15 +438,14 @@ def _enrolment(request: Request) -> RemplacantEnrolment | None:
         return None
 
 
-def _confirm_context(request: Request, **cps: Any) -> dict[str, Any] | None:
-    enrolment = _enrolment(request)
+def _confirm_context(desk: Desk, **cps: Any) -> dict[str, Any] | None:
+    enrolment = _enrolment(desk.request)
     if enrolment is None:
         return None
     try:
-        titulaire = ps.professional_file(request.app.state.ctx.uow(),
-                                         enrolment.titulaire_id).professional
+        titulaire = ps.professional_file(desk.uow(), enrolment.titulaire_id).professional
     except NotFound:
-        request.session.pop(ENROLMENT, None)
+        desk.request.session.pop(ENROLMENT, None)
         return None
     return {
         "active": None,
@@ -433,31 +454,32 @@ def _confirm_context(request: Request, **cps: Any) -> dict[str, Any] | None:
         "titulaire": titulaire,
         "titulaire_name": professional_display_name(titulaire),
         "days": sorted(enrolment.days),
-        **_cps_context(request, STEPS["titulaire"], expected=titulaire.rpps, **cps),
+        **_cps_context(desk, STEPS["titulaire"], expected=titulaire.rpps, **cps),
     }
 
 
 @router.get("/connexion/enregistrement/titulaire", response_class=HTMLResponse)
-def confirmation(request: Request) -> Response:
-    context = _confirm_context(request)
+def confirmation(desk: DeskDep) -> Response:
+    context = _confirm_context(desk)
     if context is None:
-        return redirect(request, "/connexion")
-    return render(request, "start/confirm.html", **context)
+        return redirect(desk.request, "/connexion")
+    return render(desk.request, "start/confirm.html", **context)
 
 
 @router.post("/connexion/enregistrement/titulaire", response_class=HTMLResponse)
-def confirm(request: Request, pin: TEXT = "") -> Response:
-    """Seed 001 « Retirez la carte du remplaçant, puis insérez celle du titulaire. Entrez le
+def confirm(desk: DeskDep, pin: TEXT = "") -> Response:
+    """Manuel eS-KAP+ « Retirez la carte du remplaçant, puis insérez celle du titulaire. Entrez le
     code porteur du titulaire. »"""
+    request = desk.request
     enrolment = _enrolment(request)
     if enrolment is None:
         return redirect(request, "/connexion")
-    ctx = request.app.state.ctx
     try:
-        done = ps.register_remplacant(actor_uow(request), ctx.card_reader, enrolment,
-                                      pin.strip(), today=today())
-    except (CardError, InvalidInput, Conflict, NotFound) as error:
-        context = _confirm_context(request, errors=_card_errors(error))
+        done = ps.register_remplacant(desk.uow(), desk.card_reader, enrolment, pin.strip(),
+                                      today=desk.today, client=client_address(desk.request),
+                                      now=desk.now)
+    except OpenFSEError as error:
+        context = _confirm_context(desk, errors=_card_errors(error))
         if context is None:
             return redirect(request, "/connexion")
         return answer(request, "start/confirm.html", "start/_cps.html", status_code=422,
@@ -470,51 +492,53 @@ def confirm(request: Request, pin: TEXT = "") -> Response:
 
 
 @router.post("/connexion/enregistrement/annuler", response_class=HTMLResponse)
-def cancel_registration(request: Request) -> Response:
-    request.session.pop(ENROLMENT, None)
-    request.session.pop(VERIFIED, None)
-    return redirect(request, "/professionnels" if current_user(request) else "/connexion")
+def cancel_registration(desk: DeskDep) -> Response:
+    desk.request.session.pop(ENROLMENT, None)
+    desk.request.session.pop(VERIFIED, None)
+    return redirect(desk.request, "/professionnels" if desk.user else "/connexion")
 
 
 # --------------------------------------------------------------------------- ajouter remplaçant
 
 
-def _add_context(request: Request, **cps: Any) -> dict[str, Any]:
+def _add_context(desk: Desk, **cps: Any) -> dict[str, Any]:
     return {
         "active": "professionnels",
         "title": "Ajouter un remplaçant",
-        "flash": take_flash(request),
-        **_cps_context(request, STEPS["remplacant"], **cps),
+        "flash": take_flash(desk.request),
+        **_cps_context(desk, STEPS["remplacant"], **cps),
     }
 
 
 @router.get("/professionnels/ajouter-remplacant", response_class=HTMLResponse)
-def add_remplacant(request: Request) -> HTMLResponse:
-    """Seed 001 « Appuyez sur le bouton Ajouter remplaçant. Une fenêtre s'ouvre, vous invitant
+def add_remplacant(desk: DeskDep) -> HTMLResponse:
+    """Manuel eS-KAP+ « Appuyez sur le bouton Ajouter remplaçant. Une fenêtre s'ouvre, vous invitant
     à insérer la carte CPS du remplaçant »."""
-    return render(request, "start/add_remplacant.html", **_add_context(request))
+    return render(desk.request, "start/add_remplacant.html", **_add_context(desk))
 
 
 @router.post("/professionnels/ajouter-remplacant", response_class=HTMLResponse)
-def add_remplacant_pin(request: Request, pin: TEXT = "") -> Response:
+def add_remplacant_pin(desk: DeskDep, pin: TEXT = "") -> Response:
     """« Saisissez le code porteur de la CPS du remplaçant. L'écran affiche automatiquement
     les informations du remplaçant. »"""
-    ctx = request.app.state.ctx
+    request = desk.request
     try:
-        card = session_login.verify_cps(ctx.card_reader, pin.strip(), today=today())
+        card = session_login.present_pin(desk.uow(), desk.card_reader, pin.strip(),
+                                         today=desk.today, client=client_address(request),
+                                         now=desk.now)
         if not _situations(card, "remplacant"):
             raise InvalidInput(
                 f"La carte de {card.prenom.title()} {card.nom} ne porte aucune situation de "
                 "remplaçant : insérez la CPS du remplaçant.", field="pin")
-        known = ps.registered_professional(ctx.uow(), card.rpps)
+        known = ps.registered_professional(desk.uow(), card.rpps)
         if known is not None and known.active:
             raise Conflict(
                 f"{professional_display_name(known)} est déjà enregistré(e) : ajoutez ses jours "
                 "de remplacement depuis sa fiche (Professionnels de santé → Informations).",
                 field="pin")
-    except (CardError, InvalidInput, Conflict) as error:
+    except OpenFSEError as error:
         return answer(request, "start/add_remplacant.html", "start/_cps.html", status_code=422,
-                      **_add_context(request, errors=_card_errors(error)))
+                      **_add_context(desk, errors=_card_errors(error)))
     request.session[VERIFIED] = {"card": to_data(card), "purpose": "remplacant"}
     return redirect(request, "/connexion/enregistrement")
 

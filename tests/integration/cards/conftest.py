@@ -1,8 +1,8 @@
 """A real PC/SC stack for the card tests: pcscd + vsmartcard-vpcd + openfse's card emulator.
 
 ``pcsc_rig`` (session) starts ``pcscd --foreground`` with a private ``reader.conf.d`` holding
-one vpcd reader ("OpenFSE Test Reader <P>", two slots on a free port pair P / P+1) —
-STACK-NOTES §10. Only one pcscd can run per machine (it ignores ``PCSCLITE_CSOCK_NAME``): if one
+one vpcd reader ("OpenFSE Test Reader <P>", two slots on a free port pair P / P+1) of
+vsmartcard's vpcd. Only one pcscd can run per machine (it ignores ``PCSCLITE_CSOCK_NAME``): if one
 already runs with Debian's default vpcd reader it is reused; if it belongs to another test
 session (or has no vpcd reader) the tests are skipped with the reason.
 ``hands`` (function) starts ``python -m openfse.simulators.cards.vpcd`` processes and

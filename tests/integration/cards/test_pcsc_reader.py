@@ -21,7 +21,7 @@ from openfse.adapters.cards.errors import (
     PinRequired,
     WrongCard,
 )
-from openfse.adapters.cards.simulated import SimulatedReader
+from openfse.composition.simulated_cards import SimulatedReader
 from openfse.domain.cards import CardKind, KnownPatient, StatusColour
 from openfse.services.cards import (
     authenticate_cps,

@@ -1,6 +1,6 @@
 """The vpcd emulator over a real TCP socket, against a stand-in for pcscd's vpcd driver.
 
-No pcscd needed: a loopback server plays the driver's side of the protocol (STACK-NOTES §10),
+No pcscd needed: a loopback server plays the driver's side of the protocol,
 so these tests run everywhere and pin down the wire format the PC/SC tests rely on.
 """
 

@@ -114,7 +114,7 @@ def sessions(engine: Engine) -> sessionmaker[Session]:
 @pytest.fixture
 def cabinets(sessions: sessionmaker[Session]) -> tuple[int, int]:
     """Two cabinets: the one under test and a neighbour whose data must stay invisible."""
-    with UnitOfWork(sessions) as uow:
+    with UnitOfWork(sessions, actor="test", actor_user_id=None) as uow:
         first = uow.cabinets.add(Cabinet(name="Cabinet des Lilas"))
         second = uow.cabinets.add(Cabinet(name="Cabinet du Port"))
         uow.commit()
@@ -130,5 +130,5 @@ def cabinet_id(cabinets: tuple[int, int]) -> int:
 def make_uow(sessions: sessionmaker[Session], cabinet_id: int) -> Callable[..., UnitOfWork]:
     def make(cabinet: int | None = None, actor: str = "secretaire.test") -> UnitOfWork:
         return UnitOfWork(sessions, cabinet_id=cabinet_id if cabinet is None else cabinet,
-                          actor=actor)
+                          actor=actor, actor_user_id=None)
     return make

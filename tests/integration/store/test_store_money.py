@@ -40,7 +40,8 @@ def test_a_large_amount_is_stored_as_integer_cents_and_summed_exactly(
             {"f": favourite_id}).scalars().all()
 
     assert [act.unit_price for act in acts] == [BIG, Decimal("0.01")]
-    # 12 345 678 901 234 567 + 1 cents: exact, where a REAL column gives …345.77 (STACK-NOTES §6).
+    # 12 345 678 901 234 567 + 1 cents: exact, where a REAL column gives …345.77
+    # (sqlite.org/datatype3.html).
     assert raw == [12345678901234567, 1]
     assert sql_sum == Decimal("123456789012345.68")
     assert sum(act.unit_price for act in acts if act.unit_price) == Decimal("123456789012345.68")

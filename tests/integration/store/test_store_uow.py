@@ -94,7 +94,8 @@ def test_the_same_rpps_may_exist_in_two_cabinets(
 
 
 def test_cabinet_repositories_need_a_cabinet(sessions: sessionmaker[Session]) -> None:
-    with UnitOfWork(sessions) as uow, pytest.raises(CabinetRequired):
+    with UnitOfWork(sessions, actor="test",
+                    actor_user_id=None) as uow, pytest.raises(CabinetRequired):
         uow.patients.search("a")
 
 

@@ -18,6 +18,7 @@ from tele_sim_process import SimProcess, start
 from openfse.adapters.teleservices.adri_http import HttpAdriClient
 from openfse.adapters.teleservices.port import AdriRequest
 from openfse.adapters.teleservices.resilience import CircuitBreaker, RetryPolicy
+from openfse.composition import make_adri_client
 from openfse.services.teleservices import (
     AdriFound,
     AdriMismatch,
@@ -25,7 +26,6 @@ from openfse.services.teleservices import (
     AdriUnavailableResult,
     AdriUnknown,
     TeleserviceConfig,
-    make_adri_client,
     query_adri,
 )
 

@@ -8,12 +8,12 @@ from tele_sim_process import SimProcess, start
 
 from openfse.adapters.teleservices.interamc import HttpInterAmcDirectory
 from openfse.adapters.teleservices.resilience import RetryPolicy
+from openfse.composition import make_interamc_directory
 from openfse.services.teleservices import (
     ConventionSource,
     TeleserviceConfig,
     local_conventions,
     lookup_conventions,
-    make_interamc_directory,
 )
 
 ON = date(2026, 7, 1)

@@ -23,7 +23,7 @@ from openfse.adapters.transmission.pop3_receiver import Received, fetch
 from openfse.adapters.transmission.quarantine import Quarantine
 from openfse.adapters.transmission.smtp_sender import OutgoingLot, send_lots
 from openfse.domain.transmission import Arl, LotContent, LotRef, ReturnStatement, plan_lots
-from openfse.simulators.caisse.synthetic import signer_of_test_cps, synthetic_pending
+from openfse.simulators.synthetic_lots import signer_of_test_cps, synthetic_pending
 
 HERE = Path(__file__).resolve().parent
 CARE = date(2026, 3, 2)

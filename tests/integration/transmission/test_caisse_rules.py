@@ -34,7 +34,7 @@ from openfse.simulators.caisse.caisse import Caisse, CaisseConfig
 from openfse.simulators.caisse.checks import RightsDirectory, SignatureKeys
 from openfse.simulators.caisse.mailboxes import Mailboxes
 from openfse.simulators.caisse.state import State
-from openfse.simulators.caisse.synthetic import (
+from openfse.simulators.synthetic_lots import (
     TEMPLATES,
     priced_record,
     secure_record,
@@ -434,7 +434,7 @@ def test_faults_refuse_a_lot_and_corrupt_the_next_files(desk: Desk) -> None:
 
 
 def test_invoices_are_stored_with_their_draft_priced_again(desk: Desk) -> None:
-    # The synthetic invoice carries its PRICE-CONTRACT draft; the caisse agrees with it.
+    # The synthetic invoice carries its docs/formats/price.md draft; the caisse agrees with it.
     invoice = record()
     assert json.loads(invoice.draft)["date_soins"] == "2026-03-02"
     caisse = desk.caisse()

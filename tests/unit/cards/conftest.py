@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from openfse.adapters.cards.simulated import SimulatedReader
+from openfse.composition.simulated_cards import SimulatedReader
 from openfse.simulators.cards.apdu import ApduCard
 from openfse.simulators.cards.model import CardCatalog, CardStateStore, make_chip
 

@@ -28,7 +28,8 @@ from openfse.domain.cards import (
     check_unblock_code_format,
     compare,
 )
-from openfse.domain.rights import Exoneration, Organisme, Period
+from openfse.domain.rights import Exoneration, Organisme
+from openfse.periods import Period
 
 NIR_PAUL = "178047511501217"  # 1 78 04 75 115 012 → key 97 − (1780475115012 mod 97) = 17
 
@@ -284,7 +285,7 @@ def test_a_new_complementary_on_the_card_makes_the_file_yellow() -> None:
     period = Period(date(2026, 6, 1), date(2027, 5, 31))
     card = beneficiary(amc=AmcContract("99999997", "C2S", "89", period))
     assert compare(card, known()).colour is StatusColour.YELLOW
-    # Leading zeros do not make AMC numbers differ (seed 001 "0098532001" / "98532001").
+    # Leading zeros do not make AMC numbers differ (manuel eS-KAP+ "0098532001" / "98532001").
     assert compare(card, known(amc_number="0099999997")).colour is StatusColour.GREEN
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from openfse.adapters.cards.apcv import QR_PREFIX, SimulatedApcvProvider, UnavailableApcvProvider
+from openfse.adapters.cards.apcv import UnavailableApcvProvider
 from openfse.adapters.cards.errors import (
     ApcvPhoneAbsent,
     ApcvQrRejected,
@@ -23,15 +23,15 @@ from openfse.adapters.cards.errors import (
     UnknownTestCard,
 )
 from openfse.adapters.cards.port import ApcvNfc, ApcvQr, CardReader
-from openfse.adapters.cards.simulated import SimulatedReader
+from openfse.composition import make_apcv_provider, make_card_reader
+from openfse.composition.simulated_apcv import QR_PREFIX, SimulatedApcvProvider
+from openfse.composition.simulated_cards import SimulatedReader
 from openfse.config import Settings
 from openfse.domain.cards import ApcvMode, KnownPatient, StatusColour, VitaleBeneficiary
 from openfse.domain.rights import PatientSource
 from openfse.services.cards import (
     CardsConfig,
     authenticate_cps,
-    make_apcv_provider,
-    make_card_reader,
     read_apcv_with_status,
     read_vitale_with_status,
     sign_with_cps,
@@ -166,7 +166,7 @@ def test_apcv_qr_session_lists_beneficiaries_alphabetically_and_needs_adri(
     payload = apcv.show_qr("vitale_famille")
     assert payload.startswith(f"{QR_PREFIX}:vitale_famille:")
     reading = read_apcv_with_status(apcv, ApcvQr(payload), FakePatientBase())
-    # Seed 001: "la liste des bénéficiaires s'affiche, triée par ordre alphabétique".
+    # Manuel eS-KAP+: "la liste des bénéficiaires s'affiche, triée par ordre alphabétique".
     assert [(e.beneficiary.nom, e.beneficiary.prenom) for e in reading.entries] == [
         ("DUBOIS", "SOPHIE"), ("MARTIN", "HUGO"), ("MARTIN", "LEA"), ("MARTIN", "PAUL"),
     ]

@@ -17,7 +17,7 @@ REQUIRED = {
 
 
 def nir_key(first13: str) -> str:
-    """NIR key = 97 − (N mod 97), 2A → 19 and 2B → 18 (RULES-DIGEST §G)."""
+    """NIR key = 97 − (N mod 97), 2A → 19 and 2B → 18 (docs/rules.md §G)."""
     try:
         from openfse.ids import nir  # written by the identifiers engineer
     except ImportError:
@@ -27,7 +27,7 @@ def nir_key(first13: str) -> str:
 
 
 def test_the_key_helper_matches_the_published_examples() -> None:
-    # RULES-DIGEST §G: 1 83 01 75 111 001 → 49 (seed 004), 2 06 12 75 111 005 → 64.
+    # docs/rules.md §G: 1 83 01 75 111 001 → 49 (dossier LOGOSw), 2 06 12 75 111 005 → 64.
     assert nir_key("1830175111001") == "49"
     assert nir_key("2061275111005") == "64"
 

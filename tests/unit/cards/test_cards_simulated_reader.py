@@ -28,7 +28,7 @@ from openfse.adapters.cards.errors import (
     WrongCard,
 )
 from openfse.adapters.cards.port import CardReader, SlotStatus
-from openfse.adapters.cards.simulated import SimulatedReader
+from openfse.composition.simulated_cards import SimulatedReader
 from openfse.domain.cards import CardKind
 from openfse.errors import InvalidInput
 from openfse.simulators.cards.model import CardCatalog, vitale_key

@@ -1,4 +1,4 @@
-"""The vpcd message handling of the emulator (STACK-NOTES §10), without sockets."""
+"""The vpcd message handling of the emulator, without sockets."""
 
 from __future__ import annotations
 

@@ -14,15 +14,15 @@ from openfse.domain.controls import (
     BeneficiaryFacts,
     ControlInput,
     ProfessionalFacts,
-    RightsPeriod,
 )
 from openfse.domain.invoice import ActDetails, InvoiceDraft
 from openfse.domain.pricing import ActDraft, PatientContext
 from openfse.domain.pricing import InvoiceDraft as PricingDraft
 from openfse.domain.pricing.codes import Parcours, Profession
+from openfse.periods import Period
 
 TODAY = date(2026, 3, 2)
-OPEN_RIGHTS = (RightsPeriod(date(2025, 1, 1), date(2027, 12, 31)),)
+OPEN_RIGHTS = (Period(date(2025, 1, 1), date(2027, 12, 31)),)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,6 @@ import pytest
 from openfse.domain.controls import (
     ControlInput,
     Diagnostic,
-    RightsPeriod,
     Severity,
     exoneration,
     nature,
@@ -21,9 +20,10 @@ from openfse.domain.controls import (
 from openfse.domain.invoice import AccidentTravail, Prescription
 from openfse.domain.pricing import ActDraft, PatientContext
 from openfse.domain.pricing.codes import Exo, NatureAssurance, Profession
+from openfse.periods import Period
 
 Build = Callable[..., ControlInput]
-ALD_2026 = (RightsPeriod(date(2023, 1, 1), date(2028, 12, 31)),)
+ALD_2026 = (Period(date(2023, 1, 1), date(2028, 12, 31)),)
 
 
 def codes(diagnostics: list[Diagnostic]) -> list[str]:
@@ -36,7 +36,7 @@ def test_accident_du_travail_needs_its_organisme_and_date(make_input: Build) -> 
     at = {"nature_assurance": NatureAssurance.AT}
     assert codes(nature.check(make_input(pricing=at))) == ["accident_travail_incomplet"]
     typed = AccidentTravail(date=date(2023, 3, 7), organisme="013499881", code="01",
-                            identifiant="020105342")  # seed 001 l.3060
+                            identifiant="020105342")  # manuel eS-KAP+
     assert nature.check(make_input(pricing=at, draft={"accident_travail": typed})) == []
     # From the card: « AT du 03/09/2002 », no identifiant, code A2, organisme 023490000.
     card = AccidentTravail(date=date(2002, 9, 3), organisme="023490000", code="A2")
@@ -91,7 +91,7 @@ def test_exo_ald_with_an_ald_in_force_or_forced_is_accepted(make_input: Build) -
 
 
 def test_an_ald_ended_before_the_care_does_not_count(make_input: Build) -> None:
-    ended = (RightsPeriod(date(2020, 1, 1), date(2025, 12, 31)),)
+    ended = (Period(date(2020, 1, 1), date(2025, 12, 31)),)
     found = exoneration.check(make_input(pricing={"exo": Exo.ALD},
                                          beneficiary={"ald_rights": ended}))
     assert codes(found) == ["exoneration_ald_sans_ald"]

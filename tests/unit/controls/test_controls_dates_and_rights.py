@@ -9,7 +9,6 @@ from datetime import date
 from openfse.domain.controls import (
     ControlInput,
     Diagnostic,
-    RightsPeriod,
     Severity,
     dates,
     rights,
@@ -17,9 +16,10 @@ from openfse.domain.controls import (
 )
 from openfse.domain.invoice import AccidentTravail, AmcChoice, AmoServiceForcing, Prescription
 from openfse.domain.pricing import ActDraft, TiersPayant
+from openfse.periods import Period
 
 Build = Callable[..., ControlInput]
-OPEN_RIGHTS = (RightsPeriod(date(2025, 1, 1), date(2027, 12, 31)),)
+OPEN_RIGHTS = (Period(date(2025, 1, 1), date(2027, 12, 31)),)
 
 
 def codes(diagnostics: list[Diagnostic]) -> list[str]:
@@ -58,14 +58,14 @@ def test_prescription_and_accidents_after_the_care_are_refused(make_input: Build
 
 
 def test_rights_closed_at_the_date_of_care_are_refused(make_input: Build) -> None:
-    ended = (RightsPeriod(date(2024, 1, 1), date(2025, 6, 30)),)
+    ended = (Period(date(2024, 1, 1), date(2025, 6, 30)),)
     found = rights.check(make_input(beneficiary={"amo_rights": ended}))
     assert codes(found) == ["droits_amo_fermes"] and found[0].severity is Severity.BLOCKING
     assert "02/03/2026" in found[0].message_fr
 
 
 def test_rights_forced_by_hand_cover_the_date(make_input: Build) -> None:
-    ended = (RightsPeriod(date(2024, 1, 1), date(2025, 6, 30)),)
+    ended = (Period(date(2024, 1, 1), date(2025, 6, 30)),)
     ci = make_input(beneficiary={"amo_rights": ended},
                     draft={"amo_service": AmoServiceForcing("10", date(2026, 1, 1))})
     assert rights.check(ci) == []
@@ -77,12 +77,12 @@ def test_unknown_rights_are_only_a_warning(make_input: Build) -> None:
 
 
 def test_open_ended_rights_cover_any_later_date(make_input: Build) -> None:
-    ci = make_input(beneficiary={"amo_rights": (RightsPeriod(date(2020, 1, 1), None),)})
+    ci = make_input(beneficiary={"amo_rights": (Period(date(2020, 1, 1), None),)})
     assert rights.check(ci) == []
 
 
 def test_amc_rights_closed_block_only_in_tiers_payant_amc(make_input: Build) -> None:
-    closed = ((7, RightsPeriod(date(2025, 1, 1), date(2025, 12, 31))),)
+    closed = ((7, Period(date(2025, 1, 1), date(2025, 12, 31))),)
     choice = {"amc_choice": AmcChoice(coverage_id=7)}
     warn = rights.check(make_input(beneficiary={"amc_rights": closed}, draft=choice))
     assert [(d.code, d.severity) for d in warn] == [("droits_amc_fermes", Severity.WARNING)]

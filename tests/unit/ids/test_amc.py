@@ -7,7 +7,7 @@ import pytest
 from openfse.ids import amc
 from openfse.ids.exceptions import InvalidFormat, InvalidLength
 
-# Numbers printed in the vendor manuals (seeds 001 and 004).
+# Numbers printed in the vendor manuals (manuel eS-KAP+, dossier LOGOSw).
 SEEN = [
     "779926294",
     "803795038",

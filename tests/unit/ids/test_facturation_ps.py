@@ -9,7 +9,7 @@ from openfse.ids.exceptions import InvalidChecksum, InvalidFormat, InvalidLength
 
 
 def test_the_dentist_of_seeds_003_and_004():
-    # Seed 003: CPS « N°facturation : 06401823 »; seed 004: his « N°AM » ends with key 7.
+    # Guide LOGOSw: CPS « N°facturation : 06401823 »; dossier LOGOSw: his « N°AM » ends with key 7.
     # Luhn on 06401823: doubling 3, 8, 0, 6 -> 6 + 7 + 0 + 3 = 16; others 2+1+4+0 = 7;
     # 23 -> key 7.
     assert facturation_ps.calc_check_digits("06401823") == "7"

@@ -14,14 +14,14 @@ from openfse.ids.exceptions import (
 
 
 def test_worked_key_of_a_man_born_in_paris_in_january_1983():
-    # RULES-DIGEST §G (SEED_LOGOS): 1 83 01 75 111 001 -> 49.
+    # docs/rules.md §G (dossier LOGOSw): 1 83 01 75 111 001 -> 49.
     # 1830175111001 = 97 x 18867784649 + 48, so the key is 97 - 48 = 49.
     assert nir.calc_check_digits("1 83 01 75 111 001") == "49"
     assert nir.validate("1 83 01 75 111 001 49") == "183017511100149"
 
 
 def test_worked_key_of_a_woman_born_in_paris_in_december_2006():
-    # RULES-DIGEST §G (lbcd78): 2 06 12 75 111 005 -> 64. 2061275111005 mod 97 = 33; 97 - 33 = 64.
+    # docs/rules.md §G (lbcd78): 2 06 12 75 111 005 -> 64. 2061275111005 mod 97 = 33; 97 - 33 = 64.
     assert nir.calc_check_digits("2 06 12 75 111 005") == "64"
     assert nir.is_valid("206127511100564")
 

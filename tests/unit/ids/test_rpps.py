@@ -11,8 +11,8 @@ from openfse.ids.exceptions import InvalidChecksum, InvalidFormat, InvalidLength
 @pytest.mark.parametrize(
     "number",
     [
-        "10001347698",  # seed 004: a dentist's « N°9225 » (RPPS) in a letter to a complementary
-        "99700557897",  # seed 001: test CPS card of a remplaçant (REMPEXMED)
+        "10001347698",  # dossier LOGOSw: a dentist's « N°9225 » (RPPS), letter to a complementary
+        "99700557897",  # manuel eS-KAP+: test CPS card of a remplaçant (REMPEXMED)
         "10000001916",  # ANS example: IDNPS 810000001916
     ],
 )

@@ -1,4 +1,4 @@
-"""The convention of the mutuelle chosen on the invoice (issue 6, seed 001 « sélectionner la
+"""The convention of the mutuelle chosen on the invoice (issue 6, manuel eS-KAP+ « sélectionner la
 convention appropriée »): how it is named in the form and which one is preselected."""
 
 from __future__ import annotations
@@ -7,7 +7,8 @@ from datetime import date
 
 import pytest
 
-from openfse.domain.rights import Convention, Period
+from openfse.domain.rights import Convention
+from openfse.periods import Period
 from openfse.services.amc_conventions import convention_key, matching_key, split_key
 from openfse.web.ui.pricing_form import to_document
 

@@ -24,7 +24,7 @@ def _g_for_a_minor(**kwargs: object) -> InvoiceDraft:
 
 
 def test_anonymous_minor_pays_nothing_the_caisse_pays_everything_to_the_ps() -> None:
-    # Rule « mineur anonyme en santé sexuelle » (seed 001 l.4589; RULES-DIGEST D.2 exo 7
+    # Rule « mineur anonyme en santé sexuelle » (manuel eS-KAP+; docs/rules.md §D.2 exo 7
     # prévention → 100 %, D.7 tiers payant): G 30,00 → AMO 100 % = 30,00 paid to the PS in
     # tiers payant AMO; no mutuelle is told (AMC 0,00); the minor pays 0,00.
     draft = _g_for_a_minor(sante_sexuelle=True, anonymous_minor=True,

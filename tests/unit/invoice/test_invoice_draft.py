@@ -54,7 +54,7 @@ def test_indemnite_forfaitaire_on_an_act_becomes_its_own_line_right_after_it() -
 
 
 def test_the_allowance_line_is_priced_by_the_engine() -> None:
-    # AMI 4.5 × 3.15 = 14.175 → 14.18 ; IFD 2.75 (RULES-DIGEST A.5) ; total 16.93.
+    # AMI 4.5 × 3.15 = 14.175 → 14.18 ; IFD 2.75 (docs/rules.md §A.5) ; total 16.93.
     draft = _draft(ActDraft("AMI", coefficient=Decimal("4.5")),
                    details=(ActDetails(indemnite_forfaitaire="IFD"),)).normalized()
 
@@ -98,7 +98,7 @@ def test_ik_by_distance_and_manual_amounts_are_never_grouped() -> None:
 
 
 def test_an_override_replaces_the_amo_and_the_patient_share_follows() -> None:
-    # Seed 001 « Détails de l'acte »: C 23 €, AMO 16.10 typed as 19 → assuré 23 − 19 − 0 < 0
+    # Manuel eS-KAP+ « Détails de l'acte »: C 23 €, AMO 16.10 typed as 19 → assuré 23 − 19 − 0 < 0
     # is shown (-2.90 € with the AMC 052 6.90 of the seed; here without AMC: 23 − 19 = 4.00).
     pricing = PricingDraft(date_soins=DAY, profession=Profession.MEDECIN, acts=(ActDraft("C"),))
     draft = InvoiceDraft(1, 2, pricing).with_override(0, amo=Decimal("19.00"), amc=None)
@@ -141,7 +141,7 @@ def test_impossible_values_are_refused_with_a_french_message(build: object) -> N
 
 
 def test_values_of_the_seed_screens_are_accepted() -> None:
-    # Seed 001 l.3060: Identifiant 020105342, Code AT 01, Organisme AT 013499881, 07/03/2023.
+    # Manuel eS-KAP+: Identifiant 020105342, Code AT 01, Organisme AT 013499881, 07/03/2023.
     at = AccidentTravail(date=date(2023, 3, 7), organisme="013499881", code="01",
                          identifiant="020105342")
     forcing = AmoServiceForcing("10", date(2026, 1, 1), date(2026, 12, 31))

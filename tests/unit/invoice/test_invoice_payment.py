@@ -18,7 +18,7 @@ from openfse.domain.payment import (
 )
 
 DAY = date(2025, 1, 20)
-# Seed 001 l.5020: Montant AMO 10 €, AMC 0 €, patient 113.8 €, total 123.8 €.
+# Manuel eS-KAP+: Montant AMO 10 €, AMC 0 €, patient 113.8 €, total 123.8 €.
 DUES = Dues(amo=Decimal("10.00"), amc=Decimal("0.00"), patient=Decimal("113.80"))
 
 
@@ -35,7 +35,7 @@ def test_no_payment_yet_the_patient_owes_everything() -> None:
 
 
 def test_cb_110_leaves_3_80_incomplete() -> None:
-    # 113.80 − 110.00 = 3.80 « Le paiement est incomplet » (seed 001 l.5050).
+    # 113.80 − 110.00 = 3.80 « Le paiement est incomplet » (manuel eS-KAP+).
     b = balance(DUES, [_pay("110.00")])
     assert (b.solde_patient, b.patient_state.message) == (
         Decimal("3.80"), "Le paiement est incomplet")
@@ -48,7 +48,7 @@ def test_cb_110_and_especes_3_80_settle_it() -> None:
 
 
 def test_cb_110_and_cheque_4_give_a_negative_balance() -> None:
-    # 113.80 − 114.00 = −0.20 « Le solde patient est négatif » (seed 001 l.5110).
+    # 113.80 − 114.00 = −0.20 « Le solde patient est négatif » (manuel eS-KAP+).
     b = balance(DUES, [_pay("110.00"), _pay("4.00", PaymentKind.CHEQUE)])
     assert (b.solde_patient, b.patient_state.message) == (
         Decimal("-0.20"), "Le solde patient est négatif")

@@ -1,7 +1,7 @@
-"""Fixtures of the pricing tests: fake tariffs with RULES-DIGEST values, and a draft builder.
+"""Fixtures of the pricing tests: fake tariffs with docs/rules.md values, and a draft builder.
 
-``FakeTariffs`` is a test double of ``TariffSource`` (STYLE-ANCHORS §3: ports + fakes) holding
-the values of shared/design/RULES-DIGEST.md (§A NGAP, §B CCAM), so that the worked examples of
+``FakeTariffs`` is a test double of ``TariffSource`` (ports + fakes) holding
+the values of docs/rules.md (§A NGAP, §B CCAM), so that the worked examples of
 the tests do not move when the product's referential data is revised. A few CCAM entries carry
 values chosen for the tests (noted below); the real catalogue is tested through
 ``ReferentialTariffs`` in test_referential_tariffs.py.
@@ -100,7 +100,7 @@ NGAP: dict[tuple[str, str], list[_Period]] = {
 }
 
 # B.5 two grids (secteur1_optam, hors_secteur1_hors_optam). AFLB001 at 50.56 on both grids is
-# the SEED_ESKAP worked FSE (01/01/2025); QZJA002/DEQP003/HBJD001 are CCAM v81 values.
+# the manuel eS-KAP+ worked FSE (01/01/2025); QZJA002/DEQP003/HBJD001 are CCAM v81 values.
 CCAM: dict[str, tuple[Decimal, Decimal]] = {
     "AFLB001": (D("50.56"), D("50.56")),
     "AHQB024": (D("64.80"), D("59.36")),

@@ -1,4 +1,4 @@
-"""AMC share: formulas (RULES-DIGEST E), C2S and sortants, gestion unique/séparée."""
+"""AMC share: formulas (docs/rules.md §E), C2S and sortants, gestion unique/séparée."""
 
 from __future__ import annotations
 
@@ -53,7 +53,7 @@ def test_c2s_replaces_a_typed_amc_formula(priced, doc, warning_codes):
 
 
 def test_sortant_c2s_55555551_has_only_amo_tiers_payant(priced, doc, warning_codes):
-    # SEED_LOGOS « Sortants de CSS au sens SESAM-Vitale »: no AMC, tiers payant AMO only,
+    # dossier LOGOSw « Sortants de CSS au sens SESAM-Vitale »: no AMC, tiers payant AMO only,
     # PF due: the patient pays 30 − 21 = 9.00 at the desk.
     result = priced(doc(patient={"sortant_c2s": "55555551"}))
     assert (result["amc"], result["participation_forfaitaire"]) == (D("0.00"), D("2.00"))
@@ -63,13 +63,13 @@ def test_sortant_c2s_55555551_has_only_amo_tiers_payant(priced, doc, warning_cod
 
 
 def test_sortant_c2s_with_a_paper_amc_uses_it(priced, doc):
-    # SEED_LOGOS: the 55555551 patient presents a paper AMC attestation → evaluated normally.
+    # dossier LOGOSw: the 55555551 patient presents a paper AMC attestation → evaluated normally.
     result = priced(doc(patient={"sortant_c2s": True}, amc={"formula": "052"}))
     assert result["amc"] == D("9.00")
 
 
 def test_c2s_contrat_de_sortie_covers_the_tm_like_the_c2s(priced, doc):
-    # SEED_LOGOS « contrat de sortie »: « fonctionnement identique à la CSS »: TM 9.00 covered.
+    # dossier LOGOSw « contrat de sortie »: « fonctionnement identique à la CSS »: TM 9.00 covered.
     result = priced(doc(patient={"sortant_c2s": "contrat_sortie"}))
     assert (result["amc"], result["patient"]) == (D("9.00"), D("0.00"))
 

@@ -1,4 +1,5 @@
-"""AMO rate by profession, nature d'assurance, exonération and prevention (RULES-DIGEST D.1/D.2)."""
+"""AMO rate by profession, nature d'assurance, exonération and prevention (docs/rules.md
+§D.1/D.2)."""
 
 from __future__ import annotations
 
@@ -39,7 +40,7 @@ def test_orthophoniste_60_percent_with_franchise(priced, doc):
 
 
 def test_exoneration_codes_per_invoice_and_per_act(priced, doc):
-    # D.2 (SEED_ESKAP « Saisir l'exonération sur chaque acte »): invoice exo 3 → 100 %; an act
+    # D.2 (manuel eS-KAP+ « Saisir l'exonération sur chaque acte »): invoice exo 3 → 100 %; an act
     # typed exo "0" (pas d'exonération) stays at 70 %.
     result = priced(doc(exo="3", acts=[{"code": "G"}, {"code": "G", "exo": "0"}]))
     assert [a["taux_amo"] for a in result["per_act"]] == [100, 70]
@@ -59,7 +60,7 @@ def test_ald_patient_care_not_related_is_at_the_normal_rate(priced, doc):
 
 
 def test_ald_per_act_answer(priced, doc):
-    # SEED_ESKAP « Les soins sont-ils en rapport avec l'ALD ? » answered per act.
+    # manuel eS-KAP+ « Les soins sont-ils en rapport avec l'ALD ? » answered per act.
     result = priced(
         doc(
             patient={"ald": True}, acts=[{"code": "G", "soins_en_rapport_ald": True}, {"code": "G"}]
@@ -103,7 +104,7 @@ def test_ebd_before_the_cofinancing_is_100_percent(priced, doc):
 
 
 def test_ebd_without_amc_outside_3_to_24_years_is_at_the_normal_rate(priced, doc):
-    # SEED_LOGOS: the exo 7 without AMC is for 3–24 years; at 30, BDA 40 × 60 % = 24.00.
+    # dossier LOGOSw: the exo 7 without AMC is for 3–24 years; at 30, BDA 40 × 60 % = 24.00.
     result = priced(
         dentist(doc, date_soins="2025-06-02", patient={"age": 30}, acts=[{"code": "BDA"}])
     )
@@ -119,7 +120,7 @@ def test_ebd_without_amc_and_unknown_age_is_assumed_eligible(priced, doc, warnin
 
 
 def test_care_consecutive_to_an_ebd_is_cofinanced_too(priced, doc):
-    # SEED_LOGOS: « soins consécutifs dans les six mois » co-financed: HBJD001 28.92 without
+    # dossier LOGOSw: « soins consécutifs dans les six mois » co-financed: HBJD001 28.92 without
     # AMC at 12 → exo 7, 100 %; with AMC 052 → 60 % = 17.352 → 17.35 + AMC 11.57.
     act = [{"code": "HBJD001", "nomenclature": "CCAM", "prevention_ebd": True}]
     alone = priced(dentist(doc, date_soins="2025-06-02", patient={"age": 12}, acts=act))

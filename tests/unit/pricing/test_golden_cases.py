@@ -9,7 +9,7 @@ from decimal import Decimal as D
 
 
 def test_g_in_parcours_70_percent_then_pf_2_euros(priced, doc):
-    # RULES-DIGEST §0, D.1, D.4: G 30.00 × 70 % = 21.00 gross AMO; PF 2 € (since 15/05/2024)
+    # docs/rules.md §0, D.1, D.4: G 30.00 × 70 % = 21.00 gross AMO; PF 2 € (since 15/05/2024)
     # → amo_net 19.00; no AMC: patient 30 − 21 = 9.00 at the desk, 9 + 2 = 11.00 in the end.
     result = priced(doc())
     act = result["per_act"][0]
@@ -26,7 +26,7 @@ def test_g_in_parcours_70_percent_then_pf_2_euros(priced, doc):
 
 
 def test_g_with_amc_052_covers_the_tm_not_the_pf(priced, doc):
-    # RULES-DIGEST E (052 = 100 % TM = min(DR − MRO, TR − MRO)) = min(9, 9) = 9.00;
+    # docs/rules.md §E (052 = 100 % TM = min(DR − MRO, TR − MRO)) = min(9, 9) = 9.00;
     # the PF is never paid by the AMC: final rest 30 − 19 − 9 = 2.00.
     result = priced(doc(amc={"formula": "052"}))
     assert result["per_act"][0]["amc"] == D("9.00")
@@ -35,7 +35,7 @@ def test_g_with_amc_052_covers_the_tm_not_the_pf(priced, doc):
 
 
 def test_seed_eskap_fse_c_plus_aflb001_with_formula_052(priced, doc):
-    # SEED_ESKAP « Récapitulatif » 01/01/2025, secteur 2 non-OPTAM, TP AMO + AMC:
+    # manuel eS-KAP+ « Récapitulatif » 01/01/2025, secteur 2 non-OPTAM, TP AMO + AMC:
     # C 23.00 → AMO 16.10, AMC 6.90; AFLB001 50.56 → AMO 50.56 × 0.7 = 35.392 → 35.39,
     # AMC 15.17; Total Caisse 51.49, Total Mutuelle 22.07, Total Assuré 0, Total 73.56.
     result = priced(
@@ -56,7 +56,7 @@ def test_seed_eskap_fse_c_plus_aflb001_with_formula_052(priced, doc):
 
 
 def test_g_plus_meg_child_under_6_is_35_without_pf(priced, doc):
-    # RULES-DIGEST A.1: G 30 + MEG 5 = 35.00 for a child < 6; AMO 70 % = 21.00 + 3.50 = 24.50;
+    # docs/rules.md §A.1: G 30 + MEG 5 = 35.00 for a child < 6; AMO 70 % = 21.00 + 3.50 = 24.50;
     # D.4: no PF under 18 → amo_net 24.50.
     result = priced(doc(patient={"age": 4}, acts=[{"code": "G"}, {"code": "MEG"}]))
     assert result["total_honoraires"] == D("35.00")
@@ -67,7 +67,7 @@ def test_g_plus_meg_child_under_6_is_35_without_pf(priced, doc):
 
 
 def test_hors_parcours_g_reimbursed_at_30_percent(priced, doc):
-    # RULES-DIGEST D.1/D.3: majoration of 40 points, 70 % → 30 %: 30 × 30 % = 9.00; PF 2.
+    # docs/rules.md §D.1/D.3: majoration of 40 points, 70 % → 30 %: 30 × 30 % = 9.00; PF 2.
     result = priced(doc(patient={"parcours": "hors_parcours"}))
     act = result["per_act"][0]
     assert (act["taux_amo"], act["amo"]) == (30, D("9.00"))
@@ -75,7 +75,7 @@ def test_hors_parcours_g_reimbursed_at_30_percent(priced, doc):
 
 
 def test_ald_exo_4_soins_en_rapport_100_percent_pf_still_due(priced, doc):
-    # RULES-DIGEST D.1 (ALD 100 %, exo 4) and D.4 (PF still due for ALD): AMO 30.00, net 28.00.
+    # docs/rules.md §D.1 (ALD 100 %, exo 4) and D.4 (PF still due for ALD): AMO 30.00, net 28.00.
     result = priced(doc(patient={"ald": True}, soins_en_rapport_ald=True))
     act = result["per_act"][0]
     assert (act["taux_amo"], act["amo"], act["exo"]) == (100, D("30.00"), "4")
@@ -83,7 +83,7 @@ def test_ald_exo_4_soins_en_rapport_100_percent_pf_still_due(priced, doc):
 
 
 def test_maternite_100_percent_and_pf_exempt(priced, doc):
-    # RULES-DIGEST D.1 (maternité 100 %) and D.4 (PF exempt): AMO 30.00 = amo_net.
+    # docs/rules.md §D.1 (maternité 100 %) and D.4 (PF exempt): AMO 30.00 = amo_net.
     result = priced(doc(nature_assurance="maternite"))
     assert result["per_act"][0]["taux_amo"] == 100
     assert result["amo_net"] == D("30.00")
@@ -91,7 +91,7 @@ def test_maternite_100_percent_and_pf_exempt(priced, doc):
 
 
 def test_accident_du_travail_100_percent_with_compulsory_tiers_payant(priced, doc, warning_codes):
-    # RULES-DIGEST D.1 (AT/MP 100 %), D.4 (PF still due, M), D.7 (tiers payant obligatoire).
+    # docs/rules.md §D.1 (AT/MP 100 %), D.4 (PF still due, M), D.7 (tiers payant obligatoire).
     result = priced(doc(nature_assurance="at"))
     assert result["amo_brut"] == D("30.00")
     assert result["amo_net"] == D("28.00")
@@ -101,14 +101,14 @@ def test_accident_du_travail_100_percent_with_compulsory_tiers_payant(priced, do
 
 
 def test_ame_100_percent_pf_exempt_tiers_payant(priced, doc):
-    # RULES-DIGEST D.1: AME 100 % of the tarif de responsabilité, PF exempt, tiers payant.
+    # docs/rules.md §D.1: AME 100 % of the tarif de responsabilité, PF exempt, tiers payant.
     result = priced(doc(patient={"ame": True}))
     assert result["amo_net"] == D("30.00")
     assert result["a_regler_par_patient_au_ps"] == D("0.00")
 
 
 def test_c2s_amc_covers_tm_tiers_payant_pf_exempt(priced, doc):
-    # RULES-DIGEST D.1: normal AMO rate 21.00, the C2S pays the TM 9.00 (formula 029),
+    # docs/rules.md §D.1: normal AMO rate 21.00, the C2S pays the TM 9.00 (formula 029),
     # PF exempt, tiers payant intégral (gestion unique by the caisse) → 0 at the desk.
     result = priced(doc(patient={"c2s": True}))
     act = result["per_act"][0]
@@ -120,7 +120,7 @@ def test_c2s_amc_covers_tm_tiers_payant_pf_exempt(priced, doc):
 
 
 def test_alsace_moselle_90_percent(priced, doc):
-    # RULES-DIGEST D.1: régime local 90 %: 30 × 0.9 = 27.00; PF 2 → 25.00.
+    # docs/rules.md §D.1: régime local 90 %: 30 × 0.9 = 27.00; PF 2 → 25.00.
     result = priced(doc(patient={"regime_local_alsace_moselle": True}))
     assert result["per_act"][0]["amo"] == D("27.00")
     assert result["amo_net"] == D("25.00")
@@ -152,7 +152,7 @@ def test_nurse_ami_ifd_ik_with_abattement_and_night(priced, doc):
 
 
 def test_ams_9_5_rounds_half_up_to_21_00(priced, doc):
-    # RULES-DIGEST §F, golden KC02: 9.5 × 2.21 = 20.995 → 21.00 (a float gives 20.99);
+    # docs/rules.md §F, golden KC02: 9.5 × 2.21 = 20.995 → 21.00 (a float gives 20.99);
     # kiné 60 %: 12.60; franchise 1 € → 11.60.
     result = priced(
         doc(
@@ -168,7 +168,7 @@ def test_ams_9_5_rounds_half_up_to_21_00(priced, doc):
 
 
 def test_forfait_24_replaces_the_tm_of_an_act_of_120_euros_or_more(priced, doc):
-    # RULES-DIGEST D.6: an act of 150 € (≥ 120): AMO pays 150 − 24 = 126.00 (100 % minus the
+    # docs/rules.md §D.6: an act of 150 € (≥ 120): AMO pays 150 − 24 = 126.00 (100 % minus the
     # forfait), the AMC 052 pays the remaining TM 24.00.
     result = priced(
         doc(
@@ -182,7 +182,7 @@ def test_forfait_24_replaces_the_tm_of_an_act_of_120_euros_or_more(priced, doc):
 
 
 def test_forfait_24_exempt_for_ald_related_care(priced, doc):
-    # RULES-DIGEST D.6: exempt for ALD-related care: 150 € at 100 % → AMO 150.00, no forfait.
+    # docs/rules.md §D.6: exempt for ALD-related care: 150 € at 100 % → AMO 150.00, no forfait.
     result = priced(
         doc(
             patient={"ald": True},
@@ -195,7 +195,7 @@ def test_forfait_24_exempt_for_ald_related_care(priced, doc):
 
 
 def test_ebd_bda_60_40_with_amc(priced, doc):
-    # RULES-DIGEST A.8/D.1, SEED_LOGOS: from 01/04/2025 BDA 40 € → AMO 60 % = 24.00, AMC
+    # docs/rules.md §A.8/D.1, dossier LOGOSw: from 01/04/2025 BDA 40 € → AMO 60 % = 24.00, AMC
     # 40 % = 16.00 (052: TM), tiers payant AMO + AMC compulsory → 0 at the desk.
     result = priced(
         doc(
@@ -214,7 +214,7 @@ def test_ebd_bda_60_40_with_amc(priced, doc):
 
 
 def test_ebd_without_amc_is_100_percent_amo_with_exo_7(priced, doc):
-    # SEED_LOGOS: no complementary cover, 3–24 years → exonération prévention (exo 7): 40.00.
+    # dossier LOGOSw: no complementary cover, 3–24 years → exonération prévention (exo 7): 40.00.
     result = priced(
         doc(
             date_soins="2025-06-02",
@@ -229,7 +229,7 @@ def test_ebd_without_amc_is_100_percent_amo_with_exo_7(priced, doc):
 
 
 def test_coe_54_before_and_60_from_2026(priced, doc):
-    # RULES-DIGEST A.2/C: COE 54 € (22/12/2024–31/12/2025), 60 € from 01/01/2026; 100 %.
+    # docs/rules.md §A.2/C: COE 54 € (22/12/2024–31/12/2025), 60 € from 01/01/2026; 100 %.
     before = priced(doc(date_soins="2025-12-31", acts=[{"code": "COE", "nomenclature": "COX"}]))
     after = priced(doc(date_soins="2026-01-01", acts=[{"code": "COE", "nomenclature": "COX"}]))
     assert before["per_act"][0]["amo"] == D("54.00")
@@ -238,13 +238,13 @@ def test_coe_54_before_and_60_from_2026(priced, doc):
 
 
 def test_g_26_50_before_and_30_from_22_december_2024(priced, doc):
-    # RULES-DIGEST §0: G 26.50 until 21/12/2024, 30.00 from 22/12/2024.
+    # docs/rules.md §0: G 26.50 until 21/12/2024, 30.00 from 22/12/2024.
     assert priced(doc(date_soins="2024-12-21"))["total_br"] == D("26.50")
     assert priced(doc(date_soins="2024-12-22"))["total_br"] == D("30.00")
 
 
 def test_soins_medicaux_gratuits_100_percent_pf_exempt(priced, doc):
-    # RULES-DIGEST D.1: soins médicaux gratuits (L212-1) 100 %, exempt PF; SEED_ESKAP
+    # docs/rules.md §D.1: soins médicaux gratuits (L212-1) 100 %, exempt PF; manuel eS-KAP+
     # « Montant de la prise en charge SMG » 200 → not reached by a 30 € G.
     result = priced(doc(nature_assurance="smg", smg_amount=200))
     assert result["amo_net"] == D("30.00")
@@ -273,7 +273,7 @@ def test_secteur_2_non_optam_c_plus_depassement_capped_by_contrat_responsable(pr
 
 
 def test_formula_02a_with_parameter_150_percent_tr(priced, doc):
-    # RULES-DIGEST E: 02A = min(DR − MRO, p % × TR − MRO): C 23 + dépassement 20 (DR 43),
+    # docs/rules.md §E: 02A = min(DR − MRO, p % × TR − MRO): C 23 + dépassement 20 (DR 43),
     # MRO 16.10: min(26.90, 1.5 × 23 − 16.10 = 18.40) = 18.40; patient 43 − 34.50 = 8.50.
     result = priced(
         doc(

@@ -1,4 +1,4 @@
-"""NGAP majorations and travel indemnities: billing conditions (RULES-DIGEST A.1, A.3, A.5)."""
+"""NGAP majorations and travel indemnities: billing conditions (docs/rules.md §A.1, A.3, A.5)."""
 
 from __future__ import annotations
 
@@ -49,7 +49,7 @@ def test_nurse_child_majoration_needs_the_age(priced, doc, warning_codes):
 
 
 def test_majorations_take_the_rate_of_the_invoice(priced, doc):
-    # RULES-DIGEST A.4 (assumption M/L): MD/IK lines at the act's rate; ALD-related → 100 %.
+    # docs/rules.md §A.4 (assumption M/L): MD/IK lines at the act's rate; ALD-related → 100 %.
     result = priced(
         doc(
             patient={"ald": True},

@@ -72,7 +72,7 @@ def test_a_third_act_without_derogation_is_flagged_and_priced_at_50_percent(
 
 
 def test_derogation_codes_3_and_4(priced, doc, warning_codes):
-    # SEED_ESKAP: code 3 = 75 %: DEQP003 14.77 × 0.75 = 11.0775 → 11.08; code 4 = 100 %.
+    # manuel eS-KAP+: code 3 = 75 %: DEQP003 14.77 × 0.75 = 11.0775 → 11.08; code 4 = 100 %.
     result = priced(
         doc(
             acts=[

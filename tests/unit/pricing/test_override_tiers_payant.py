@@ -1,4 +1,4 @@
-"""Manual AMO/AMC amounts (SEED_ESKAP « Détails de l'acte ») and tiers payant (D.7)."""
+"""Manual AMO/AMC amounts (manuel eS-KAP+ « Détails de l'acte ») and tiers payant (D.7)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ def seed_acts(c_keys):
 
 
 def test_raising_the_amo_by_hand_gives_a_negative_patient_share(priced, doc, warning_codes):
-    # SEED_ESKAP: AMO of the C changed 16.10 → 19: Total Caisse 19 + 35.39 = 54.39, Total
+    # manuel eS-KAP+: AMO of the C changed 16.10 → 19: Total Caisse 19 + 35.39 = 54.39, Total
     # Mutuelle 22.07 unchanged, Total Assuré −2.90: reported, not hidden.
     result = priced(doc(acts=seed_acts({"amo_override": 19}), **SEED))
     assert result["amo_brut"] == D("54.39")
@@ -31,7 +31,7 @@ def test_raising_the_amo_by_hand_gives_a_negative_patient_share(priced, doc, war
 
 
 def test_then_lowering_the_amc_settles_the_patient_share(priced, doc):
-    # SEED_ESKAP: AMC of the C lowered to 4.00 → Total Mutuelle 4 + 15.17 = 19.17, Assuré 0.
+    # manuel eS-KAP+: AMC of the C lowered to 4.00 → Total Mutuelle 4 + 15.17 = 19.17, Assuré 0.
     result = priced(doc(acts=seed_acts({"override": {"amo": 19, "amc": 4}}), **SEED))
     assert (result["amo_brut"], result["amc"], result["patient"]) == (
         D("54.39"),

@@ -38,7 +38,8 @@ def test_missing_parcours_is_treated_as_in_parcours_with_a_warning(priced, doc, 
 
 
 def test_acces_direct_is_checked_against_the_speciality(priced, doc, warning_codes):
-    # PRICE-CONTRACT acces_direct: gynécologie, ophtalmologie, psychiatrie 16–25, stomatologie.
+    # docs/formats/price.md acces_direct: gynécologie, ophtalmologie, psychiatrie 16–25,
+    # stomatologie.
     ok = priced(
         doc(
             ps={"specialite": "ophtalmologie"},
@@ -71,7 +72,7 @@ def test_the_parcours_concerns_physicians_only(priced, doc):
 
 
 def test_contrat_responsable_does_not_cover_the_hors_parcours_majoration(priced, doc):
-    # D.3 / RULES-DIGEST H.9 (GC06): G hors parcours: AMO 9.00; a contrat responsable 052
+    # D.3 / docs/rules.md §H.9 (GC06): G hors parcours: AMO 9.00; a contrat responsable 052
     # pays the TM as in the parcours (30 − 21 = 9.00), the patient keeps the 12.00 majoration;
     # a non-responsable contract pays 30 − 9 = 21.00; the C2S covers it too.
     hors = {"parcours": "hors_parcours"}

@@ -1,4 +1,4 @@
-"""Qualificatifs de dépense, dépassements and the manual total (SEED_ESKAP « Spécificités »)."""
+"""Qualificatifs de dépense, dépassements and the manual total (manuel eS-KAP+ « Spécificités »)."""
 
 from __future__ import annotations
 
@@ -53,7 +53,7 @@ def test_gratuit_sets_every_amount_to_zero(priced, doc, warning_codes):
 
 
 def test_manual_total_includes_the_depassement(priced, doc):
-    # SEED_ESKAP « le total doit inclure la somme des actes et du dépassement »:
+    # manuel eS-KAP+ « le total doit inclure la somme des actes et du dépassement »:
     # total 40 on a G 30 → dépassement 10; AMO 21.00.
     result = priced(doc(acts=[{"code": "G", "qualificatif": "E", "total_amount": 40}]))
     act = result["per_act"][0]

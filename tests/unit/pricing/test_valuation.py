@@ -20,14 +20,14 @@ def nurse(doc, acts, **changes):
 
 
 def test_ngap_pu_is_rounded_before_the_quantity(priced, doc):
-    # RULES-DIGEST §F: PU = round(4.5 × 3.15 = 14.175) = 14.18, then × 2 = 28.36 (not 28.35).
+    # docs/rules.md §F: PU = round(4.5 × 3.15 = 14.175) = 14.18, then × 2 = 28.36 (not 28.35).
     result = priced(nurse(doc, [{"code": "AMI", "coefficient": D("4.5"), "quantity": 2}]))
     act = result["per_act"][0]
     assert (act["unit_price"], act["quantity"], act["br"]) == (D("14.18"), 2, D("28.36"))
 
 
 def test_explicit_unit_price_wins_with_a_warning(priced, doc, warning_codes):
-    # SEED_ESKAP « Prix unitaire »: the typed value of the key letter is used (G at 25.00).
+    # manuel eS-KAP+ « Prix unitaire »: the typed value of the key letter is used (G at 25.00).
     result = priced(doc(acts=[{"code": "G", "unit_price": 25}]))
     assert result["per_act"][0]["br"] == D("25.00")
     assert warning_codes(result) == ["prix_unitaire_modifie"]
@@ -38,13 +38,14 @@ def test_unknown_ngap_code_needs_a_unit_price(priced, doc):
         priced(doc(acts=[{"code": "ZZZ"}]))
     assert raised.value.field == "acts[0].code"
     assert raised.value.code == "unknown_tariff"
-    # PRICE-CONTRACT: an unknown code is accepted when unit_price is given (2 × 12.50 = 25.00).
+    # docs/formats/price.md: an unknown code is accepted when unit_price is given (2 × 12.50 =
+    # 25.00).
     result = priced(doc(acts=[{"code": "ZZZ", "unit_price": D("12.50"), "coefficient": 2}]))
     assert result["total_br"] == D("25.00")
 
 
 def test_the_act_date_selects_the_tariff(priced, doc):
-    # Tariffs are date-effective (RULES-DIGEST §0): an act of 21/12/2024 in a later invoice
+    # Tariffs are date-effective (docs/rules.md §0): an act of 21/12/2024 in a later invoice
     # keeps G at 26.50; the next day's G is 30.00.
     result = priced(
         doc(
@@ -88,14 +89,14 @@ def test_distance_on_a_non_ik_line_is_refused(priced, doc):
 
 
 def test_infirmier_ik_beyond_the_daily_full_rate_band_is_flagged(priced, doc, warning_codes):
-    # Avenant 6 (RULES-DIGEST A.4): km 1–299 of the day at 100 %: 320 km on one invoice warns.
+    # Avenant 6 (docs/rules.md §A.4): km 1–299 of the day at 100 %: 320 km on one invoice warns.
     result = priced(nurse(doc, [{"code": "AMI"}, {"code": "IK", "quantity": 320}]))
     assert result["per_act"][1]["br"] == D("112.00")  # 320 × 0.35, not reduced by the engine
     assert "ik_plafond_journalier" in warning_codes(result)
 
 
 def test_ccam_grid_follows_secteur_and_optam(priced, doc):
-    # RULES-DIGEST B.5: AHQB024 64.80 (secteur 1 / OPTAM) vs 59.36 (hors secteur 1 hors OPTAM).
+    # docs/rules.md §B.5: AHQB024 64.80 (secteur 1 / OPTAM) vs 59.36 (hors secteur 1 hors OPTAM).
     act = [{"code": "AHQB024", "nomenclature": "CCAM"}]
     s1 = priced(doc(acts=act))
     s2 = priced(doc(ps={"secteur": 2, "optam": False}, acts=act))

@@ -19,6 +19,7 @@ from openfse.printing.documents import (
     PaperMode,
     Prescription,
     ReceiptPayment,
+    ReceiptShare,
     Shares,
     WorkAccident,
 )
@@ -364,3 +365,27 @@ def test_receipt_reference_names_the_issuer_and_the_number() -> None:
     assert receipt().reference == "OPENFSE NH 751000126 000001434"
     assert receipt(professional=professional(billing_number="")).reference == (
         "OPENFSE NH 99900012347 000001434")
+
+
+def test_receipt_adds_an_insurer_part_billed_to_the_patient() -> None:
+    # G 30,00 € in tiers payant AMO 21,00 € and AMC 9,00 € (gestion séparée); the mutuelle
+    # rejected its part, billed to the patient (docs/money-states.md §4): he owes 9,00 €,
+    # the note is « acquittée » only once he paid them.
+    shares = (ReceiptShare("amo", "Payée"), ReceiptShare("amc", "Facturée au patient",
+                                                          Decimal("9.00")))
+    note = receipt(tiers_payant_amo=Decimal("21.00"), tiers_payant_amc=Decimal("9.00"),
+                   insurer_shares=shares)
+    assert (note.due, note.billed_to_patient, note.settled) == (
+        Decimal("9.00"), Decimal("9.00"), False)
+    assert note.insurer_share("amc") == shares[1]
+    paid = replace(note, payments=(ReceiptPayment(DAY, "cb", Decimal("9.00")),))
+    assert paid.settled
+
+
+def test_receipt_cannot_bill_more_than_the_insurer_part() -> None:
+    with pytest.raises(InvalidPrintData) as excinfo:
+        receipt(tiers_payant_amc=Decimal("9.00"),
+                insurer_shares=(ReceiptShare("amc", "Rejetée", Decimal("9.01")),))
+    assert _error(excinfo).field == "insurer_shares[0]"
+    with pytest.raises(InvalidPrintData):
+        ReceiptShare("patient", "Payée")

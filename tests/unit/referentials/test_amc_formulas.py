@@ -1,4 +1,4 @@
-"""AMC formulas, worked on the vendor FSE of SEED_ESKAP (RULES-DIGEST §E).
+"""AMC formulas, worked on the vendor FSE of manuel eS-KAP+ (docs/rules.md §E).
 
 The seed FSE: C 23.00 + AFLB001 50.56, AMO 70 %: 16.10 + 35.39 (50.56 × 0.7 = 35.392 → 35.39),
 AMC formula 052: 6.90 + 15.17. Each case below is worked by hand in its comment.
@@ -60,7 +60,8 @@ def test_02a_pays_a_percentage_of_the_tarif_minus_the_amo() -> None:
 
 
 def test_02a_below_the_amo_share_pays_nothing() -> None:
-    # 02A p=30 (card of seed 001: "30% / 15%"): 30 % × 23.00 − 16.10 = 6.90 − 16.10 = −9.20 → 0.
+    # 02A p=30 (card of manuel eS-KAP+: "30% / 15%"): 30 % × 23.00 − 16.10 = 6.90 − 16.10 = −9.20 →
+    # 0.
     assert evaluate("02A", **C_LINE, parameter=30) == D("0.00")
 
 

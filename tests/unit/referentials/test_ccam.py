@@ -310,7 +310,7 @@ def test_bundled_subset_is_ccam_v81_with_common_acts() -> None:
 def test_bundled_subset_prices_worked_examples() -> None:
     catalog = bundled_catalog()
     on = date(2026, 3, 2)
-    # HBJD001 détartrage 28.92 € (RULES-DIGEST §A.8); DEQP003 ECG 14.77 / 13.81 €.
+    # HBJD001 détartrage 28.92 € (docs/rules.md §A.8); DEQP003 ECG 14.77 / 13.81 €.
     assert catalog.price("HBJD001", 1, 0, GRID_S1, on) == Decimal("28.92")
     assert catalog.price("DEQP003", 1, 0, GRID_S1, on) == Decimal("14.77")
     assert catalog.price("DEQP003", 1, 0, GRID_HORS, on) == Decimal("13.81")

@@ -516,10 +516,10 @@ def test_full_export_modifiers_match_the_derived_csv(full: ParsedExport) -> None
 @pytest.mark.parametrize(
     ("code", "activity", "phase", "s1", "hors"),
     [
-        # SOURCE.md / RULES-DIGEST §B.5 quote AHQB024 64.80 vs 59.36 (an older version);
+        # SOURCE.md / docs/rules.md §B.5 quote AHQB024 64.80 vs 59.36 (an older version);
         # v81 prints 67.05 vs 60.66.
         ("AHQB024", 1, 0, "67.05", "60.66"),
-        ("HBJD001", 1, 0, "28.92", "28.92"),  # détartrage (RULES-DIGEST §A.8: 28.92 €)
+        ("HBJD001", 1, 0, "28.92", "28.92"),  # détartrage (docs/rules.md §A.8: 28.92 €)
         ("DEQP003", 1, 0, "14.77", "13.81"),  # ECG 12 dérivations
         ("AFLB001", 1, 0, "52.96", "37.17"),  # the seed manual's blood patch
         ("BDLA003", 1, 2, "67.60", "67.60"),  # phase 2 of a multi-phase act

@@ -1,4 +1,5 @@
-"""SESAM-Vitale code lists (seed 001/004, SNDS, RULES-DIGEST, PRICE-CONTRACT)."""
+"""SESAM-Vitale code lists (manuel eS-KAP+, dossier LOGOSw, SNDS, docs/rules.md,
+docs/formats/price.md)."""
 
 from __future__ import annotations
 

@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from openfse.periods import Period
 from openfse.referentials import _dated
 from openfse.referentials._dated import (
     DatedTable,
-    Period,
     ReferentialDataError,
     fold,
     parse_date,
@@ -33,25 +33,28 @@ def table(*rows: Row) -> DatedTable[str, Row]:
     return DatedTable(rows, key=lambda row: row.key, name="test")
 
 
-def test_a_period_includes_its_start_and_excludes_its_end() -> None:
-    period = Period(date(2024, 2, 22), date(2025, 1, 1))
-    assert period.contains(date(2024, 2, 22))
-    assert period.contains(date(2024, 12, 31))
-    assert not period.contains(date(2025, 1, 1))
-    assert not period.contains(date(2024, 2, 21))
+def test_a_row_is_valid_from_its_start_included_to_its_end_excluded() -> None:
+    period = _dated.period_of(Row("AMK", "2.21", date(2024, 2, 22), date(2025, 1, 1)))
+    assert period == Period.half_open(date(2024, 2, 22), date(2025, 1, 1))
+    assert period.covers(date(2024, 2, 22))
+    assert period.covers(date(2024, 12, 31))
+    assert not period.covers(date(2025, 1, 1))
+    assert not period.covers(date(2024, 2, 21))
 
 
 def test_an_open_period_contains_every_later_date() -> None:
-    assert Period(date(2024, 12, 22)).contains(date(2099, 1, 1))
+    assert _dated.period_of(Row("G", "30.00", date(2024, 12, 22))).covers(date(2099, 1, 1))
 
 
-def test_an_empty_or_reversed_period_is_a_data_error() -> None:
+def test_an_empty_or_reversed_period_is_a_data_error_naming_the_table() -> None:
+    with pytest.raises(ReferentialDataError, match="Table test : .*postérieure"):
+        table(Row("G", "1", date(2024, 1, 1), date(2024, 1, 1)))
     with pytest.raises(ReferentialDataError, match="postérieure"):
-        Period(date(2024, 1, 1), date(2024, 1, 1))
+        table(Row("G", "1", date(2024, 1, 2), date(2024, 1, 1)))
 
 
 def test_lookup_answers_the_value_in_force_on_each_side_of_a_boundary() -> None:
-    # G: 26.50 € until 21/12/2024 included, 30.00 € from 22/12/2024 (RULES-DIGEST §0).
+    # G: 26.50 € until 21/12/2024 included, 30.00 € from 22/12/2024 (docs/rules.md §0).
     tariffs = table(
         Row("G", "26.50", date(2023, 11, 1), date(2024, 12, 22)),
         Row("G", "30.00", date(2024, 12, 22)),

@@ -8,8 +8,9 @@ from decimal import Decimal
 
 import pytest
 
+from openfse.periods import Period
 from openfse.referentials import ngap
-from openfse.referentials._dated import Period, read_data_rows
+from openfse.referentials._dated import read_data_rows
 from openfse.referentials.professions import PROFESSION_IDS
 
 ROWS = read_data_rows("ngap.csv")
@@ -30,7 +31,7 @@ def test_every_row_loads_and_no_two_periods_of_a_key_overlap() -> None:
     for row in ROWS:
         end = date.fromisoformat(row["end"]) if row["end"] else None
         by_key.setdefault((row["profession"], row["code"], row["zone"]), []).append(
-            Period(date.fromisoformat(row["start"]), end)
+            Period.half_open(date.fromisoformat(row["start"]), end)
         )
     for key, periods in by_key.items():
         for i, first in enumerate(periods):
@@ -81,7 +82,7 @@ EXPECTED_CODES = {
     "chirurgien_dentiste": "C BDC BDA BDB BDD BDP BDH BDE",
     "orthophoniste": "AMO",
     "orthoptiste": "AMY",
-    "pedicure_podologue": "",  # RULES-DIGEST A.9: AMP/POD values not found, not hard-coded
+    "pedicure_podologue": "",  # docs/rules.md §A.9: AMP/POD values not found, not hard-coded
 }
 
 
@@ -92,7 +93,7 @@ def test_each_profession_has_the_codes_of_the_brief(profession: str) -> None:
 
 
 def test_every_code_of_the_price_contract_is_priced_in_2025() -> None:
-    # PRICE-CONTRACT.md acts[].code examples, with the profession that bills them.
+    # docs/formats/price.md acts[].code examples, with the profession that bills them.
     day = date(2025, 6, 1)
     contract = {
         "medecin": "G VG APC CS MCS MCG MD MDN MM F MEG CNPSY TCG IK IKM IKS COB COE",

@@ -1,4 +1,4 @@
-"""NGAP / COx tariffs on both sides of each effective date (values from RULES-DIGEST.md)."""
+"""NGAP / COx tariffs on both sides of each effective date (values from docs/rules.md)."""
 
 from __future__ import annotations
 
@@ -102,7 +102,7 @@ def test_values_of_rules_digest(profession: str, code: str, on: date, expected: 
 
 
 def test_value_is_a_two_decimal_decimal_that_prices_an_act_exactly() -> None:
-    # RULES-DIGEST §F worked case KC02: AMS 9.5 × 2.21 = 20.995 → 21.00 (half-up, never float).
+    # docs/rules.md §F worked case KC02: AMS 9.5 × 2.21 = 20.995 → 21.00 (half-up, never float).
     from openfse.money import round_cents
 
     ams = ngap.value("masseur_kinesitherapeute", "AMS", date(2025, 1, 15))
@@ -123,7 +123,7 @@ def test_dom_values_apply_where_published_and_metropole_values_elsewhere() -> No
 
 
 def test_aliases_resolve_to_the_canonical_code() -> None:
-    # RULES-DIGEST A.5: IFD is coded IFA (or IFI) in the recent NGAP; CNP is the B2 code of CNPSY.
+    # docs/rules.md §A.5: IFD is coded IFA (or IFI) in the recent NGAP; CNP is the B2 code of CNPSY.
     day = date(2024, 6, 1)
     assert ngap.lookup("infirmier", "IFA", day) == ngap.lookup("infirmier", "IFD", day)
     assert ngap.lookup("infirmier", "ifi", day).code == "IFD"  # type: ignore[union-attr]
@@ -153,7 +153,7 @@ def test_an_unknown_code_raises_unknown_tariff_naming_code_profession_and_date()
 
 
 def test_a_catalogued_code_without_tariff_says_the_price_must_be_typed() -> None:
-    # AMP (pédicures) is in the NGAP catalogue but RULES-DIGEST A.9 has no value for it.
+    # AMP (pédicures) is in the NGAP catalogue but docs/rules.md §A.9 has no value for it.
     with pytest.raises(UnknownTariff) as error:
         ngap.value("pedicure_podologue", "AMP", date(2025, 3, 4))
     assert "Soin de pédicurie" in error.value.message

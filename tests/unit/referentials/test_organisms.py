@@ -18,7 +18,7 @@ def test_find_caisse_01_751_is_cpam_paris() -> None:
 def test_a_caisse_has_the_default_centre_until_the_user_adds_one() -> None:
     caisse = organisms.find_caisse("01", "841")
     assert caisse is not None and caisse.centre == organisms.DEFAULT_CENTRE == "0000"
-    # Seed 000: organism 01 841 5623 = régime 01, caisse 841, centre 5623.
+    # Aide eS-KAP+: organism 01 841 5623 = régime 01, caisse 841, centre 5623.
     assert caisse.organism_number("5623") == "018415623"
     assert caisse.organism_number() == "018410000"
     with pytest.raises(InvalidInput):
@@ -55,7 +55,7 @@ def test_search_amo_by_name_or_code() -> None:
 
 def test_special_amc_numbers_are_present() -> None:
     assert organisms.find_amc("55555551").kind == "sortant_c2s"  # type: ignore[union-attr]
-    # Seed 004 l.1517-1530: the C2S itself, managed by the caisse (99999997) or an organism.
+    # Dossier LOGOSw: the C2S itself, managed by the caisse (99999997) or an organism.
     assert organisms.find_amc("99999997").kind == "c2s"  # type: ignore[union-attr]
     assert organisms.find_amc("88888888").kind == "c2s"  # type: ignore[union-attr]
     ame = organisms.find_amc("75500017")
@@ -75,7 +75,7 @@ def test_c2s_managed_by_the_caisse_is_built_from_the_caisse() -> None:
 
 
 def test_find_amc_ignores_leading_zeros_and_blanks() -> None:
-    # Seed 001 prints ACORIS as 0780004099, seed 004 as 780004099.
+    # Manuel eS-KAP+ prints ACORIS as 0780004099, dossier LOGOSw as 780004099.
     acoris = organisms.find_amc("0780004099")
     assert acoris is not None and acoris.name == "ACORIS Mutuelles"
     assert organisms.find_amc("780 004 099") == acoris

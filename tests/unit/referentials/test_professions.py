@@ -45,7 +45,7 @@ def test_unknown_profession_is_refused_in_french() -> None:
 @pytest.mark.parametrize(
     ("ident", "code"),
     [
-        # PRICE-CONTRACT ps.specialite ids → SNDS IR_SPE_V codes.
+        # docs/formats/price.md ps.specialite ids → SNDS IR_SPE_V codes.
         ("medecine_generale", "01"),
         ("pediatrie", "12"),
         ("psychiatrie", "33"),

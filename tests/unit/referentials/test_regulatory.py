@@ -16,7 +16,7 @@ from openfse.referentials.regulatory import Confidence, parameter, parameters, s
 @pytest.mark.parametrize(
     ("key", "before", "after", "boundary"),
     [
-        # RULES-DIGEST §0: PF 1 → 2 € on 15/05/2024; franchise 0.50 → 1 € on 31/03/2024;
+        # docs/rules.md §0: PF 1 → 2 € on 15/05/2024; franchise 0.50 → 1 € on 31/03/2024;
         # D.6: forfait 18 → 24 € on 01/01/2019; D.1: dentists 70 → 60 % on 15/10/2023;
         # EBD co-financing 100 → 60 % AMO on 01/04/2025.
         ("participation_forfaitaire.amount", "1.00", "2.00", date(2024, 5, 15)),

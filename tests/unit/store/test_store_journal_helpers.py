@@ -79,7 +79,8 @@ def test_the_guard_covers_update_delete_and_truncate_and_can_be_removed() -> Non
 
     assert "BEFORE UPDATE ON journal" in sqlite_ddl and "BEFORE DELETE ON journal" in sqlite_ddl
     assert "BEFORE UPDATE OR DELETE ON journal" in pg_ddl and "BEFORE TRUNCATE" in pg_ddl
-    assert len(unguard_statements("sqlite", "journal")) == 2
+    assert "BEFORE INSERT ON journal" in sqlite_ddl  # REPLACE INTO (issue 12, finding 7)
+    assert len(unguard_statements("sqlite", "journal")) == 3
     assert len(unguard_statements("postgresql", "journal")) == 3
     with pytest.raises(NotImplementedError):
         guard_statements("mysql", "journal")

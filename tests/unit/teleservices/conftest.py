@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from tele_helpers import FakeClock
 
-from openfse.adapters.teleservices.adri_inprocess import InProcessAdriClient
+from openfse.composition.inprocess_adri import InProcessAdriClient
 from openfse.simulators.adri.engine import AdriEngine
 
 

@@ -20,14 +20,15 @@ from tele_helpers import (
     make_request,
 )
 
-from openfse.adapters.teleservices.adri_inprocess import InProcessAdriClient
 from openfse.adapters.teleservices.port import (
     AdriIdentityMismatch,
     AdriInvalidAnswer,
     AdriUnavailable,
     AdriUnknownPatient,
 )
-from openfse.domain.rights import AdriAnswer, AmcCoverageKind, Organisme, Period
+from openfse.composition.inprocess_adri import InProcessAdriClient
+from openfse.domain.rights import AdriAnswer, AmcCoverageKind, Organisme
+from openfse.periods import Period
 from openfse.services.teleservices import (
     ADRI_UNAVAILABLE_MESSAGE,
     AdriFound,
@@ -72,14 +73,14 @@ def test_two_ald_with_code_label_cim10_and_dates(adri: InProcessAdriClient) -> N
 
 
 def test_ended_ald_is_listed_but_not_active(adri: InProcessAdriClient) -> None:
-    # Seed 004: "[ald terminée]" next to "[ald active]". ALD 23 ended 2025-10-23.
+    # Dossier LOGOSw: "[ald terminée]" next to "[ald active]". ALD 23 ended 2025-10-23.
     answer = adri.query(make_request(GARNIER), ON)
     assert {a.code for a in answer.ald} == {"23", "8"}
     assert [a.code for a in answer.active_ald] == ["8"]
 
 
 def test_ald_not_yet_started_is_not_returned(adri: InProcessAdriClient) -> None:
-    # No future rights (seed 004): on 2022-01-01 GARNIER's ALD 8 (from 2022-06-24) is unknown.
+    # No future rights (dossier LOGOSw): on 2022-01-01 GARNIER's ALD 8 (from 2022-06-24) is unknown.
     answer = adri.query(make_request(GARNIER), date(2022, 1, 1))
     assert [a.code for a in answer.ald] == ["23"]
 
@@ -157,7 +158,7 @@ def test_wrong_birth_date_gives_a_mismatch_with_what_the_caisse_holds(
 def test_adrun_name_mismatch_is_detected_against_the_local_file(
     adri: InProcessAdriClient,
 ) -> None:
-    # Seed 001, "Consultation ADRI - ADRUN": the file says "ADRUN", ADRi "ADRUN Baptiste".
+    # Manuel eS-KAP+, "Consultation ADRI - ADRUN": the file says "ADRUN", ADRi "ADRUN Baptiste".
     with pytest.raises(AdriIdentityMismatch) as error:
         adri.query(make_request(ADRUN, expected_nom="ADRUN"), ON)
     assert "concernent ADRUN Baptiste" in error.value.message

@@ -9,10 +9,11 @@ from typing import Any
 import pytest
 import yaml
 
-from openfse.adapters.teleservices.adri_inprocess import InProcessAdriClient
 from openfse.adapters.teleservices.port import AdriRequest
+from openfse.composition.inprocess_adri import InProcessAdriClient
 from openfse.domain.cards import AmoAffiliation, VitaleBeneficiary
-from openfse.domain.rights import Organisme, Period
+from openfse.domain.rights import Organisme
+from openfse.periods import Period
 
 ON = date(2026, 7, 1)
 

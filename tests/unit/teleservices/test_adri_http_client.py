@@ -56,7 +56,7 @@ def _status(code: int, body: object = None):  # type: ignore[no-untyped-def]
 def test_answer_over_http_equals_the_in_process_answer(
     engine: AdriEngine, clock: FakeClock
 ) -> None:
-    from openfse.adapters.teleservices.adri_inprocess import InProcessAdriClient
+    from openfse.composition.inprocess_adri import InProcessAdriClient
 
     transport = RecordingTransport(_engine_responder(engine))
     request = make_request(DUBOIS)

@@ -37,7 +37,7 @@ def test_malformed_nir_is_refused_with_a_french_message(nir: str) -> None:
 
 @pytest.mark.parametrize("missing", ["caisse", "centre"])
 def test_provisional_nir_without_caisse_or_centre_is_a_precise_error(missing: str) -> None:
-    # Seed 000: NIR starting with 7 or 8 → code caisse and code centre are required.
+    # Aide eS-KAP+: NIR starting with 7 or 8 → code caisse and code centre are required.
     with pytest.raises(AdriInvalidRequest) as error:
         make_request(KOUASSI, **{missing: None})
     assert error.value.field == missing

@@ -23,10 +23,11 @@ from openfse.adapters.teleservices.attestation_format import (
     format_attestation_payload,
     parse_attestation_payload,
 )
-from openfse.domain.rights import AmcAttestation, Period
+from openfse.domain.rights import AmcAttestation
+from openfse.periods import Period
 from openfse.services.teleservices import read_attestation
 
-# The seed 001 attestation: ALMERYS 98532001, "Typ conv / CSR AL/001", adhérent 75822319.
+# The manuel eS-KAP+ attestation: ALMERYS 98532001, "Typ conv / CSR AL/001", adhérent 75822319.
 ALMERYS = AmcAttestation(
     amc_number="98532001",
     convention_type="AL",

@@ -10,7 +10,6 @@ import pytest
 from tele_helpers import FakeClock, RecordingTransport
 
 from openfse.adapters.teleservices.interamc import HttpInterAmcDirectory
-from openfse.adapters.teleservices.interamc_inprocess import InProcessInterAmcDirectory
 from openfse.adapters.teleservices.interamc_local import (
     COLUMNS,
     ConventionsFromOrganisms,
@@ -23,7 +22,9 @@ from openfse.adapters.teleservices.port import (
     InvalidAmcNumber,
 )
 from openfse.adapters.teleservices.resilience import RetryPolicy
-from openfse.domain.rights import Convention, Period
+from openfse.composition.inprocess_interamc import InProcessInterAmcDirectory
+from openfse.domain.rights import Convention
+from openfse.periods import Period
 from openfse.services.teleservices import ConventionSource, lookup_conventions
 from openfse.simulators.adri.jsonserver import SimRequest
 from openfse.simulators.interamc import DirectoryEngine, load_directory
@@ -130,7 +131,7 @@ class _Garbled:
 
 @pytest.mark.parametrize("directory", [_Down(), _Garbled()])
 def test_directory_failure_falls_back_to_the_local_tables_and_says_so(directory: object) -> None:
-    # Seed 001: "S'il échoue il récupère depuis les tables de convention."
+    # Manuel eS-KAP+: "S'il échoue il récupère depuis les tables de convention."
     lookup = lookup_conventions(directory, LocalConventionTable.shipped(), "98532001", ON)  # type: ignore[arg-type]
     assert lookup.source is ConventionSource.TABLES_LOCALES
     assert [(c.convention_type, c.csr) for c in lookup.conventions] == [("AL", "001")]

@@ -29,7 +29,8 @@ from openfse.adapters.teleservices.port import (
     AdriUnknownPatient,
     InterAmcInvalidAnswer,
 )
-from openfse.domain.rights import AdriAnswer, AmcAttestation, Period
+from openfse.domain.rights import AdriAnswer, AmcAttestation
+from openfse.periods import Period
 from openfse.simulators.adri.engine import AdriEngine
 from openfse.simulators.adri.jsonserver import SimRequest
 from openfse.simulators.interamc import DirectoryEngine, load_directory

@@ -9,17 +9,16 @@ import pytest
 from tele_helpers import ROUSSEAU, FakeClock, make_request
 
 from openfse.adapters.teleservices.adri_http import HttpAdriClient
-from openfse.adapters.teleservices.adri_inprocess import InProcessAdriClient
 from openfse.adapters.teleservices.interamc import HttpInterAmcDirectory
-from openfse.adapters.teleservices.interamc_inprocess import InProcessInterAmcDirectory
 from openfse.adapters.teleservices.interamc_local import LocalConventionTable
 from openfse.adapters.teleservices.resilience import CircuitBreaker, RetryPolicy
+from openfse.composition import make_adri_client, make_interamc_directory
+from openfse.composition.inprocess_adri import InProcessAdriClient
+from openfse.composition.inprocess_interamc import InProcessInterAmcDirectory
 from openfse.services.teleservices import (
     InvalidTeleserviceConfig,
     TeleserviceConfig,
     local_conventions,
-    make_adri_client,
-    make_interamc_directory,
 )
 from openfse.simulators.adri.engine import default_data_path
 

@@ -20,12 +20,12 @@ from openfse.domain.rights import (
     InvalidRightsData,
     Organisme,
     PatientSource,
-    Period,
     amc_numbers_match,
     normalize_name,
     same_identity,
     should_call_adri,
 )
+from openfse.periods import InvalidPeriod, Period
 
 
 def test_period_is_inclusive_at_both_ends() -> None:
@@ -43,7 +43,7 @@ def test_open_ended_period_covers_any_later_day() -> None:
 
 
 def test_period_ending_before_it_starts_is_refused() -> None:
-    with pytest.raises(InvalidRightsData) as error:
+    with pytest.raises(InvalidPeriod) as error:
         Period(date(2026, 1, 2), date(2026, 1, 1))
     assert "précède le début" in error.value.message
 
@@ -83,12 +83,12 @@ def test_names_compare_without_accents_case_or_punctuation() -> None:
     assert normalize_name(" Lefèvre-d'Arc ") == "LEFEVRE D ARC"
     who = Beneficiary("ADRUN", "Baptiste", BirthDate(1948, 8, 14), 1, "00", "148081305500387")
     assert same_identity("adrun", "baptiste", who)
-    # Seed 001 "ADRUN" dialog: the file holds only "ADRUN", ADRi returns "ADRUN Baptiste".
+    # Manuel eS-KAP+ "ADRUN" dialog: the file holds only "ADRUN", ADRi returns "ADRUN Baptiste".
     assert not same_identity("ADRUN", "", who)
 
 
 def test_organisme_codes_are_checked_and_printed_as_on_the_attestation() -> None:
-    assert str(Organisme("01", "841", "5623")) == "01 841 5623"  # seed 000
+    assert str(Organisme("01", "841", "5623")) == "01 841 5623"  # aide eS-KAP+
     with pytest.raises(InvalidRightsData) as error:
         Organisme("01", "84", "5623")
     assert error.value.field == "caisse"
@@ -137,7 +137,7 @@ def test_answer_states_are_read_at_the_query_date() -> None:
 
 
 def test_amc_numbers_match_with_or_without_leading_zeros() -> None:
-    # Seed 001 prints "ALMERYS(0098532001)" and "Numéro AMC 98532001".
+    # Manuel eS-KAP+ prints "ALMERYS(0098532001)" and "Numéro AMC 98532001".
     assert amc_numbers_match("0098532001", "98532001")
     assert not amc_numbers_match("98532001", "98532002")
 
@@ -145,7 +145,7 @@ def test_amc_numbers_match_with_or_without_leading_zeros() -> None:
 @pytest.mark.parametrize(
     ("mode", "source", "known", "asked", "expected"),
     [
-        # Appli carte Vitale: always, whatever the mode (seed 001).
+        # Appli carte Vitale: always, whatever the mode (manuel eS-KAP+).
         (AdriMode.MANUEL, PatientSource.APPLI_CARTE_VITALE, True, False, True),
         (AdriMode.AUTOMATIQUE_CIBLE, PatientSource.APPLI_CARTE_VITALE, True, False, True),
         # Manual: only when the user presses "Interroger l'ADRI".
@@ -169,4 +169,4 @@ def test_should_call_adri_follows_the_preference(
 
 
 def test_default_adri_mode_is_targeted_automatic() -> None:
-    assert AdriMode.default() is AdriMode.AUTOMATIQUE_CIBLE  # seed 001 "(défaut)"
+    assert AdriMode.default() is AdriMode.AUTOMATIQUE_CIBLE  # manuel eS-KAP+ "(défaut)"

@@ -1,5 +1,5 @@
 """SCOR: the resolution of a scanned ordonnance read from the file (150 dpi at least,
-PROTOCOLS §2): JPEG/PNG densities written by the scanner, a PDF's image over its page."""
+docs/protocols.md §2): JPEG/PNG densities written by the scanner, a PDF's image over its page."""
 
 from __future__ import annotations
 

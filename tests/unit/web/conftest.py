@@ -20,7 +20,7 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     titulaire (session cookie and CSRF header: tests/security/sessions.py)."""
     from security.sessions import login_for
 
-    from openfse.services.demo import load_demo
+    from openfse.composition.demo import load_demo
     from openfse.web.app import create_app
 
     home: Path = tmp_path_factory.mktemp("web")

@@ -98,7 +98,7 @@ def test_pages_answer_in_french(client) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_vendored_htmx_is_the_pinned_release() -> None:
-    # htmx.org 2.0.11 from the npm registry (STACK-NOTES §3): sha256 of dist/htmx.min.js.
+    # htmx.org 2.0.11 from the npm registry: sha256 of dist/htmx.min.js.
     path = Path(openfse.__file__).parent / "web" / "static" / "vendor" / "htmx-2.0.11.min.js"
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     assert digest == "d6fdc75f204e6bdefa99b69bf1e6d4ac69b8a364f77929f45c13476b4000f717"

@@ -24,12 +24,17 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from openfse.config import Settings
-from openfse.domain.cards import VitaleBeneficiary, VitaleCard
+from openfse.domain.cards import CpsCard, VitaleBeneficiary, VitaleCard
 from openfse.errors import Conflict
 from openfse.ids import nir as nir_id
 from openfse.ids import rpps as rpps_id
 from openfse.referentials import organisms
-from openfse.services.setup import create_cabinet, initialise, session_factory_for
+from openfse.services.setup import (
+    DEMO_CABINET_NAME,
+    create_cabinet,
+    initialise,
+    session_factory_for,
+)
 from openfse.simulators.cards.model import CardCatalog
 from openfse.store.journal import JournalAction
 from openfse.store.models import (
@@ -47,7 +52,6 @@ from openfse.store.models import (
 )
 from openfse.store.uow import UnitOfWork
 
-DEMO_CABINET_NAME = "Cabinet médical du Dr Legrand (démonstration)"
 PATIENTS_FROM_CARDS = ("vitale_famille", "vitale_ald", "vitale_c2s", "vitale_droits_expires")
 GENERATED_PATIENTS = 22  # + 7 from the cards + 1 company = 30
 RIGHTS = (date(2025, 1, 1), date(2027, 12, 31))
@@ -156,9 +160,10 @@ class DemoReport:
         )
 
 
-def load_demo(settings: Settings, today: date | None = None) -> DemoReport:
-    """Load the demo cabinet into the database of ``settings`` (refused if already there)."""
-    day = today or date.today()
+def load_demo(settings: Settings, *, today: date) -> DemoReport:
+    """Load the demo cabinet into the database of ``settings`` (refused if already there);
+    ``today`` is the cabinet's day (the remplaçant's calendar and favourites start from it)."""
+    day = today
     initialise(settings)
     sessions = session_factory_for(settings)
     with sessions() as session:
@@ -167,7 +172,8 @@ def load_demo(settings: Settings, today: date | None = None) -> DemoReport:
             raise Conflict("La démonstration est déjà chargée dans cette base.")
         if cabinets:
             cabinet = cabinets[0]
-            with UnitOfWork(sessions, cabinet_id=cabinet.id) as probe:
+            with UnitOfWork(sessions, cabinet_id=cabinet.id, actor="demo",
+                            actor_user_id=None) as probe:
                 if probe.patients.count() or probe.professionals.count():
                     raise Conflict(
                         "La base contient déjà des données : la démonstration n'est "
@@ -178,7 +184,7 @@ def load_demo(settings: Settings, today: date | None = None) -> DemoReport:
             cabinet = create_cabinet(session, DEMO_CABINET_NAME)
         session.commit()
         cabinet_id = cabinet.id
-    with UnitOfWork(sessions, cabinet_id=cabinet_id, actor="demo") as uow:
+    with UnitOfWork(sessions, cabinet_id=cabinet_id, actor="demo", actor_user_id=None) as uow:
         professionals = _professionals(uow, day)
         patients = _card_patients(uow) + _generated_patients(uow, random.Random(2026))
         prescribers = _prescribers(uow)
@@ -217,6 +223,8 @@ def _professionals(uow: UnitOfWork, day: date) -> int:
         ("cps_remplacant", ProfessionalKind.REMPLACANT),
     ):
         cps = cards.get(name).content
+        if not isinstance(cps, CpsCard):
+            raise TypeError(f"test card {name} is not a CPS")
         situation = cps.situations[0]
         professional = Professional(
             kind=kind,
@@ -406,6 +414,22 @@ def _generated_patients(uow: UnitOfWork, rng: random.Random) -> int:
                     ),
                     JournalAction.CREATE,
                 )
+        if ame:  # the AME as the fiche mutuelle's « AME » shortcut records it (carte AME)
+            uow.journal_change(
+                AmcCoverage(
+                    patient_id=patient.id,
+                    amc_number="75500017",
+                    amc_name="Aide médicale de l'État (AME)",
+                    gestion=AmcGestion.UNIQUE,
+                    contract_type="04",
+                    rights_start=start,
+                    rights_end=end,
+                    tiers_payant=True,
+                    contrat_responsable=True,
+                    source=DataSource.ATTESTATION,
+                ),
+                JournalAction.CREATE,
+            )
     company = Patient(
         last_name="SARL BATIPRO",
         first_name="",

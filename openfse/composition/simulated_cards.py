@@ -26,7 +26,7 @@ from openfse.simulators.cards.model import CardCatalog, CardFile, CardStateStore
 __all__ = ["DEFAULT_SLOTS", "SimulatedReader", "SimulatedSlots"]
 
 # A bi-fente terminal: the CPS stays in the first slot all day, the patients' cards go in the
-# second (seed 003 "On laisse la CPS dans le lecteur toute la journée").
+# second (guide LOGOSw "On laisse la CPS dans le lecteur toute la journée").
 DEFAULT_SLOTS = ("Lecteur simulé 00 00", "Lecteur simulé 00 01")
 _PREFERRED_SLOT = {CardKind.CPS: 0, CardKind.VITALE: 1}
 

@@ -1,7 +1,11 @@
 """Synthetic invoices and lots for the simulated caisse: demos, soak tests, benchmarks.
 
+The product's side of a test: lots built as the desk builds them (the real pricing engine and
+values). It lives outside ``openfse.simulators.caisse`` on purpose: the caisse itself never
+uses the product's engine or codec (tests/architecture/test_caisse_independence.py).
+
 Each invoice is priced by the real pricing engine from a small set of realistic drafts
-(PRICE-CONTRACT documents: a GP consultation with and without tiers payant, a nurse's care
+(docs/formats/price.md documents: a GP consultation with and without tiers payant, a nurse's care
 with travel, a physiotherapy session, a consultation with a complementary in gestion unique)
 and carries its draft, so the caisse's recomputation agrees with it. Signatures are made like
 the test CPS makes them (HMAC-SHA256 of the SHA-256 of the signed data, docs/formats/
@@ -55,7 +59,7 @@ DEFAULT_ORGANISME = "017519881"  # 01 751 9881, as on the test cartes Vitale
 
 _GP = {"specialite": "medecine_generale", "secteur": 1}
 
-# Realistic drafts (PRICE-CONTRACT), without their date.
+# Realistic drafts (docs/formats/price.md), without their date.
 TEMPLATES: tuple[Mapping[str, object], ...] = (
     {
         "profession": "medecin",
