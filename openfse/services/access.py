@@ -192,6 +192,11 @@ def check(
         )
 
 
+def may_read_patients(user: SessionUser | None) -> bool:
+    """Does ``user``'s role open patient files (the admin's does not: issue 12)?"""
+    return user is not None and Permission.PATIENTS in ROLE_PERMISSIONS[user.role]
+
+
 def needs_calendar_day(user: SessionUser, permission: Permission) -> bool:
     """Must the remplaçant's calendar hold today for ``user`` to use ``permission``?"""
     return user.role is UserRole.REMPLACANT and permission in CALENDAR_BOUND

@@ -62,10 +62,21 @@ def parse_filter(entity: str = "", actor: str = "", day: str = "") -> JournalFil
     return JournalFilter(entity=entity.strip()[:64], actor=actor.strip()[:100], day=parsed)
 
 
+# Entities whose summaries speak of the cabinet's organisation, never of a patient: the only
+# summaries a reader without access to patient files (the admin role) is shown (issue 12: the
+# admin read « Facture de MARTIN PAUL »). Every other summary may name a patient.
+ADMINISTRATIVE_ENTITIES = frozenset({
+    "cabinet", "preference", "amo_organism", "amc_organism", "professional", "replacement_day",
+    "app_user", "web_session", "pending_access", "ccam_version", "transmission_run",
+})
+HIDDEN_SUMMARY = "Détail réservé aux utilisateurs qui ont accès aux dossiers des patients."
+
+
 def search_journal(uow: UnitOfWork, wanted: JournalFilter, *, clock: Clock,
-                   limit: int = PAGE_SIZE) -> list[JournalLine]:
+                   reads_patients: bool, limit: int = PAGE_SIZE) -> list[JournalLine]:
     """The cabinet's entries matching ``wanted``, newest first. Call inside a unit of work;
-    ``clock`` is the cabinet's (its « Jour » is a day of the cabinet's wall clock)."""
+    ``clock`` is the cabinet's (its « Jour » is a day of the cabinet's wall clock); without
+    ``reads_patients`` the summaries that may name a patient are withheld."""
     stmt = select(JournalEntry).where(JournalEntry.cabinet_id == uow.require_cabinet())
     if wanted.entity:
         stmt = stmt.where(JournalEntry.entity == wanted.entity)
@@ -81,7 +92,9 @@ def search_journal(uow: UnitOfWork, wanted: JournalFilter, *, clock: Clock,
     entries = list(uow.session.scalars(stmt))
     names = _display_names(uow)
     return [
-        JournalLine(e.at, e.actor, e.action, e.entity, e.entity_id, e.summary,
+        JournalLine(e.at, e.actor, e.action, e.entity, e.entity_id,
+                    e.summary if reads_patients or e.entity in ADMINISTRATIVE_ENTITIES
+                    else HIDDEN_SUMMARY,
                     _actor_name(e.actor, e.actor_user_id, names))
         for e in entries
     ]

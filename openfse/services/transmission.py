@@ -40,7 +40,7 @@ import csv
 import io
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from hashlib import sha256
 from pathlib import Path
@@ -52,8 +52,8 @@ from openfse.adapters.transmission.scan_resolution import scan_dpi
 from openfse.adapters.transmission.smtp_sender import OutgoingLot, SmtpConfig, send_lots
 from openfse.adapters.transmission.transport import Transport, TransportNotConfigured
 from openfse.config import Settings
+from openfse.domain.clock import Clock
 from openfse.domain.invoice import InvalidTransition, InvoiceStatus
-from openfse.domain.local_time import local_date
 from openfse.domain.payment import Payer, Payment, PaymentKind
 from openfse.domain.pricing.codes import Nomenclature
 from openfse.domain.transmission import (
@@ -186,8 +186,15 @@ def ready_to_send(uow: UnitOfWork, today: date) -> list[ReadyInvoice]:
 # --------------------------------------------------------------------------------------------
 
 
-def record_of(row: Invoice, organisme: str, kind: LotKind = LotKind.FSE) -> InvoiceRecord:
-    """The ``InvoiceRecord`` of a stored, signed invoice (acts loaded)."""
+def _clock_of(uow: UnitOfWork) -> Clock:
+    """The cabinet's clock (its time zone setting): the days its delays count are its own."""
+    return Clock(uow.cabinets.get(uow.require_cabinet()).time_zone)
+
+
+def record_of(row: Invoice, organisme: str, kind: LotKind = LotKind.FSE, *,
+              clock: Clock) -> InvoiceRecord:
+    """The ``InvoiceRecord`` of a stored, signed invoice (acts loaded); ``clock``: the
+    cabinet's, whose day of validation the invoice is dated."""
     if row.number is None or row.assure_nir is None or row.beneficiary_birth_date_text is None:
         raise TransmissionProblem(
             f"Facture {row.id} : numéro, NIR ou date de naissance manquant : non transmissible.")
@@ -200,8 +207,7 @@ def record_of(row: Invoice, organisme: str, kind: LotKind = LotKind.FSE) -> Invo
         for act in row.acts)
     # FSE: the AMO pays its part in tiers payant; DRE: the AMC in gestion séparée.
     requested = row.due_amo if kind is LotKind.FSE else row.due_amc
-    invoiced_on = local_date(row.validated_at or utc_now())
-    assert invoiced_on is not None  # an instant always has a day
+    invoiced_on = clock.day_of(row.validated_at or utc_now())
     return InvoiceRecord(
         number=f"{row.number:09d}", nir=row.assure_nir, birth_date=row.beneficiary_birth_date_text,
         rang=row.beneficiary_rank or 1, organisme=organisme, care_date=row.date_soins,
@@ -238,13 +244,14 @@ def _pending_of(uow: UnitOfWork, row: Invoice, professional: Professional, ps_nu
     if organisme is None:
         raise TransmissionProblem(f"Facture n° {row.number} : caisse du patient inconnue.")
     items = [PendingItem(ps_number, LotKind.FSE, Destination(DestinationKind.AMO, organisme),
-                         record_of(row, organisme))]
+                         record_of(row, organisme, clock=_clock_of(uow)))]
     # Gestion séparée in tiers payant AMC: a DRE goes to the AMC itself (dossier LOGOSw).
     if (row.amc_gestion == AmcGestion.SEPAREE.value and row.tiers_payant_amc
             and row.amc_number and row.due_amc > 0):
         items.append(PendingItem(ps_number, LotKind.DRE,
                                  Destination(DestinationKind.AMC, row.amc_number),
-                                 record_of(row, organisme, LotKind.DRE)))
+                                 record_of(row, organisme, LotKind.DRE,
+                                           clock=_clock_of(uow))))
     pieces, problems = _scans_of(row)
     # SCOR: the scanned ordonnances go to the patient's caisse in their own lots.
     items += [PendingItem(ps_number, LotKind.SCOR, Destination(DestinationKind.AMO, organisme),
@@ -990,9 +997,10 @@ class LotView:
 
 def lots_overview(uow: UnitOfWork, today: date, *, limit: int = 100) -> list[LotView]:
     arl_wait_days = preferences.get_all(uow).arl_wait_days
+    clock = _clock_of(uow)  # « sent on » is the cabinet's day of sending, not the server's
     views = []
     for row in uow.lots.recent(limit=limit):
-        sent_on = local_date(row.sent_at)
+        sent_on = None if row.sent_at is None else clock.day_of(row.sent_at)
         views.append(LotView(
             row.lot_id, row.kind, f"{row.destination_kind} {row.destination_code}", row.status,
             row.invoice_count, row.amount, row.deadline, working_days_left(today, row.deadline),
@@ -1026,10 +1034,11 @@ def unpaid_invoices(uow: UnitOfWork, today: date, *, limit: int = 500) -> list[U
     each organism still owes (a share paid already shows 0)."""
     wait = timedelta(days=preferences.get_all(uow).payment_wait_days)
     zero = Decimal("0.00")
+    clock = _clock_of(uow)
     views = []
     for row in uow.lots.invoices_waiting_for_money(limit=limit):
         assert row.number is not None
-        sent_on = local_date(row.sent_at)
+        sent_on = None if row.sent_at is None else clock.day_of(row.sent_at)
         overdue = sent_on is not None and today - sent_on > wait
         left = invoicing.balance_of(row)
         views.append(UnpaidInvoice(row.id, row.number, row.date_soins, row.status,
@@ -1055,9 +1064,12 @@ class Dashboard:
     open_rejects: int
 
 
-def _flows(uow: UnitOfWork, start: datetime, end: datetime) -> Flows:
+def _flows(uow: UnitOfWork, clock: Clock, first: date, last: date) -> Flows:
+    """Lots sent and returns issued from the cabinet's day ``first`` to ``last`` included."""
+    start, _ = clock.day_bounds(first)
+    _, end = clock.day_bounds(last)
     lots = uow.lots.sent_between(start, end)
-    lines = uow.return_lines.issued_between(start.date(), end.date(), end_inclusive=False)
+    lines = uow.return_lines.issued_between(first, last, end_inclusive=True)
     return Flows(
         len(lots), sum(lot.invoice_count for lot in lots if lot.kind == LotKind.FSE.value),
         sum((lot.amount for lot in lots), Decimal("0.00")),
@@ -1066,11 +1078,11 @@ def _flows(uow: UnitOfWork, start: datetime, end: datetime) -> Flows:
 
 
 def dashboard(uow: UnitOfWork, today: date) -> Dashboard:
-    """Flows of the day and of the month: lots and invoices sent, amounts asked and paid."""
-    day_start = datetime(today.year, today.month, today.day, tzinfo=UTC)
-    month_start = datetime(today.year, today.month, 1, tzinfo=UTC)
-    tomorrow = day_start + timedelta(days=1)
-    return Dashboard(_flows(uow, day_start, tomorrow), _flows(uow, month_start, tomorrow),
+    """Flows of the day and of the month (the cabinet's day and month, midnight on its clock):
+    lots and invoices sent, amounts asked and paid."""
+    clock = _clock_of(uow)
+    return Dashboard(_flows(uow, clock, today, today),
+                     _flows(uow, clock, today.replace(day=1), today),
                      len(_signed_invoices(uow, None)), len(uow.return_lines.open_rejects()))
 
 

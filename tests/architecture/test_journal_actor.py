@@ -1,7 +1,9 @@
 """The journal names the person who did it (issue 11, « Who did it »).
 
-Every screen route that writes master data (patients, family links, mutuelles, favourites,
-prescribers, organisms, preferences) is performed here by each role the policy allows — the
+Every screen or API route that writes (patients, family links, mutuelles, favourites,
+prescribers, organisms, preferences; invoices validated, prepared, cancelled, deleted; payments;
+shares decisions; télétransmission settings, the cabinet's time zone; the remplaçant's calendar,
+secrétariat accounts) is performed here by each role the policy allows — the
 titulaire, the remplaçant on one of his calendar days, the secrétaire, the administrator for the
 settings — and every journal line the request wrote must name that user: his login as
 ``actor`` and his account as ``actor_user_id``. Never ``web``, never nobody. The audit journal
@@ -15,6 +17,8 @@ import re
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -24,11 +28,15 @@ from sqlalchemy import delete, func, select
 from openfse.composition.demo import load_demo
 from openfse.config import Settings
 from openfse.domain.clock import Clock
+from openfse.domain.payment import Payment, PaymentKind
+from openfse.domain.transmission import DEFAULT_INSURER_MAILBOX
 from openfse.ids import rpps
 from openfse.services import amc_coverage as amc
-from openfse.services import favourites, organisms, prescribers
+from openfse.services import favourites, invoicing, organisms, prescribers
 from openfse.services import patients as patient_service
 from openfse.services.context import AppContext
+from openfse.services.invoice_authority import Acting
+from openfse.services.invoice_input import parse_invoice_document
 from openfse.services.patient_forms import PatientInput
 from openfse.store.journal import JournalEntry
 from openfse.store.models import (
@@ -161,6 +169,26 @@ class Seed:
     def amc_organism(self) -> int:
         return organisms.create_amc(self.uow(), _amc_form()).id
 
+    def professional(self, kind: ProfessionalKind) -> int:
+        with self.ctx.sessions() as session:
+            return int(session.scalars(select(Professional.id).where(
+                Professional.kind == kind)).first() or 0)
+
+    def invoice(self, kind: ProfessionalKind, patient: int | None = None, **extra: Any) -> int:
+        """A validated invoice of the titulaire or of the remplaçant (on his day)."""
+        pro = self.professional(kind)
+        draft = parse_invoice_document(_invoice_draft(pro, patient or self.patient(), **extra),
+                                       self.uow)
+        by = Acting(pro, remplacant=kind is ProfessionalKind.REMPLACANT)
+        return invoicing.validate_invoice(
+            self.uow(), draft, refs=invoicing.InvoiceReferentials.of(self.ctx), today=TODAY,
+            by=by).invoice.id
+
+    def payment(self, invoice_id: int) -> int:
+        invoicing.record_payment(self.uow(), invoice_id, Payment(
+            kind=PaymentKind.CHEQUE, amount=Decimal("5.00"), paid_on=TODAY))
+        return invoicing.get_invoice(self.uow(), invoice_id).payments[-1].id
+
 
 @pytest.fixture(scope="module")
 def seed(ctx: AppContext) -> Seed:
@@ -192,6 +220,12 @@ MUTUELLE = {
 }
 
 
+def _invoice_draft(professional: int, patient: int, **extra: Any) -> dict[str, Any]:
+    return {"professional_id": professional, "patient_id": patient,
+            "date_soins": TODAY.isoformat(), "parcours": "medecin_traitant",
+            "secure_mode": "desynchronise", "acts": [{"code": "G"}], **extra}
+
+
 def _prescriber_form() -> dict[str, str]:
     first10 = f"1{next(_names):09d}"
     return {"last_name": f"PRESCRIPTEUR{_letters(next(_names))}", "first_name": "Paul",
@@ -216,13 +250,15 @@ def _patient_form(**extra: str) -> dict[str, str]:
 @dataclass(frozen=True)
 class Write:
     """A screen request that writes (``path`` and ``data`` from what ``prepare`` made), and
-    the roles allowed to send it."""
+    the roles allowed to send it; ``method`` other than POST, or ``json``, for the API."""
 
     name: str
     roles: tuple[UserRole, ...]
     prepare: Callable[[Seed], dict[str, Any]]
     path: str
-    data: Callable[[dict[str, Any]], dict[str, str]] = lambda made: {}
+    data: Callable[[dict[str, Any]], dict[str, Any]] = lambda made: {}
+    method: str = "POST"
+    json: bool = False
 
 
 def _nothing(seed: Seed) -> dict[str, Any]:
@@ -271,7 +307,59 @@ def _own_preferences(seed: Seed) -> dict[str, Any]:
     return {"own": True}  # the reset below removes what the user saved first (see the test)
 
 
+TIT, REMP = ProfessionalKind.TITULAIRE, ProfessionalKind.REMPLACANT
+_PAYMENT = {"kind": "cheque", "amount": "3.00", "paid_on": TODAY.isoformat()}
+_WAITS = itertools.count(2)  # another ARL delay each time: each post changes something
+# Guadeloupe, then back to Paris: the cabinet's day is Paris's again for what follows.
+_ZONES = itertools.cycle(("America/Guadeloupe", "Europe/Paris"))
+
+
+def _to_bill(kind: ProfessionalKind) -> Callable[[Seed], dict[str, Any]]:
+    return lambda seed: {"pro": seed.professional(kind), "patient": seed.patient()}
+
+
+def _invoice_of(kind: ProfessionalKind, **extra: Any) -> Callable[[Seed], dict[str, Any]]:
+    return lambda seed: {"invoice": seed.invoice(kind, **extra)}
+
+
+def _tiers_payant(seed: Seed) -> dict[str, Any]:
+    """An invoice whose mutuelle's share (tiers payant AMC) no lot claimed yet."""
+    patient, coverage = seed.mutuelle()
+    return {"invoice": seed.invoice(TIT, patient, amc_coverage_id=coverage,
+                                    tiers_payant_amo=True, tiers_payant_amc=True)}
+
+
+def _paid(seed: Seed) -> dict[str, Any]:
+    invoice = seed.invoice(TIT)
+    return {"invoice": invoice, "payment": seed.payment(invoice)}
+
+
+def _calendar(seed: Seed) -> dict[str, Any]:
+    return {"remplacant": seed.professional(REMP), "titulaire": seed.professional(TIT)}
+
+
+def _calendar_form(made: dict[str, Any]) -> dict[str, Any]:
+    # His days kept (the cabinet's and the server's today: the other cases need them), one
+    # more each time so that each post changes the calendar.
+    days = {TODAY, Clock().today(), TODAY + timedelta(days=30 + next(_names))}  # noqa: DTZ011
+    titulaire = str(made["titulaire"])
+    return {"titulaire": titulaire, "shown_titulaire": titulaire, "intent": "enregistrer",
+            "month": f"{TODAY:%Y-%m}", "days": sorted(day.isoformat() for day in days)}
+
+
+def _prepared_form(made: dict[str, Any]) -> dict[str, str]:
+    return {"professional_id": str(made["pro"]), "patient_id": str(made["patient"]),
+            "date_soins": TODAY.isoformat(), "acts-count": "1", "acts-0-code": "G"}
+
+
+def _staff_form(made: dict[str, Any]) -> dict[str, str]:
+    return {"login": f"secretaire{next(_names)}", "display_name": "Secrétaire du journal",
+            "password": "Journal-Actor-2026!", "confirm": "Journal-Actor-2026!"}
+
+
 MUTUELLES = "/patients/{patient}/mutuelles"
+PAYMENTS = "/api/invoices/{invoice}/payments"
+SHARES = "/factures/{invoice}/parts"
 WRITES = (
     Write("patient: création", CARE, _nothing, "/patients/nouveau/manuel",
           lambda made: _patient_form()),
@@ -320,6 +408,46 @@ WRITES = (
           "/profils/reprendre-cabinet"),
     Write("préférences du cabinet", SETTINGS, _nothing, "/parametres/preferences",
           _preferences_form),
+    # Not here: signing and securing (/api/invoices/sign|secure, /factures/signer|securiser,
+    # /facture/{id}/securiser) need a CPS and a carte Vitale in the reader's state.
+    # A professional validates, cancels and deletes only his own invoices (issue 12).
+    Write("facture: validation", (T,), _to_bill(TIT), "/api/invoices",
+          lambda made: _invoice_draft(made["pro"], made["patient"]), json=True),
+    Write("facture: validation un jour de remplacement", (R,), _to_bill(REMP), "/api/invoices",
+          lambda made: _invoice_draft(made["pro"], made["patient"]), json=True),
+    Write("facture: préparée pour validation", CARE, _to_bill(TIT), "/facture/preparer",
+          _prepared_form),
+    Write("paiement: enregistrement", CARE, _invoice_of(TIT), PAYMENTS,
+          lambda made: _PAYMENT, json=True),
+    Write("paiement: modification", CARE, _paid, PAYMENTS + "/{payment}",
+          lambda made: {**_PAYMENT, "amount": "4.00"}, method="PUT", json=True),
+    Write("paiement: suppression", CARE, _paid, PAYMENTS + "/{payment}", method="DELETE",
+          json=True),
+    Write("facture: annulation", (T,), _invoice_of(TIT), "/api/invoices/{invoice}/cancel",
+          lambda made: {"reason": "Erreur de saisie"}, json=True),
+    Write("facture du remplaçant: annulation", (R,), _invoice_of(REMP),
+          "/api/invoices/{invoice}/cancel", lambda made: {"reason": "Erreur de saisie"},
+          json=True),
+    Write("facture non envoyée: suppression", (T,), _invoice_of(TIT), "/api/invoices/delete",
+          lambda made: {"ids": [made["invoice"]]}, json=True),
+    Write("facture du remplaçant non envoyée: suppression", (R,), _invoice_of(REMP),
+          "/api/invoices/delete", lambda made: {"ids": [made["invoice"]]}, json=True),
+    Write("part du patient: abandon", (T, R), _invoice_of(TIT),
+          SHARES + "/patient/abandonner", lambda made: {"motif": "Patient parti sans payer"}),
+    Write("part de la mutuelle: réclamée sur papier", (T, R), _tiers_payant,
+          SHARES + "/amc/reclamer"),
+    Write("part de la mutuelle: facturée au patient", (T, R), _tiers_payant,
+          SHARES + "/amc/facturer-patient"),
+    Write("réglages de télétransmission", SETTINGS, _nothing, "/teletransmission/reglages",
+          lambda made: {"arl_wait_days": str(next(_WAITS)), "payment_wait_days": "30",
+                        "insurer_mailbox": DEFAULT_INSURER_MAILBOX, "transmission_time": ""}),
+    Write("calendrier du remplaçant", SETTINGS, _calendar,
+          "/professionnels/{remplacant}/calendrier", _calendar_form),
+    Write("accès secrétariat: création", (T,), _nothing, "/professionnels/secretariat",
+          _staff_form),
+    # Last: it moves the cabinet's day, which the cases above rely on.
+    Write("fuseau horaire du cabinet", SETTINGS, _nothing, "/parametres/cabinet",
+          lambda made: {"time_zone": next(_ZONES)}),
 )
 
 CASES = [pytest.param(write, role, id=f"{write.name} — {role.value}")
@@ -347,9 +475,11 @@ def test_the_journal_names_the_logged_in_user(
         desk.client.post("/profils", data=_preferences_form(made))
     before = _last_line(ctx)
 
-    answer = desk.client.post(write.path.format(**made), data=write.data(made))
+    path, body = write.path.format(**made), write.data(made)
+    answer = (desk.client.request(write.method, path, json=body) if write.json
+              else desk.client.post(path, data=body))
 
-    assert answer.status_code in (200, 303), re.findall(r'class="field-error"[^>]*>([^<]*)',
+    assert answer.status_code in (200, 201, 303), re.findall(r'class="field-error"[^>]*>([^<]*)',
                                                         answer.text) or answer.text[:2000]
     lines = _lines_after(ctx, before)
     assert lines, f"{write.name}: nothing journaled (answer {answer.status_code})"

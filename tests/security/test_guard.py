@@ -88,7 +88,7 @@ def _journal_reads(settings: Settings, patient_id: int) -> list[audit.JournalLin
     try:
         with unit_of(ctx) as uow:
             lines = audit.search_journal(uow, audit.JournalFilter(entity="patient"),
-                                         clock=Clock())
+                                         reads_patients=True, clock=Clock())
     finally:
         ctx.engine.dispose()
     return [line for line in lines if line.action == "read" and line.entity_id == str(patient_id)]

@@ -28,7 +28,7 @@ from openfse.domain.transmission import (
     ReturnStatement,
 )
 from openfse.errors import InvalidInput
-from openfse.services import invoicing, preferences, transmission
+from openfse.services import cabinet_settings, invoicing, preferences, transmission
 from openfse.services.context import AppContext
 from openfse.services.fiches import InvalidForm
 from openfse.services.returns import SentInvoice, reconcile
@@ -289,6 +289,25 @@ def test_the_arl_and_payment_delays_are_the_cabinets_preferences(ctx: AppContext
         assert flags(ctx, lot_id, invoice_id, date(2026, 3, 13)) == (True, True)  # 11 days
     finally:
         preferences.save(unit_of(ctx), {"arl_wait_days": 2, "payment_wait_days": 7})
+
+
+def test_the_delays_count_in_the_cabinets_own_days(ctx: AppContext) -> None:
+    # Issue 11: a lot sent at 21:30 UTC on 2 March was sent on 2 March in Paris (22:30) but on
+    # 3 March in La Réunion (01:30, UTC+4). With the default 2 days without ARL, on 4 March
+    # the Paris cabinet flags it and the Réunion cabinet does not yet.
+    lot_id, invoice_id = sent_lot(ctx)
+    with unit_of(ctx) as uow:
+        lot = uow.lots.by_lot_id(lot_id)
+        assert lot is not None
+        lot.sent_at = datetime(2026, 3, 2, 21, 30, tzinfo=UTC)
+        uow.commit()
+    assert flags(ctx, lot_id, invoice_id, date(2026, 3, 4))[0] is True
+    cabinet_settings.set_time_zone(unit_of(ctx), "Indian/Reunion")
+    try:
+        assert flags(ctx, lot_id, invoice_id, date(2026, 3, 4))[0] is False
+        assert flags(ctx, lot_id, invoice_id, date(2026, 3, 5))[0] is True
+    finally:
+        cabinet_settings.set_time_zone(unit_of(ctx), "Europe/Paris")
 
 
 @pytest.mark.parametrize(

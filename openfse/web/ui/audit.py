@@ -11,7 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from openfse.errors import InvalidInput
-from openfse.services import audit
+from openfse.services import access, audit
 from openfse.web.deps import DeskDep
 from openfse.web.ui.rendering import is_htmx, render
 
@@ -58,7 +58,8 @@ def journal_page(desk: DeskDep, request: Request, entite: str = "", acteur: str 
         errors[error.field or "day"] = error.message
         wanted = audit.parse_filter(entite, acteur)
     with desk.uow() as uow:
-        lines = audit.search_journal(uow, wanted, clock=desk.clock)
+        lines = audit.search_journal(uow, wanted, clock=desk.clock,
+                                     reads_patients=access.may_read_patients(desk.user))
         actors = audit.actor_choices(uow)
     template = "audit/rows.html" if is_htmx(request) else "audit/journal.html"
     return render(request, template, "journal", title="Journal", lines=lines, errors=errors,
