@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from openfse.domain.clock import Clock
 from openfse.domain.invoice import InvoiceKind, InvoiceStatus, SecureMode
 from openfse.domain.payment import Balance, Payer
 from openfse.domain.pricing.ik import ZONE_OF_CODE
@@ -245,12 +246,14 @@ def _lines(row: Invoice, labels: Mapping[str, str]) -> tuple[ActLine, ...]:
         for act in row.acts)
 
 
-def _issued_on(row: Invoice, printed_on: date | None) -> date:
-    # The validation day (local time), unless the caller prints « as of » another day.
+def _issued_on(uow: UnitOfWork, row: Invoice, printed_on: date | None) -> date:
+    # The validation day on the cabinet's clock (not the server's: an invoice validated at
+    # 00:30 in Paris, 23:30 UTC, is dated that Paris day, like its acts), unless the caller
+    # prints « as of » another day.
     if printed_on is not None:
         return printed_on
     assert row.validated_at is not None  # every numbered invoice was validated
-    return row.validated_at.astimezone().date()
+    return Clock(uow.cabinets.get(uow.require_cabinet()).time_zone).day_of(row.validated_at)
 
 
 def _patient_paid(row: Invoice) -> Decimal:
@@ -281,7 +284,7 @@ def care_sheet_of(uow: UnitOfWork, invoice_id: int, *, printed_on: date | None =
         due_at_desk = row.total - (row.amo if row.tiers_payant_amo else ZERO) \
             - (row.amc if row.tiers_payant_amc else ZERO)
         return CareSheet(
-            mode=mode, invoice_number=number, issued_on=_issued_on(row, printed_on),
+            mode=mode, invoice_number=number, issued_on=_issued_on(uow, row, printed_on),
             professional=_professional(parties.billing, row.profession),
             patient=_patient(parties), lines=_lines(row, labels or {}), shares=sheet_shares,
             nature=row.nature_assurance, accident_travail=accident, exoneration=row.exo or "",
@@ -312,7 +315,7 @@ def receipt_of(uow: UnitOfWork, invoice_id: int, *, printed_on: date | None = No
             bill_to = Company(row.bill_to_name, Address(lines=lines),
                               row.bill_to_siret or "")
         return Receipt(
-            invoice_number=number, issued_on=_issued_on(row, printed_on),
+            invoice_number=number, issued_on=_issued_on(uow, row, printed_on),
             cabinet=parties.cabinet,
             professional=_professional(parties.billing, row.profession),
             patient_last_name=patient.usage_name or patient.last_name,

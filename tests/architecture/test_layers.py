@@ -131,6 +131,16 @@ def test_only_the_clock_reads_the_system_time(call: str) -> None:
     assert offending == []
 
 
+def test_nothing_converts_to_the_servers_time_zone() -> None:
+    # ``moment.astimezone()`` with no zone is the server's zone (UTC in a container): an
+    # invoice validated at 00:30 in Paris was dated the day before. The cabinet's clock says.
+    offending = [m.where(node.lineno) for m in MODULES if m.dotted != "openfse.domain.clock"
+                 for node in ast.walk(m.tree)
+                 if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                 and node.func.attr == "astimezone" and not node.args and not node.keywords]
+    assert offending == []
+
+
 def test_routes_get_the_application_from_the_desk_only() -> None:
     allowed = {"openfse.web.deps", "openfse.web.app"}
     offending = []

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 from uow_support import unit_of
 
+from openfse.domain.clock import Clock
 from openfse.domain.invoice import SecureMode
 from openfse.domain.payment import Payment, PaymentKind
 from openfse.printing import PaperMode, PrintingUnavailable
@@ -24,6 +25,7 @@ from tests.services.test_invoicing import (
     draft_for,
     open_demo,
     patient_named,
+    refs,
     titulaire,
     validate,
 )
@@ -53,7 +55,7 @@ def test_a_degraded_invoice_gets_the_degrade_care_sheet(ctx: AppContext) -> None
 
     assert sheet.mode is PaperMode.DEGRADE
     assert sheet.invoice_number == str(invoice.number)
-    assert sheet.issued_on == NOW.astimezone().date()
+    assert sheet.issued_on == Clock().day_of(NOW)
     assert [(line.code, line.amount) for line in sheet.lines] == [("G", Decimal("30.00"))]
     assert sheet.shares.total == Decimal("30.00")
     assert sheet.shares.amo + sheet.shares.amc + sheet.shares.patient == Decimal("30.00")
@@ -62,6 +64,22 @@ def test_a_degraded_invoice_gets_the_degrade_care_sheet(ctx: AppContext) -> None
     assert sheet.patient.last_name == (patient.usage_name or patient.last_name)
     assert sheet.professional.billing_number.startswith(titulaire(ctx).billing_number or "")
     assert sheet.lines[0].label  # the NGAP label of G
+
+
+def test_an_invoice_validated_after_midnight_in_paris_is_dated_that_paris_day(
+        ctx: AppContext) -> None:
+    # 23:30 UTC is 00:30 the next day in Paris: the care of that Paris day, validated then, is
+    # printed on that day (the server's UTC day made « Acte postérieur à la date du document »).
+    next_day = TODAY + timedelta(days=1)
+    late = datetime(TODAY.year, TODAY.month, TODAY.day, 23, 30, tzinfo=UTC)
+    patient = patient_named(ctx, "BONNET", "NATHALIE")
+    draft = draft_for(ctx, patient, {"date_soins": next_day.isoformat()},
+                      secure_mode=SecureMode.DEGRADE)
+    invoice = invoicing.validate_invoice(unit_of(ctx), draft, refs=refs(ctx), today=next_day,
+                                         now=late).invoice
+
+    assert invoice_documents.care_sheet_of(unit_of(ctx), invoice.id).issued_on == next_day
+    assert invoice_documents.receipt_pdf(unit_of(ctx), invoice.id).startswith(b"%PDF")
 
 
 def test_an_overpayment_is_not_printed_as_received(ctx: AppContext) -> None:
