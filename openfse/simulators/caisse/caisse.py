@@ -27,9 +27,10 @@ import logging
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from hashlib import sha256
+from zoneinfo import ZoneInfo
 
 from openfse.simulators.caisse.checks import (
     CheckContext,
@@ -86,7 +87,10 @@ class CaisseConfig:
     late_days: int = 20
     seed: int = 0
     issuer: str = "019990000"  # who signs ARLs of lots that cannot be read
-    today: date | None = None  # a fixed simulated date; None = the machine's date
+    today: date | None = None  # a fixed simulated date; None = today in ``time_zone``
+    # The caisse's own wall clock: a French caisse works on French time, whatever the zone of
+    # the machine it runs on (a server in UTC is still on the previous day until 01:00 Paris).
+    time_zone: str = "Europe/Paris"
     check_signatures: bool = False
 
     def __post_init__(self) -> None:
@@ -115,7 +119,7 @@ class Caisse:
     faults: Faults = field(default_factory=Faults)
 
     def today(self) -> date:
-        return self.config.today or date.today()
+        return self.config.today or datetime.now(ZoneInfo(self.config.time_zone)).date()
 
     # ---------------------------------------------------------------- reception
 
