@@ -10,6 +10,7 @@ https://www.postgresql.org/docs/current/protocol-error-fields.html): neither may
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator
 from datetime import date
 from typing import Any
@@ -44,6 +45,19 @@ def settings(backend: str, pg: Any, tmp_path_factory: pytest.TempPathFactory,  #
     release(settings)
 
 
+class _RecordSeen(logging.Handler):
+    """Sets ``seen`` when a record whose message contains ``text`` is logged."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.text = text
+        self.seen = threading.Event()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self.text in record.getMessage():
+            self.seen.set()
+
+
 def _leaks(text: str) -> list[str]:
     return [secret for secret in SECRETS if secret in text]
 
@@ -65,13 +79,19 @@ def test_a_database_error_in_a_request_logs_no_patient_data(
             # listen to its error log from now on.
             error_log = logging.getLogger("uvicorn.error")
             error_log.addHandler(caplog.handler)
+            # uvicorn logs the exception after the 500 has gone out: wait for that record
+            # (a state), not for time, before the handler is taken off.
+            reported = _RecordSeen("Exception in ASGI application")
+            error_log.addHandler(reported)
             try:
                 with caplog.at_level(logging.DEBUG):
                     response = client.post("/api/patients", json={
                         "last_name": LAST_NAME, "first_name": "Jeanne", "sex": "F",
                         "birth_date": "12/06/1987", "quality": "00", "nir": NIR,
                         "notes": NOTES})
+                    assert reported.seen.wait(30), "uvicorn never logged the error"
             finally:
+                error_log.removeHandler(reported)
                 error_log.removeHandler(caplog.handler)
     finally:
         execute(settings, "ALTER TABLE patient RENAME COLUMN notes_moved TO notes")
